@@ -1,0 +1,42 @@
+# holdem_lab — the commands a researcher runs. Every target sets itself up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CONFIG ?= holdem_lab/configs/default_hu.yaml
+RUN    ?= runs/default_hu
+
+.PHONY: setup test test-full lint bench chunks lab clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check holdem_lab tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+# Slow checks in full (CI runs their reduced form through `make test`).
+test-full: lint
+	HOLDEM_LAB_FULL=1 $(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.run --out bench/results.json
+
+chunks: setup
+	$(BIN)/holdem-lab chunks --config $(CONFIG) --run $(RUN)
+
+lab: setup
+	$(BIN)/jupyter lab notebooks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

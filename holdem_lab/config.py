@@ -1,0 +1,320 @@
+"""Typed, validated configuration.
+
+`MCCFRConfig` carries every solver and chunking setting with the field names of the chunked-training
+specification. `GameSpec` names the game a run trains. Both are frozen and keyword-only; every
+invalid value raises `ConfigError` naming the field and the value. `load_run_config` reads one flat
+YAML file holding the keys of both (unknown keys are errors).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from holdem_lab.errors import ConfigError
+
+DiscountMode = Literal["none", "linear", "dcfr"]
+Sampling = Literal["external", "outcome"]
+
+DISCOUNT_MODES: tuple[str, ...] = ("none", "linear", "dcfr")
+SAMPLINGS: tuple[str, ...] = ("external", "outcome")
+GAMES: tuple[str, ...] = ("kuhn", "leduc", "holdem")
+
+
+def _require_int(name: str, value: object, *, minimum: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(name, value, "must be an integer")
+    if minimum is not None and value < minimum:
+        raise ConfigError(name, value, f"must be >= {minimum}")
+
+
+def _require_number(
+    name: str,
+    value: object,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    strict_minimum: bool = False,
+) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(name, value, "must be a number")
+    if not math.isfinite(float(value)):
+        raise ConfigError(name, value, "must be finite")
+    if minimum is not None:
+        if strict_minimum and value <= minimum:
+            raise ConfigError(name, value, f"must be > {minimum}")
+        if not strict_minimum and value < minimum:
+            raise ConfigError(name, value, f"must be >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(name, value, f"must be <= {maximum}")
+
+
+def _require_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(name, value, "must be true or false")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MCCFRConfig:
+    """Everything that decides how MCCFR trains and how a run is cut into chunks.
+
+    Totals: `num_iterations` and/or `time_budget_seconds` (training is complete when either is
+    reached). Chunks: `chunk_size_iterations` and/or `chunk_size_minutes` (a chunk ends when either
+    is reached). Interval checkpoints: `checkpoint_interval` (iterations) and/or
+    `snapshot_interval_seconds`.
+
+    Sampling (Lanctot et al. 2009): `external` explores every traverser action and samples chance
+    and opponents; `outcome` samples one trajectory, the traverser from
+    epsilon*uniform + (1-epsilon)*sigma. `exploration_epsilon` (and `epsilon_schedule`) only act in
+    outcome sampling; external sampling records them but never explores off-policy.
+
+    Discounting every `discount_interval` iterations: `linear` multiplies regrets and strategy sums
+    by k/(k+1) at discount step k (Linear CFR, Brown & Sandholm 2019, as Pluribus applied it);
+    `dcfr` multiplies positive regrets by k^a/(k^a+1), negative ones by k^b/(k^b+1) and the
+    strategy sum by (k/(k+1))^g. `discount_stop_iteration` ends discounting (Pluribus stopped after
+    its first 400 minutes).
+
+    Pruning (Pluribus): after `prune_warmup_iterations`, each iteration is pruned with probability
+    `prune_probability`; in a pruned iteration the traverser skips actions whose regret is below
+    `prune_threshold`, except on the last betting round and for actions that end the hand.
+    `regret_floor` bounds regrets from below so pruned actions can recover.
+    """
+
+    num_iterations: int | None = None
+    time_budget_seconds: float | None = None
+    checkpoint_interval: int | None = None
+    snapshot_interval_seconds: float | None = None
+    tensorboard_log_interval: int = 1000
+    exploitability_interval: int | None = None
+
+    sampling: Sampling = "external"
+    exploration_epsilon: float = 0.6
+    epsilon_schedule: tuple[tuple[int, float], ...] = ()
+
+    discount_mode: DiscountMode = "dcfr"
+    dcfr_alpha: float = 1.5
+    dcfr_beta: float = 0.0
+    dcfr_gamma: float = 2.0
+    discount_interval: int = 1
+    discount_stop_iteration: int | None = None
+
+    enable_pruning: bool = False
+    prune_threshold: float = -300_000.0
+    prune_probability: float = 0.95
+    prune_warmup_iterations: int = 10_000
+    regret_floor: float | None = None
+
+    enable_chunked_training: bool = False
+    chunk_size_iterations: int | None = None
+    chunk_size_minutes: float | None = None
+
+    num_workers: int = 1
+    num_players: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        # Normalise list-of-lists (as YAML gives it) into a tuple of pairs before validating.
+        schedule = self.epsilon_schedule
+        if isinstance(schedule, list | tuple):
+            try:
+                normalised = tuple((pair[0], pair[1]) for pair in schedule)  # type: ignore[index]
+            except (TypeError, IndexError, KeyError):
+                raise ConfigError(
+                    "epsilon_schedule", schedule, "must be a list of [iteration, epsilon] pairs"
+                ) from None
+            if any(len(pair) != 2 for pair in schedule):  # type: ignore[arg-type]
+                raise ConfigError(
+                    "epsilon_schedule", schedule, "must be a list of [iteration, epsilon] pairs"
+                )
+            object.__setattr__(self, "epsilon_schedule", normalised)
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ConfigError for the first invalid field."""
+        for name in ("num_iterations", "checkpoint_interval", "exploitability_interval",
+                     "chunk_size_iterations", "discount_stop_iteration"):
+            value = getattr(self, name)
+            if value is not None:
+                _require_int(name, value, minimum=1)
+        for name in ("time_budget_seconds", "snapshot_interval_seconds", "chunk_size_minutes"):
+            value = getattr(self, name)
+            if value is not None:
+                _require_number(name, value, minimum=0.0, strict_minimum=True)
+        _require_int("tensorboard_log_interval", self.tensorboard_log_interval, minimum=1)
+
+        if self.sampling not in SAMPLINGS:
+            raise ConfigError("sampling", self.sampling, f"must be one of {', '.join(SAMPLINGS)}")
+        _require_number("exploration_epsilon", self.exploration_epsilon, minimum=0.0,
+                        maximum=1.0, strict_minimum=True)
+        previous = -1
+        if not isinstance(self.epsilon_schedule, tuple):
+            raise ConfigError("epsilon_schedule", self.epsilon_schedule,
+                              "must be a list of [iteration, epsilon] pairs")
+        for iteration, epsilon in self.epsilon_schedule:
+            _require_int("epsilon_schedule", iteration, minimum=0)
+            _require_number("epsilon_schedule", epsilon, minimum=0.0, maximum=1.0,
+                            strict_minimum=True)
+            if iteration <= previous:
+                raise ConfigError("epsilon_schedule", self.epsilon_schedule,
+                                  "iterations must be strictly increasing")
+            previous = iteration
+
+        if self.discount_mode not in DISCOUNT_MODES:
+            raise ConfigError("discount_mode", self.discount_mode,
+                              f"must be one of {', '.join(DISCOUNT_MODES)}")
+        _require_number("dcfr_alpha", self.dcfr_alpha, minimum=0.0)
+        _require_number("dcfr_beta", self.dcfr_beta)
+        _require_number("dcfr_gamma", self.dcfr_gamma, minimum=0.0)
+        _require_int("discount_interval", self.discount_interval, minimum=1)
+
+        _require_bool("enable_pruning", self.enable_pruning)
+        _require_number("prune_threshold", self.prune_threshold)
+        if self.prune_threshold >= 0:
+            raise ConfigError("prune_threshold", self.prune_threshold, "must be negative")
+        _require_number("prune_probability", self.prune_probability, minimum=0.0, maximum=1.0)
+        _require_int("prune_warmup_iterations", self.prune_warmup_iterations, minimum=0)
+        if self.regret_floor is not None:
+            _require_number("regret_floor", self.regret_floor)
+            if self.regret_floor >= 0:
+                raise ConfigError("regret_floor", self.regret_floor, "must be negative")
+            if self.enable_pruning and self.regret_floor > self.prune_threshold:
+                raise ConfigError("regret_floor", self.regret_floor,
+                                  f"must be <= prune_threshold ({self.prune_threshold}), or "
+                                  "pruned actions could never fall below the threshold")
+
+        _require_bool("enable_chunked_training", self.enable_chunked_training)
+        if self.enable_chunked_training:
+            if self.chunk_size_iterations is None and self.chunk_size_minutes is None:
+                raise ConfigError("enable_chunked_training", True,
+                                  "needs chunk_size_iterations and/or chunk_size_minutes")
+            if self.num_iterations is None and self.time_budget_seconds is None:
+                raise ConfigError("enable_chunked_training", True,
+                                  "needs a total: num_iterations and/or time_budget_seconds")
+
+        _require_int("num_workers", self.num_workers, minimum=1)
+        if self.num_workers != 1:
+            raise ConfigError("num_workers", self.num_workers,
+                              "only 1 is supported: parallel workers are not implemented yet")
+        _require_int("num_players", self.num_players, minimum=2)
+        if self.num_players > 6:
+            raise ConfigError("num_players", self.num_players, "must be <= 6")
+        _require_int("seed", self.seed, minimum=0)
+
+    def epsilon_at(self, iteration: int) -> float:
+        """Outcome-sampling exploration at a (1-based) iteration: the last schedule entry at or
+        before it, else `exploration_epsilon`."""
+        value = float(self.exploration_epsilon)
+        for start, epsilon in self.epsilon_schedule:
+            if iteration >= start:
+                value = float(epsilon)
+            else:
+                break
+        return value
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (schedule as lists)."""
+        data = dataclasses.asdict(self)
+        data["epsilon_schedule"] = [list(pair) for pair in self.epsilon_schedule]
+        return data
+
+    def replace(self, **changes: Any) -> MCCFRConfig:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GameSpec:
+    """Which game a run trains: `game` in kuhn/leduc/holdem, its parameters, and a bucket file."""
+
+    game: str = "leduc"
+    game_params: Mapping[str, Any] = field(default_factory=dict)
+    buckets: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.game not in GAMES:
+            raise ConfigError("game", self.game, f"must be one of {', '.join(GAMES)}")
+        if not isinstance(self.game_params, Mapping):
+            raise ConfigError("game_params", self.game_params, "must be a mapping")
+        if self.buckets is not None and not isinstance(self.buckets, str):
+            raise ConfigError("buckets", self.buckets, "must be a path")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"game": self.game, "game_params": dict(self.game_params), "buckets": self.buckets}
+
+
+MCCFR_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MCCFRConfig))
+GAME_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(GameSpec))
+
+
+def _coerce_numbers(values: dict[str, Any]) -> dict[str, Any]:
+    """YAML 1.1 reads `1e6` as a string; accept such scientific literals for numeric fields."""
+    numeric = {f.name for f in dataclasses.fields(MCCFRConfig)
+               if "int" in str(f.type) or "float" in str(f.type)}
+    out = dict(values)
+    for key, value in values.items():
+        if key in numeric and isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                continue
+            out[key] = int(number) if number.is_integer() and "int" in _field_type(key) else number
+    for key, value in out.items():
+        if key in numeric and isinstance(value, float) and value.is_integer() \
+                and "float" not in _field_type(key):
+            out[key] = int(value)
+    return out
+
+
+def _field_type(name: str) -> str:
+    for f in dataclasses.fields(MCCFRConfig):
+        if f.name == name:
+            return str(f.type)
+    return ""
+
+
+def config_from_mapping(values: Mapping[str, Any]) -> tuple[GameSpec, MCCFRConfig]:
+    """Build (GameSpec, MCCFRConfig) from one flat mapping; unknown keys raise ConfigError."""
+    if not isinstance(values, Mapping):
+        raise ConfigError("<config>", values, "must be a mapping of field names to values")
+    for key in values:
+        if not isinstance(key, str) or key not in MCCFR_FIELDS | GAME_FIELDS:
+            known = ", ".join(sorted(MCCFR_FIELDS | GAME_FIELDS))
+            raise ConfigError(str(key), values[key], f"unknown key (known keys: {known})")
+    values = _coerce_numbers(dict(values))
+    game_values = {k: v for k, v in values.items() if k in GAME_FIELDS}
+    solver_values = {k: v for k, v in values.items() if k in MCCFR_FIELDS}
+    return GameSpec(**game_values), MCCFRConfig(**solver_values)
+
+
+def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping (empty file = empty mapping)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError("config", str(path), f"cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError("config", str(path), "is not UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError("config", str(path), f"is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError("config", str(path), "must hold a mapping of field names to values")
+    return data
+
+
+def load_run_config(path: str | Path, overrides: Mapping[str, Any] | None = None
+                    ) -> tuple[GameSpec, MCCFRConfig]:
+    """Load a flat YAML run config; `overrides` (e.g. from CLI flags) win over the file."""
+    values = load_yaml_mapping(path)
+    if overrides:
+        values.update({k: v for k, v in overrides.items() if v is not None})
+    return config_from_mapping(values)
