@@ -123,12 +123,12 @@ class MCCFRConfig:
         schedule = self.epsilon_schedule
         if isinstance(schedule, list | tuple):
             try:
-                normalised = tuple((pair[0], pair[1]) for pair in schedule)  # type: ignore[index]
+                normalised = tuple((pair[0], pair[1]) for pair in schedule)
             except (TypeError, IndexError, KeyError):
                 raise ConfigError(
                     "epsilon_schedule", schedule, "must be a list of [iteration, epsilon] pairs"
                 ) from None
-            if any(len(pair) != 2 for pair in schedule):  # type: ignore[arg-type]
+            if any(len(pair) != 2 for pair in schedule):
                 raise ConfigError(
                     "epsilon_schedule", schedule, "must be a list of [iteration, epsilon] pairs"
                 )

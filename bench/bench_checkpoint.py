@@ -1,0 +1,157 @@
+"""Checkpoint store throughput against a plain file copy of the same bytes.
+
+Measures, for arrays totalling ``size_mb`` MiB (a quarter policy, the rest solver state):
+
+* write: ``write_checkpoint`` (validation, npz encoding, sha256, fsyncs, renames);
+* read: ``load_checkpoint(verify=True)`` (structure checks, sha256, ``np.load``, finiteness);
+* copy: ``shutil.copyfile`` of the two payload files, without and with an fsync of the copies
+  (the checkpoint write fsyncs, so the fsynced copy is the like-for-like durable baseline).
+
+Each repeat runs copy, write and read back to back so background load affects all three
+alike; one untimed warm-up repeat comes first, then the median over repeats is reported.
+Rates are MiB/s of payload bytes. The target is a ratio of at least 0.5 against the copy.
+
+Run: ``python -m bench.bench_checkpoint [--size-mb 256] [--repeats 5] [--dir PATH]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from holdem_lab.checkpoint import (
+    delete_checkpoint,
+    load_checkpoint,
+    write_checkpoint,
+)
+
+MIB = 1 << 20
+TARGET_RATIO = 0.5
+
+
+def make_arrays(size_mb: int, seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Policy and state arrays totalling ``size_mb`` MiB, shaped like solver tables."""
+    rng = np.random.default_rng(seed)
+    total = size_mb * MIB
+    policy_bytes = total // 4
+    regret_bytes = (total - policy_bytes) // 2
+    sums_bytes = total - policy_bytes - regret_bytes
+    policy = {"average_strategy": rng.random(policy_bytes // 8, dtype=np.float64).reshape(-1, 4)}
+    state = {
+        "regrets": rng.standard_normal(regret_bytes // 4, dtype=np.float32).reshape(-1, 4),
+        "strategy_sums": rng.random(sums_bytes // 8, dtype=np.float64).reshape(-1, 4),
+    }
+    return policy, state
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def run(
+    size_mb: int = 256, repeats: int = 5, directory: str | os.PathLike[str] | None = None
+) -> dict[str, float]:
+    """Benchmark the store; return median rates (MiB/s) and ratios against the copies."""
+    if size_mb < 1 or repeats < 1:
+        raise ValueError("size_mb and repeats must be at least 1")
+    policy, state = make_arrays(size_mb)
+    write_times: list[float] = []
+    read_times: list[float] = []
+    copy_times: list[float] = []
+    copy_fsync_times: list[float] = []
+    payload_bytes = 0
+    with tempfile.TemporaryDirectory(prefix="bench_checkpoint_", dir=directory) as tmp:
+        root = Path(tmp)
+        checkpoints = root / "checkpoints"
+        reference = write_checkpoint(checkpoints, 0, policy, state, {"purpose": "copy source"})
+        sources = [reference.policy, reference.state]
+        payload_bytes = sum(p.stat().st_size for p in sources)
+        for repeat in range(repeats + 1):  # repeat 0 warms caches and allocators, untimed
+            targets = [root / f"copy_{repeat}_{i}.bin" for i in range(len(sources))]
+            start = time.perf_counter()
+            for source, target in zip(sources, targets, strict=True):
+                shutil.copyfile(source, target)
+            copied = time.perf_counter()
+            for target in targets:
+                _fsync_file(target)
+            copy_fsync_done = time.perf_counter()
+            for target in targets:
+                target.unlink()
+
+            write_start = time.perf_counter()
+            paths = write_checkpoint(
+                checkpoints, repeat + 1, policy, state, {"elapsed_seconds": float(repeat)}
+            )
+            write_done = time.perf_counter()
+            loaded = load_checkpoint(paths.info, verify=True)
+            read_done = time.perf_counter()
+            del loaded
+            delete_checkpoint(paths.info)
+            if repeat > 0:
+                copy_times.append(copied - start)
+                copy_fsync_times.append(copy_fsync_done - start)
+                write_times.append(write_done - write_start)
+                read_times.append(read_done - write_done)
+
+    megabytes = payload_bytes / MIB
+
+    def rate(times: list[float]) -> float:
+        return megabytes / statistics.median(times)
+
+    write_rate, read_rate = rate(write_times), rate(read_times)
+    copy_rate, copy_fsync_rate = rate(copy_times), rate(copy_fsync_times)
+    return {
+        "size_mb": float(size_mb),
+        "payload_mb": megabytes,
+        "repeats": float(repeats),
+        "write_mb_s": write_rate,
+        "read_mb_s": read_rate,
+        "copy_mb_s": copy_rate,
+        "copy_fsync_mb_s": copy_fsync_rate,
+        "write_vs_copy": write_rate / copy_rate,
+        "write_vs_copy_fsync": write_rate / copy_fsync_rate,
+        "read_vs_copy": read_rate / copy_rate,
+        "read_vs_copy_fsync": read_rate / copy_fsync_rate,
+    }
+
+
+def format_table(result: dict[str, float]) -> str:
+    """Human-readable table of :func:`run`'s result."""
+    lines = [
+        f"checkpoint store, {result['payload_mb']:.0f} MiB payload, "
+        f"median of {result['repeats']:.0f} repeats (MiB/s; target ratio >= {TARGET_RATIO})",
+        f"{'operation':<34}{'MiB/s':>10}{'vs copy':>10}{'vs copy+fsync':>15}",
+        f"{'copyfile':<34}{result['copy_mb_s']:>10.0f}",
+        f"{'copyfile + fsync':<34}{result['copy_fsync_mb_s']:>10.0f}",
+        f"{'write_checkpoint':<34}{result['write_mb_s']:>10.0f}"
+        f"{result['write_vs_copy']:>10.2f}{result['write_vs_copy_fsync']:>15.2f}",
+        f"{'load_checkpoint(verify=True)':<34}{result['read_mb_s']:>10.0f}"
+        f"{result['read_vs_copy']:>10.2f}{result['read_vs_copy_fsync']:>15.2f}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point: run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--size-mb", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--dir", default=None, help="where to write (default: system temp)")
+    args = parser.parse_args(argv)
+    print(format_table(run(args.size_mb, args.repeats, args.dir)))
+
+
+if __name__ == "__main__":
+    main()

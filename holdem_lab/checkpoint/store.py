@@ -1,0 +1,818 @@
+"""The checkpoint store: complete, atomic, pickle-free checkpoints of a training run.
+
+A checkpoint at iteration N is three files in one directory (see :mod:`.layout`): a policy
+npz, a solver-state npz and a metadata JSON object. The metadata is written last and records
+each payload's name, size and sha256, so a checkpoint is *complete* iff its metadata exists,
+parses, has the expected ``format_version`` and ``iteration``, and both payloads match the
+recorded sizes and hashes. A crash at any instant therefore leaves either the previous set of
+complete checkpoints or that set plus one new complete checkpoint; never a half-written file
+under a final name that could be mistaken for a good one.
+
+Why each step exists:
+
+* every file is written under a hidden temp name, flushed and fsynced, then atomically
+  ``os.replace``-d onto its final name, then the directory is fsynced, so a power loss cannot
+  expose a file whose name exists but whose contents were never persisted;
+* hashes are computed as the bytes stream to disk, so writing a multi-gigabyte payload costs
+  one pass, not two;
+* loading uses ``np.load(..., allow_pickle=False)`` after a structural check of the archive,
+  so a file planted under a checkpoint name can neither run code nor exhaust memory;
+* older checkpoints are never modified by a write, and retention deletes metadata before
+  payloads so an interrupted deletion leaves an *incomplete* checkpoint, not a wrong one.
+
+Callers must hold the run directory's lock: the store assumes one writer per directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import math
+import operator
+import os
+import secrets
+import stat
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+import numpy as np
+import numpy.typing as npt
+
+from holdem_lab.checkpoint.arrays import (
+    ArraySpec,
+    NpzFormatError,
+    array_problem,
+    inspect_npz,
+    load_npz,
+    name_problem,
+)
+from holdem_lab.checkpoint.fileio import (
+    HashingWriter,
+    fsync_directory,
+    open_for_reading,
+    open_new_file,
+    sha256_of_fd,
+    write_all,
+)
+from holdem_lab.checkpoint.layout import (
+    CheckpointInfo,
+    CheckpointPaths,
+    PayloadRole,
+    is_temp_name,
+    parse_checkpoint_name,
+    temp_name,
+)
+from holdem_lab.errors import CheckpointError
+
+FORMAT_VERSION = 1
+"""Version of the on-disk layout and metadata schema written by this module."""
+
+RESERVED_METADATA_KEYS = frozenset({"iteration", "format_version", "files"})
+"""Metadata keys filled in by :func:`write_checkpoint`; callers may not supply them."""
+
+MAX_METADATA_BYTES = 64 << 20
+"""Metadata files larger than this are refused unread (they are a few KB in practice)."""
+
+_SHA256_HEX_LEN = 64
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+Array = npt.NDArray[Any]
+
+
+class VerificationReason(StrEnum):
+    """Why a checkpoint is not complete (or, at load time, not acceptable)."""
+
+    METADATA_MISSING = "metadata missing"
+    METADATA_UNREADABLE = "unreadable metadata"
+    METADATA_INVALID = "invalid metadata"
+    FORMAT_VERSION = "unsupported format_version"
+    ITERATION_MISMATCH = "iteration mismatch"
+    PAYLOAD_MISSING = "payload missing"
+    PAYLOAD_UNREADABLE = "unreadable payload"
+    SIZE_MISMATCH = "size mismatch"
+    SHA256_MISMATCH = "sha256 mismatch"
+    PAYLOAD_INVALID = "invalid payload"
+
+
+class CheckpointVerificationError(CheckpointError):
+    """A checkpoint is incomplete or corrupt; ``reason`` says how and ``path`` which file.
+
+    The message reads like ``checkpoint_iter000000000400: sha256 mismatch in
+    /run/checkpoints/checkpoint_iter000000000400_regrets.npz: expected 3f2a…, found 9c41…``.
+    """
+
+    def __init__(
+        self, info: CheckpointInfo, reason: VerificationReason, path: Path, detail: str = ""
+    ) -> None:
+        self.info = info
+        self.reason = reason
+        self.path = path
+        self.detail = detail
+        message = f"{info.stem}: {reason.value} in {path}"
+        super().__init__(f"{message}: {detail}" if detail else message)
+
+
+@dataclass(frozen=True)
+class LoadedCheckpoint:
+    """A checkpoint read back into memory.
+
+    ``metadata`` is the full JSON object, including the ``iteration``, ``format_version`` and
+    ``files`` entries added by :func:`write_checkpoint`.
+    """
+
+    info: CheckpointInfo
+    metadata: dict[str, Any]
+    policy: dict[str, Array]
+    state: dict[str, Array]
+
+    @property
+    def iteration(self) -> int:
+        """Training iteration the checkpoint was taken at."""
+        return self.info.iteration
+
+
+@dataclass(frozen=True)
+class _PayloadRecord:
+    """One ``files`` entry of the metadata: what a payload file must be."""
+
+    name: str
+    size: int
+    sha256: str
+    arrays: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    metadata: dict[str, Any]
+    payloads: dict[PayloadRole, _PayloadRecord]
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def write_checkpoint(
+    directory: str | os.PathLike[str],
+    iteration: int,
+    policy: Mapping[str, Array],
+    state: Mapping[str, Array],
+    metadata: Mapping[str, Any],
+) -> CheckpointPaths:
+    """Write the checkpoint at ``iteration`` into ``directory`` (created if missing).
+
+    ``policy`` (average-strategy arrays) goes to ``checkpoint_iter{N:012d}.npz``; ``state``
+    (regrets, strategy sums, any other arrays needed to resume) to ``…_regrets.npz``; then
+    ``metadata`` plus ``iteration``, ``format_version`` and ``files`` (name, ``size_bytes``,
+    ``sha256`` and array dtypes/shapes of each payload) to ``…_metadata.json``, last.
+
+    Arrays must be numpy arrays of bool/int/float/complex dtype with finite values, named
+    like identifiers (``.`` and ``-`` also allowed). Metadata must be strict JSON (numpy
+    scalars are converted; NaN and infinity are refused).
+
+    All or nothing: on any exception nothing new remains (temp files and any file already
+    renamed into place by this call are removed) and the exception propagates; OS failures
+    surface as :class:`CheckpointError` naming the file and the OS error. Checkpoints at other
+    iterations are never touched. A *complete* checkpoint at the same iteration is refused;
+    an incomplete one (left by a crash) is replaced.
+    """
+    info = CheckpointInfo(_as_iteration(iteration), Path(directory))
+    payloads = {
+        PayloadRole.POLICY: _validated_arrays(PayloadRole.POLICY, policy),
+        PayloadRole.STATE: _validated_arrays(PayloadRole.STATE, state),
+    }
+    user_metadata = _validated_metadata(metadata)
+    _prepare_directory(info)
+    _discard_incomplete(info)
+
+    writer = _AtomicWriter(info)
+    try:
+        files: dict[str, Any] = {}
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="checkpoint-io") as pool:
+            for role, arrays in payloads.items():
+                files[role.value] = writer.write_payload(role, arrays, pool)
+        document = {
+            "format_version": FORMAT_VERSION,
+            "iteration": info.iteration,
+            **user_metadata,
+            "files": files,
+        }
+        writer.write_metadata(document)
+    except BaseException:
+        writer.roll_back()
+        raise
+    return info.paths
+
+
+class _AtomicWriter:
+    """Writes the files of one checkpoint and remembers what to undo if a step fails."""
+
+    def __init__(self, info: CheckpointInfo) -> None:
+        self._info = info
+        self._temps: list[Path] = []
+        self._placed: list[Path] = []
+
+    def write_payload(
+        self, role: PayloadRole, arrays: Mapping[str, Array], pool: ThreadPoolExecutor
+    ) -> dict[str, Any]:
+        """Write one npz payload atomically; return its metadata ``files`` entry."""
+        final = self._info.payload_path(role)
+        sink: list[HashingWriter] = []
+
+        def body(fd: int) -> None:
+            with HashingWriter(fd, pool) as stream:
+                sink.append(stream)
+                np.savez(stream, allow_pickle=False, **arrays)
+
+        size = self._write_atomically(final, body)
+        stream = sink[0]
+        if size != stream.tell():
+            raise CheckpointError(
+                f"cannot write checkpoint iteration {self._info.iteration}: {final} holds "
+                f"{size} bytes after writing {stream.tell()}"
+            )
+        return {
+            "name": final.name,
+            "size_bytes": size,
+            "sha256": stream.hexdigest(),
+            "arrays": {name: ArraySpec.of(array).to_json() for name, array in arrays.items()},
+        }
+
+    def write_metadata(self, document: Mapping[str, Any]) -> None:
+        """Write the metadata JSON atomically; after this returns the checkpoint is complete."""
+        text = json.dumps(document, indent=2, allow_nan=False, default=_json_default) + "\n"
+        data = text.encode("utf-8")
+        self._write_atomically(self._info.metadata_path, lambda fd: write_all(fd, data))
+
+    def _write_atomically(self, final: Path, body: Callable[[int], None]) -> int:
+        """temp file -> body -> fsync -> close -> os.replace -> fsync dir; return the size."""
+        temp = final.with_name(temp_name(final.name, os.getpid(), secrets.token_hex(8)))
+        with self._os_step("create", temp):
+            fd = open_new_file(temp)
+        self._temps.append(temp)
+        try:
+            with self._os_step("write", temp):
+                body(fd)
+            with self._os_step("fsync", temp):
+                os.fsync(fd)
+                size = os.fstat(fd).st_size
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            raise
+        with self._os_step("close", temp):
+            os.close(fd)
+        self._placed.append(final)  # from here on, roll back by unlinking the final name
+        with self._os_step(f"rename {temp.name} to", final):
+            os.replace(temp, final)
+        self._temps.remove(temp)
+        with self._os_step("fsync directory", final.parent):
+            fsync_directory(final.parent)
+        return size
+
+    @contextlib.contextmanager
+    def _os_step(self, action: str, path: Path) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise CheckpointError(
+                f"cannot write checkpoint iteration {self._info.iteration}: "
+                f"{action} {path}: {_os_detail(exc)}"
+            ) from exc
+
+    def roll_back(self) -> None:
+        """Best-effort removal of everything this writer created, metadata first."""
+        placed = sorted(self._placed, key=lambda p: p != self._info.metadata_path)
+        for path in [*placed, *self._temps]:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        self._placed.clear()
+        self._temps.clear()
+        with contextlib.suppress(OSError):
+            fsync_directory(self._info.directory)
+
+
+def _as_iteration(iteration: object) -> int:
+    if isinstance(iteration, bool | np.bool_):
+        raise CheckpointError("iteration must be an int, not bool")
+    try:
+        return operator.index(iteration)  # type: ignore[arg-type]
+    except TypeError:
+        raise CheckpointError(f"iteration must be an int, not {type(iteration).__name__}") from None
+
+
+def _validated_arrays(role: PayloadRole, arrays: object) -> dict[str, Array]:
+    if not isinstance(arrays, Mapping):
+        raise CheckpointError(f"{role.value} arrays must be a mapping of name to numpy array")
+    result: dict[str, Array] = {}
+    for name, array in arrays.items():
+        problem = name_problem(name)
+        if problem is None and not isinstance(array, np.ndarray):
+            problem = f"{type(array).__name__} is not a numpy array"
+        if problem is None:
+            problem = array_problem(array)
+        if problem is not None:
+            raise CheckpointError(f"cannot checkpoint {role.value} array {name!r}: {problem}")
+        result[name] = array
+    return result
+
+
+def _validated_metadata(metadata: object) -> dict[str, Any]:
+    if not isinstance(metadata, Mapping):
+        raise CheckpointError("checkpoint metadata must be a mapping with str keys")
+    for key in metadata:
+        if not isinstance(key, str):
+            raise CheckpointError(f"checkpoint metadata keys must be str, got {key!r}")
+        if key in RESERVED_METADATA_KEYS:
+            raise CheckpointError(
+                f"checkpoint metadata key {key!r} is reserved (written by the store)"
+            )
+    result = dict(metadata)
+    bad = _find_non_finite(result, "metadata")
+    if bad is not None:
+        raise CheckpointError(f"checkpoint {bad}: NaN and infinity are not valid JSON")
+    try:
+        json.dumps(result, allow_nan=False, default=_json_default)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise CheckpointError(f"checkpoint metadata is not valid JSON: {exc}") from exc
+    return result
+
+
+def _find_non_finite(value: object, where: str) -> str | None:
+    """Locate a NaN/infinite float in a JSON-like value, e.g. ``metadata['loss'][2] is nan``."""
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return f"{where} is {value}"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _find_non_finite(item, f"{where}[{key!r}]")
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _find_non_finite(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _json_default(value: object) -> object:
+    """Convert numpy scalars to Python scalars for JSON; refuse anything else."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    raise TypeError(f"object of type {type(value).__name__} is not JSON serializable")
+
+
+def _prepare_directory(info: CheckpointInfo) -> None:
+    directory = info.directory
+    try:
+        if not directory.is_dir():
+            directory.mkdir(parents=True, exist_ok=True)
+            fsync_directory(directory.parent)
+    except OSError as exc:
+        raise CheckpointError(
+            f"cannot create checkpoint directory {directory}: {_os_detail(exc)}"
+        ) from exc
+
+
+def _discard_incomplete(info: CheckpointInfo) -> None:
+    """Refuse to overwrite a complete checkpoint; drop the metadata of an incomplete one.
+
+    Payload files of an incomplete checkpoint are simply replaced by the new write.
+    """
+    paths = info.paths
+    if not any(os.path.lexists(p) for p in (paths.policy, paths.state, paths.metadata)):
+        return
+    try:
+        verify_checkpoint(info)
+    except CheckpointVerificationError:
+        pass
+    else:
+        raise CheckpointError(
+            f"a complete checkpoint for iteration {info.iteration} already exists in "
+            f"{info.directory}; delete it before writing a new one"
+        )
+    try:
+        if os.path.lexists(paths.metadata):
+            os.unlink(paths.metadata)
+            fsync_directory(info.directory)
+    except OSError as exc:
+        raise CheckpointError(
+            f"cannot remove stale metadata {paths.metadata}: {_os_detail(exc)}"
+        ) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Listing and verification
+
+
+def list_checkpoints(directory: str | os.PathLike[str]) -> list[CheckpointInfo]:
+    """Every checkpoint with at least one file in ``directory``, sorted by iteration.
+
+    Only regular files whose name is exactly a checkpoint file name count; temp files, other
+    files, symlinks and directories are ignored. A missing directory has no checkpoints.
+    Listed checkpoints may be incomplete: use :func:`verify_checkpoint`.
+    """
+    root = Path(directory)
+    iterations: set[int] = set()
+    try:
+        with os.scandir(root) as entries:
+            for entry in entries:
+                iteration = parse_checkpoint_name(entry.name)
+                if iteration is not None and _is_regular_file(entry):
+                    iterations.add(iteration)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise CheckpointError(
+            f"cannot list checkpoint directory {root}: {_os_detail(exc)}"
+        ) from exc
+    return [CheckpointInfo(iteration, root) for iteration in sorted(iterations)]
+
+
+def verify_checkpoint(info: CheckpointInfo) -> None:
+    """Return if the checkpoint is complete, else raise :class:`CheckpointVerificationError`.
+
+    Checks, in order: metadata exists, is a readable JSON object, has this module's
+    ``format_version`` and the file name's ``iteration``, and describes both payloads; both
+    payload files exist with the recorded sizes; both hash to the recorded sha256. Reads each
+    payload once.
+    """
+    manifest = _read_manifest(info)
+    for role in PayloadRole:  # cheap checks for both files before hashing either
+        fd = _open_payload(info, role)
+        try:
+            _check_payload_size(info, role, fd, manifest.payloads[role])
+        finally:
+            os.close(fd)
+    for role in PayloadRole:
+        record = manifest.payloads[role]
+        fd = _open_payload(info, role)
+        try:
+            _check_payload_size(info, role, fd, record)
+            try:
+                digest, count = sha256_of_fd(fd)
+            except OSError as exc:
+                _fail(info, VerificationReason.PAYLOAD_UNREADABLE, role, _os_detail(exc))
+            _check_digest(info, role, record, digest, count)
+        finally:
+            os.close(fd)
+
+
+def find_latest_complete(
+    directory: str | os.PathLike[str],
+) -> tuple[CheckpointInfo | None, list[str]]:
+    """The newest complete checkpoint in ``directory`` and why each newer one was skipped.
+
+    Returns ``(info, problems)``: one human-readable problem per newer checkpoint that failed
+    verification (newest first). ``(None, [])`` means the directory holds no checkpoint files
+    at all; ``(None, problems)`` with problems non-empty means checkpoint files exist but none
+    is complete, and the caller must not silently start from scratch over them.
+    """
+    problems: list[str] = []
+    for info in reversed(list_checkpoints(directory)):
+        try:
+            verify_checkpoint(info)
+        except CheckpointVerificationError as exc:
+            problems.append(str(exc))
+        else:
+            return info, problems
+    return None, problems
+
+
+def _read_manifest(info: CheckpointInfo) -> _Manifest:
+    """Read and validate the metadata of ``info`` (everything except payload contents)."""
+    path = info.metadata_path
+    reason = VerificationReason
+    try:
+        fd = open_for_reading(path)
+    except FileNotFoundError:
+        _fail(info, reason.METADATA_MISSING, None, "file not found")
+    except OSError as exc:
+        _fail(info, reason.METADATA_UNREADABLE, None, _os_detail(exc))
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            _fail(info, reason.METADATA_UNREADABLE, None, "not a regular file")
+        if status.st_size > MAX_METADATA_BYTES:
+            _fail(info, reason.METADATA_UNREADABLE, None, f"{status.st_size} bytes is too large")
+        raw = _read_to_end(fd, MAX_METADATA_BYTES)
+    except OSError as exc:
+        _fail(info, reason.METADATA_UNREADABLE, None, _os_detail(exc))
+    finally:
+        os.close(fd)
+    try:
+        document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_json_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        _fail(info, reason.METADATA_UNREADABLE, None, f"not valid JSON: {exc}")
+    if not isinstance(document, dict):
+        _fail(info, reason.METADATA_INVALID, None, "not a JSON object")
+
+    version = document.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        _fail(info, reason.FORMAT_VERSION, None, f"expected {FORMAT_VERSION}, found {version!r}")
+    recorded = document.get("iteration")
+    if type(recorded) is not int or recorded != info.iteration:
+        _fail(
+            info,
+            reason.ITERATION_MISMATCH,
+            None,
+            f"file name says {info.iteration}, metadata says {recorded!r}",
+        )
+    files = document.get("files")
+    if not isinstance(files, dict):
+        _fail(info, reason.METADATA_INVALID, None, "'files' is not a JSON object")
+    payloads = {role: _payload_record(info, role, files.get(role.value)) for role in PayloadRole}
+    return _Manifest(document, payloads)
+
+
+def _payload_record(info: CheckpointInfo, role: PayloadRole, entry: object) -> _PayloadRecord:
+    def invalid(detail: str) -> NoReturn:
+        _fail(info, VerificationReason.METADATA_INVALID, None, f"files.{role.value}: {detail}")
+
+    if not isinstance(entry, dict):
+        invalid("missing or not a JSON object")
+    name, size, digest = entry.get("name"), entry.get("size_bytes"), entry.get("sha256")
+    arrays = entry.get("arrays")
+    expected_name = info.payload_path(role).name
+    if name != expected_name:
+        invalid(f"names {name!r}, expected {expected_name!r}")
+    if type(size) is not int or size < 0:
+        invalid(f"size_bytes {size!r} is not a non-negative integer")
+    if (
+        not isinstance(digest, str)
+        or len(digest) != _SHA256_HEX_LEN
+        or not set(digest) <= _HEX_DIGITS
+    ):
+        invalid(f"sha256 {digest!r} is not 64 lowercase hex digits")
+    if not isinstance(arrays, dict):
+        invalid("'arrays' is not a JSON object")
+    return _PayloadRecord(name=expected_name, size=size, sha256=digest, arrays=arrays)
+
+
+def _open_payload(info: CheckpointInfo, role: PayloadRole) -> int:
+    try:
+        return open_for_reading(info.payload_path(role))
+    except FileNotFoundError:
+        _fail(info, VerificationReason.PAYLOAD_MISSING, role, "file not found")
+    except OSError as exc:
+        _fail(info, VerificationReason.PAYLOAD_UNREADABLE, role, _os_detail(exc))
+
+
+def _payload_size(info: CheckpointInfo, role: PayloadRole, fd: int) -> int:
+    """Size of the open payload file, which must be a regular file."""
+    try:
+        status = os.fstat(fd)
+    except OSError as exc:
+        _fail(info, VerificationReason.PAYLOAD_UNREADABLE, role, _os_detail(exc))
+    if not stat.S_ISREG(status.st_mode):
+        _fail(info, VerificationReason.PAYLOAD_UNREADABLE, role, "not a regular file")
+    return status.st_size
+
+
+def _check_payload_size(
+    info: CheckpointInfo, role: PayloadRole, fd: int, record: _PayloadRecord
+) -> int:
+    size = _payload_size(info, role, fd)
+    if size != record.size:
+        _fail(
+            info,
+            VerificationReason.SIZE_MISMATCH,
+            role,
+            f"metadata records {record.size} bytes, file has {size}",
+        )
+    return size
+
+
+def _check_digest(
+    info: CheckpointInfo, role: PayloadRole, record: _PayloadRecord, digest: str, count: int
+) -> None:
+    if count != record.size:
+        _fail(
+            info,
+            VerificationReason.SIZE_MISMATCH,
+            role,
+            f"metadata records {record.size} bytes, read {count}",
+        )
+    if digest != record.sha256:
+        _fail(
+            info,
+            VerificationReason.SHA256_MISMATCH,
+            role,
+            f"expected {record.sha256}, found {digest}",
+        )
+
+
+def _fail(
+    info: CheckpointInfo, reason: VerificationReason, role: PayloadRole | None, detail: str
+) -> NoReturn:
+    """Raise the verification error for ``role``'s payload (None: the metadata file)."""
+    path = info.metadata_path if role is None else info.payload_path(role)
+    raise CheckpointVerificationError(info, reason, path, detail)
+
+
+def _refuse_json_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _read_to_end(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > limit:
+            raise OSError(errno.EFBIG, f"file grew beyond {limit} bytes while reading")
+        chunks.append(chunk)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_checkpoint(info: CheckpointInfo, verify: bool = True) -> LoadedCheckpoint:
+    """Load a checkpoint's metadata and arrays, refusing anything unsafe or inconsistent.
+
+    With ``verify`` (the default) the payload sizes and sha256 are checked as part of the
+    same read (hashing runs on a second thread over the same file descriptor). Whatever
+    ``verify`` says, the metadata is validated, each archive's structure is checked before
+    ``np.load(..., allow_pickle=False)`` reads it (no pickles, no object/structured dtypes,
+    no member whose header claims more bytes than it holds), every float array must be
+    finite, and the arrays must match the dtypes and shapes the metadata lists.
+    Raises :class:`CheckpointVerificationError` naming the file and the reason.
+    """
+    manifest = _read_manifest(info)
+    loaded: dict[PayloadRole, dict[str, Array]] = {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint-hash") as pool:
+        for role in PayloadRole:
+            loaded[role] = _load_payload(info, role, manifest.payloads[role], verify, pool)
+    return LoadedCheckpoint(
+        info=info,
+        metadata=manifest.metadata,
+        policy=loaded[PayloadRole.POLICY],
+        state=loaded[PayloadRole.STATE],
+    )
+
+
+def _load_payload(
+    info: CheckpointInfo,
+    role: PayloadRole,
+    record: _PayloadRecord,
+    verify: bool,
+    pool: ThreadPoolExecutor,
+) -> dict[str, Array]:
+    fd = _open_payload(info, role)
+    hashing = None
+    try:
+        if verify:
+            size = _check_payload_size(info, role, fd, record)
+            hashing = pool.submit(sha256_of_fd, fd)
+        else:
+            size = _payload_size(info, role, fd)
+        arrays: dict[str, Array] | None = None
+        load_error: NpzFormatError | OSError | None = None
+        try:
+            with os.fdopen(fd, "rb", closefd=False) as stream:
+                arrays = _parse_npz(stream, size)
+        except (NpzFormatError, OSError) as exc:
+            load_error = exc
+        if hashing is not None:
+            pending, hashing = hashing, None
+            try:
+                digest, count = pending.result()
+            except OSError as exc:
+                _fail(info, VerificationReason.PAYLOAD_UNREADABLE, role, _os_detail(exc))
+            _check_digest(info, role, record, digest, count)
+    except OSError as exc:
+        _fail(info, VerificationReason.PAYLOAD_UNREADABLE, role, _os_detail(exc))
+    finally:
+        if hashing is not None:  # only on an early exit: never close fd under the hasher
+            with contextlib.suppress(Exception):
+                hashing.result()
+        os.close(fd)
+    if isinstance(load_error, OSError):
+        _fail(info, VerificationReason.PAYLOAD_UNREADABLE, role, _os_detail(load_error))
+    if load_error is not None:
+        _fail(info, VerificationReason.PAYLOAD_INVALID, role, str(load_error))
+    assert arrays is not None
+    listed = {name: ArraySpec.of(array).to_json() for name, array in arrays.items()}
+    if listed != record.arrays:
+        _fail(
+            info,
+            VerificationReason.PAYLOAD_INVALID,
+            role,
+            "arrays differ from the listing in the metadata",
+        )
+    return arrays
+
+
+def _parse_npz(stream: IO[bytes], size: int) -> dict[str, Array]:
+    return load_npz(stream, inspect_npz(stream, size))
+
+
+# --------------------------------------------------------------------------------------------
+# Deletion and retention
+
+
+def delete_checkpoint(info: CheckpointInfo) -> None:
+    """Delete the checkpoint's files: metadata first (made durable), then both payloads.
+
+    If interrupted, what remains is an incomplete checkpoint (no metadata), which readers
+    skip; never payloads vouched for by metadata that no longer matches them. Missing files
+    are ignored.
+    """
+    paths = info.paths
+    _unlink_durably(info, [paths.metadata])
+    _unlink_durably(info, [paths.policy, paths.state])
+
+
+def prune_checkpoints(directory: str | os.PathLike[str], keep_last: int) -> list[CheckpointInfo]:
+    """Retention: keep the ``keep_last`` newest complete checkpoints, delete older complete ones.
+
+    Only complete checkpoints older than the newest complete one are candidates, so the newest
+    complete checkpoint always survives (``keep_last`` must be at least 1). Incomplete
+    checkpoints and temp files are never touched here. Verifies (hashes) every checkpoint in
+    the directory. Returns the deleted checkpoints, oldest first.
+    """
+    if isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 1:
+        raise CheckpointError(f"keep_last must be an int >= 1, got {keep_last!r}")
+    complete: list[CheckpointInfo] = []
+    for info in list_checkpoints(directory):
+        try:
+            verify_checkpoint(info)
+        except CheckpointVerificationError:
+            continue
+        complete.append(info)
+    doomed = complete[:-keep_last]
+    for info in doomed:
+        delete_checkpoint(info)
+    return doomed
+
+
+def clean_temp_files(directory: str | os.PathLike[str]) -> list[Path]:
+    """Remove temp files left in ``directory`` by a checkpoint writer that crashed.
+
+    Only names of the writer's exact temp pattern (``.checkpoint_iter…<suffix>.tmp-<pid>-
+    <16 hex>``) are removed. Call it while holding the run lock, before training starts:
+    a concurrently running writer would lose its temp file (its write would then fail
+    cleanly). Returns the removed paths.
+    """
+    root = Path(directory)
+    doomed: list[Path] = []
+    try:
+        with os.scandir(root) as entries:
+            for entry in entries:
+                if is_temp_name(entry.name) and _is_regular_file(entry):
+                    doomed.append(root / entry.name)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise CheckpointError(
+            f"cannot list checkpoint directory {root}: {_os_detail(exc)}"
+        ) from exc
+    current = root
+    try:
+        for current in doomed:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(current)
+        current = root
+        if doomed:
+            fsync_directory(root)
+    except OSError as exc:
+        raise CheckpointError(f"cannot remove temp file {current}: {_os_detail(exc)}") from exc
+    return sorted(doomed)
+
+
+def _unlink_durably(info: CheckpointInfo, paths: list[Path]) -> None:
+    """Unlink ``paths`` (missing ones are fine), then fsync the directory."""
+    current = info.directory
+    try:
+        for current in paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(current)
+        current = info.directory
+        fsync_directory(current)
+    except OSError as exc:
+        raise CheckpointError(
+            f"cannot delete checkpoint iteration {info.iteration}: {current}: {_os_detail(exc)}"
+        ) from exc
+
+
+def _is_regular_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _os_detail(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__

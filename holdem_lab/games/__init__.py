@@ -1,0 +1,24 @@
+"""Games in the engine's one shape (see holdem_lab.games.game)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from holdem_lab.errors import GameError
+from holdem_lab.games.game import Game, GameArrays
+from holdem_lab.games.small import kuhn, leduc
+
+__all__ = ["Game", "GameArrays", "load_game"]
+
+
+def load_game(name: str, **params: Any) -> Game:
+    """Build a game by name: "kuhn", "leduc" (suit_isomorphic=True|False)."""
+    builders = {"kuhn": kuhn, "leduc": leduc}
+    try:
+        builder = builders[name]
+    except KeyError:
+        raise GameError(f"unknown game {name!r}; known games: {', '.join(builders)}") from None
+    try:
+        return builder(**params)
+    except TypeError as exc:
+        raise GameError(f"{name}: invalid parameters {params!r}: {exc}") from None

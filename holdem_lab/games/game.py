@@ -1,0 +1,193 @@
+"""The one game shape every solver and evaluator works on.
+
+A `Game` is a betting tree (public actions), a card model (what chance deals and when), a card
+abstraction (private information -> bucket per round) and a showdown rule. An infoset is a
+(decision node, bucket) pair and owns one row of the solver's dense tables:
+`row = row_offset[node] + bucket`.
+
+`GameArrays` is the same game as a tuple of numpy arrays and integers, the only form numba
+kernels see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from holdem_lab.games.tree import DECISION, BettingTree
+
+# How chance deals and how hands compare (GameArrays.showdown_kind).
+SHOWDOWN_HIGH_CARD = 0  # Kuhn: the higher private card wins
+SHOWDOWN_LEDUC = 1  # a pair with the public card wins, else the higher private card
+SHOWDOWN_HOLDEM = 2  # best five of seven cards
+
+# How buckets are computed (GameArrays.bucket_kind).
+BUCKETS_SMALL_TABLE = 0  # lookup by (round, private card, public card)
+BUCKETS_HOLDEM = 1  # preflop class, then per-round tables keyed by the isomorphic hand index
+
+
+class GameArrays(NamedTuple):
+    """Everything a numba kernel needs about a game (see Game)."""
+
+    num_players: int
+    num_rounds: int
+    max_depth: int
+    player: np.ndarray
+    round: np.ndarray
+    num_actions: np.ndarray
+    children: np.ndarray
+    terminal: np.ndarray
+    contrib: np.ndarray
+    folded: np.ndarray
+    pot: np.ndarray
+    equal_live: np.ndarray
+    row_offset: np.ndarray
+    deck_size: int
+    card_rank: np.ndarray
+    hole_cards: int
+    board_total: int
+    board_visible: np.ndarray
+    showdown_kind: int
+    bucket_kind: int
+    small_bucket_table: np.ndarray
+    holdem_bucket_tables: np.ndarray
+    holdem_table_offsets: np.ndarray
+
+
+def _equal_live(tree: BettingTree) -> np.ndarray:
+    """1 where every live (non-folded) player has put in the same amount: no side pot."""
+    live = np.where(tree.folded, np.nan, tree.contrib)
+    with np.errstate(invalid="ignore"):
+        spread = np.nanmax(live, axis=1) - np.nanmin(live, axis=1)
+    return (spread == 0).astype(np.uint8)
+
+
+@dataclass(frozen=True, eq=False)
+class CardModel:
+    """What chance deals: a deck (ranks and suits), `hole_cards` private cards per player, and
+    `board_visible[r]` public cards visible in round r (cumulative)."""
+
+    card_rank: np.ndarray
+    card_suit: np.ndarray
+    hole_cards: int
+    board_visible: tuple[int, ...]
+    card_names: tuple[str, ...]
+
+    @property
+    def deck_size(self) -> int:
+        return int(self.card_rank.shape[0])
+
+    @property
+    def board_total(self) -> int:
+        return self.board_visible[-1]
+
+
+@dataclass(frozen=True, eq=False)
+class Game:
+    """A game ready for the solver: tree + cards + abstraction + infoset rows."""
+
+    name: str
+    params: dict[str, Any]
+    tree: BettingTree
+    cards: CardModel
+    showdown_kind: int
+    bucket_kind: int
+    num_buckets: tuple[int, ...]
+    small_bucket_table: np.ndarray
+    exact_bucket_table: np.ndarray
+    num_exact_buckets: tuple[int, ...]
+    bucket_names: tuple[tuple[str, ...], ...]
+    bucket_hash: str | None = None
+    holdem_bucket_tables: np.ndarray = field(
+        default_factory=lambda: np.zeros(1, dtype=np.int32))
+    holdem_table_offsets: np.ndarray = field(
+        default_factory=lambda: np.zeros(5, dtype=np.int64))
+    row_offset: np.ndarray = field(init=False)
+    num_rows: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        offsets = np.full(self.tree.num_nodes, -1, dtype=np.int64)
+        total = 0
+        for node in self.tree.decision_nodes:
+            offsets[node] = total
+            total += self.num_buckets[int(self.tree.round[node])]
+        object.__setattr__(self, "row_offset", offsets)
+        object.__setattr__(self, "num_rows", total)
+
+    @property
+    def num_players(self) -> int:
+        return self.tree.num_players
+
+    @property
+    def max_actions(self) -> int:
+        return self.tree.max_actions
+
+    def arrays(self) -> GameArrays:
+        tree = self.tree
+        return GameArrays(
+            num_players=tree.num_players,
+            num_rounds=tree.num_rounds,
+            max_depth=tree.max_depth,
+            player=tree.player,
+            round=tree.round,
+            num_actions=tree.num_actions,
+            children=tree.children,
+            terminal=tree.terminal,
+            contrib=tree.contrib,
+            folded=tree.folded.astype(np.uint8),
+            pot=tree.contrib.sum(axis=1),
+            equal_live=_equal_live(tree),
+            row_offset=self.row_offset,
+            deck_size=self.cards.deck_size,
+            card_rank=self.cards.card_rank.astype(np.int64),
+            hole_cards=self.cards.hole_cards,
+            board_total=self.cards.board_total,
+            board_visible=np.asarray(self.cards.board_visible, dtype=np.int64),
+            showdown_kind=self.showdown_kind,
+            bucket_kind=self.bucket_kind,
+            small_bucket_table=self.small_bucket_table,
+            holdem_bucket_tables=self.holdem_bucket_tables,
+            holdem_table_offsets=self.holdem_table_offsets,
+        )
+
+    def row_of(self, node: int, bucket: int) -> int:
+        """Infoset row of (decision node, bucket)."""
+        if self.tree.terminal[node] != DECISION:
+            raise ValueError(f"node {node} is not a decision node")
+        return int(self.row_offset[node] + bucket)
+
+    def rows_of_node(self, node: int) -> range:
+        start = int(self.row_offset[node])
+        return range(start, start + self.num_buckets[int(self.tree.round[node])])
+
+    def row_action_mask(self) -> np.ndarray:
+        """Boolean (num_rows, max_actions): which columns of a row are real actions."""
+        mask = np.zeros((self.num_rows, self.max_actions), dtype=np.bool_)
+        for node in self.tree.decision_nodes:
+            rows = self.rows_of_node(int(node))
+            mask[rows.start:rows.stop, : int(self.tree.num_actions[node])] = True
+        return mask
+
+    def identity(self) -> dict[str, Any]:
+        """What defines the game for resume validation: name, parameters, bucket hash and a
+        digest of the tree and abstraction layout."""
+        digest = hashlib.sha256()
+        for array in (self.tree.player, self.tree.round, self.tree.children, self.tree.contrib,
+                      np.asarray(self.num_buckets)):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return {
+            "game": self.name,
+            "params": json.loads(json.dumps(self.params)),
+            "bucket_hash": self.bucket_hash,
+            "layout_sha256": digest.hexdigest(),
+            "num_rows": self.num_rows,
+        }
+
+    def node_counts(self) -> dict[str, int]:
+        counts = self.tree.counts()
+        counts["infosets"] = self.num_rows
+        return counts

@@ -1,0 +1,731 @@
+"""Exact no-limit Texas hold'em for 2 to 6 players: a plain-Python rules oracle with a replay API.
+
+Chips are integers throughout; cards are ints ``4 * rank + suit`` (rank 0..12 = 2..A, suit 0..3 =
+c, d, h, s). `HandState` is the state machine of one hand; `replay` runs a whole recorded hand and
+returns every seat's net chip result.
+
+Seats (the pokerkit convention). With 3 to 6 players seat 0 is the small blind, seat 1 the big
+blind and seat n-1 the button; preflop seat 2 acts first (the button when n = 3), after the flop
+the first seat still able to act from seat 0 on. Heads-up, seat 0 is the big blind and seat 1 the
+small blind and button: seat 1 acts first preflop and last after the flop. In both cases the first
+seat left of the button is seat 0, so clockwise from the button means ascending seat order.
+
+Rules, and the choices made where rule books or engines differ:
+
+* Forced bets. Every seat posts the ante (all it has if the stack is smaller), then the small and
+  big blinds are posted from what is left; a seat that cannot cover its blind posts everything and
+  is all-in. Antes are dead for betting (they do not count toward the amount to call) but count as
+  contributions when side pots are formed, so a seat all-in on the ante can win every other seat's
+  ante.
+* Big blind all-in for less. The preflop bet to match stays the full big blind and the minimum
+  raise is to two big blinds (TDA, Robert's Rules), whatever the big blind could post. Nobody is
+  ever asked to put in more than the largest stack still contesting the pot could match: the
+  amount to call is capped there, and a seat that has already matched every chip its opponents
+  can put in is not asked to act. (pokerkit instead uses the largest blind actually posted as the
+  bet to call.)
+* Folding is legal only when facing a bet. Folding when a check is free is rejected: it is a
+  dominated action that only enlarges game trees, and pokerkit's tournament mode rejects it too.
+* Bets and raises are given as a raise TO total for the street. The minimum bet is the big blind;
+  the minimum raise adds the size of the largest full bet or raise of the street, and at least a
+  big blind. The maximum is all-in. A bet or raise all-in for less than the minimum is allowed.
+* Short all-in raises (TDA Rule 47). An all-in raise that adds less than a full raise does not
+  reopen the betting: a player who has already acted since the last full bet or raise may then
+  only call or fold, unless the amount they now face totals at least a full raise (several short
+  all-ins can add up to one). A player who has not yet acted keeps every option. The first bet of
+  a post-flop street always reopens the action, even an all-in smaller than the big blind, so
+  players who checked may raise it (the minimum raise is then to that bet plus a big blind).
+  (pokerkit measures "full" against the largest raise of the street without the big-blind floor,
+  so there an all-in raise of less than a big blind can reopen the betting.)
+* A betting round ends when every seat still able to bet has acted since the last full bet or
+  raise and has matched the bet (or is all-in). Uncalled chips (the part of the largest bet no
+  one matched) go back to their owner at the end of each round. When at most one seat can still
+  bet, the remaining board is dealt without betting.
+* Showdown. Each pot (see `holdem_lab.rules.pots`) goes to the best hand among the seats that can
+  win it; tied winners split it and odd chips are handed out one at a time clockwise from the
+  first seat left of the button, never more than one per winner (TDA). (pokerkit gives every odd
+  chip of a pot to the lowest-numbered winner: the same result unless three or more players tie
+  and the pot leaves two or more odd chips.) A hand that everyone else folded to wins every pot
+  without a showdown.
+
+Hand strength comes from a ``hand_value(seven_cards) -> int`` function (higher is better); by
+default `holdem_lab.cards.evaluator.evaluate7`, looked up the first time a showdown needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from numbers import Integral
+from typing import Any
+
+from holdem_lab.cards.deck import card_str
+from holdem_lab.errors import GameError, IllegalActionError
+from holdem_lab.rules.actions import Action, ActionKind, ActionLike, parse_action
+from holdem_lab.rules.pots import Pot, PotAward, build_pots, split_pot
+
+HandValue = Callable[[Sequence[int]], int]
+"""Strength of a seven-card hand as an int; higher is better, equal means a tie."""
+
+MIN_PLAYERS = 2
+MAX_PLAYERS = 6
+BOARD_SIZES = (0, 3, 4, 5)
+
+
+class Street(IntEnum):
+    """Betting rounds, in order; the value is also the index into BOARD_CARDS_BY_STREET."""
+
+    PREFLOP = 0
+    FLOP = 1
+    TURN = 2
+    RIVER = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+BOARD_CARDS_BY_STREET = (0, 3, 4, 5)
+"""Number of board cards visible during each street."""
+
+
+def _next_street_name(street: Street) -> str:
+    return "showdown" if street is Street.RIVER else str(Street(street + 1))
+
+
+def _require_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise GameError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise GameError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Table:
+    """The fixed setup of a hand: players, starting stacks and forced bets (all in chips).
+
+    `stacks` lists every seat's stack before the antes and blinds; `ante` is posted by every seat.
+    """
+
+    num_players: int
+    stacks: tuple[int, ...]
+    small_blind: int
+    big_blind: int
+    ante: int = 0
+
+    def __post_init__(self) -> None:
+        n = _require_int("num_players", self.num_players, MIN_PLAYERS)
+        if n > MAX_PLAYERS:
+            raise GameError(f"num_players must be <= {MAX_PLAYERS}, got {n}")
+        if isinstance(self.stacks, str | bytes) or not isinstance(self.stacks, Sequence):
+            raise GameError(f"stacks must be a sequence of {n} integers, got {self.stacks!r}")
+        if len(self.stacks) != n:
+            raise GameError(
+                f"stacks must have num_players={n} entries, got {len(self.stacks)}: "
+                f"{list(self.stacks)!r}"
+            )
+        stacks = tuple(
+            _require_int(f"stacks[{seat}]", stack, 1) for seat, stack in enumerate(self.stacks)
+        )
+        big_blind = _require_int("big_blind", self.big_blind, 1)
+        small_blind = _require_int("small_blind", self.small_blind, 1)
+        if small_blind > big_blind:
+            raise GameError(f"small_blind must be <= big_blind={big_blind}, got {small_blind}")
+        ante = _require_int("ante", self.ante, 0)
+        object.__setattr__(self, "num_players", n)
+        object.__setattr__(self, "stacks", stacks)
+        object.__setattr__(self, "small_blind", small_blind)
+        object.__setattr__(self, "big_blind", big_blind)
+        object.__setattr__(self, "ante", ante)
+
+    @property
+    def button(self) -> int:
+        """The button seat: n-1, or seat 1 (also the small blind) heads-up."""
+        return 1 if self.num_players == 2 else self.num_players - 1
+
+    @property
+    def small_blind_seat(self) -> int:
+        """Seat 0, or seat 1 heads-up."""
+        return 1 if self.num_players == 2 else 0
+
+    @property
+    def big_blind_seat(self) -> int:
+        """Seat 1, or seat 0 heads-up."""
+        return 0 if self.num_players == 2 else 1
+
+    @property
+    def first_seat_left_of_button(self) -> int:
+        """Seat 0 in every case; it receives the first odd chip of a split pot."""
+        return (self.button + 1) % self.num_players
+
+    @property
+    def preflop_first_seat(self) -> int:
+        """Where the preflop action starts: the seat left of the big blind."""
+        return (self.big_blind_seat + 1) % self.num_players
+
+
+@dataclass(frozen=True, slots=True)
+class LegalActions:
+    """What the seat to act may do.
+
+    `call_amount` is the number of chips a call adds (0 means the option is a check; a call that
+    is less than what is owed puts the seat all-in). `min_raise_to`/`max_raise_to` bound the
+    raise-to totals, both None when raising is not allowed; `max_raise_to` is always all-in.
+    """
+
+    seat: int
+    can_fold: bool
+    call_amount: int
+    min_raise_to: int | None
+    max_raise_to: int | None
+
+    @property
+    def can_check(self) -> bool:
+        """True when nothing is owed."""
+        return self.call_amount == 0
+
+    @property
+    def can_call(self) -> bool:
+        """True when facing a bet."""
+        return self.call_amount > 0
+
+    @property
+    def can_raise(self) -> bool:
+        """True when a bet or raise is allowed."""
+        return self.min_raise_to is not None
+
+    def actions(self) -> tuple[Action, ...]:
+        """Representative legal actions: fold, check or call, minimum and all-in raise."""
+        out: list[Action] = []
+        if self.can_fold:
+            out.append(Action.fold())
+        out.append(Action.call() if self.can_call else Action.check())
+        if self.min_raise_to is not None and self.max_raise_to is not None:
+            out.append(Action.raise_to(self.min_raise_to))
+            if self.max_raise_to != self.min_raise_to:
+                out.append(Action.raise_to(self.max_raise_to))
+        return tuple(out)
+
+
+_evaluator: HandValue | None = None
+
+
+def default_hand_value() -> HandValue:
+    """The project's seven-card evaluator (holdem_lab.cards.evaluator.evaluate7), loaded once."""
+    global _evaluator
+    if _evaluator is None:
+        try:
+            module = importlib.import_module("holdem_lab.cards.evaluator")
+            evaluate7: Any = module.evaluate7
+        except (ImportError, AttributeError) as exc:
+            raise GameError(
+                "no hand evaluator: holdem_lab.cards.evaluator.evaluate7 is not available "
+                f"({exc}); pass hand_value= to evaluate showdowns"
+            ) from exc
+
+        def value(cards: Sequence[int]) -> int:
+            return int(evaluate7(list(cards)))
+
+        _evaluator = value
+    return _evaluator
+
+
+def _clean_card(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or not 0 <= int(value) < 52:
+        raise GameError(f"{where} must be a card id in 0..51, got {value!r}")
+    return int(value)
+
+
+def _check_distinct(cards: Sequence[int]) -> None:
+    seen: set[int] = set()
+    for card in cards:
+        if card in seen:
+            raise GameError(f"card {card_str(card)} ({card}) is dealt twice")
+        seen.add(card)
+
+
+class HandState:
+    """One hand of no-limit hold'em, from the forced bets to the payoffs (rules: module doc).
+
+    Construct with the table, every seat's two hole cards and as much of the board as is known
+    (0, 3, 4 or 5 cards). When the hand reaches a street whose cards were not given, `to_act` is
+    None and `needs_board` says how many cards `deal_board` must supply. `apply` plays the action
+    of the seat to act and raises IllegalActionError (state unchanged) when it is not legal.
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        hole_cards: Sequence[Sequence[int]],
+        board: Sequence[int] = (),
+        *,
+        hand_value: HandValue | None = None,
+    ) -> None:
+        if not isinstance(table, Table):
+            raise GameError(f"table must be a Table, got {table!r}")
+        n = table.num_players
+        if len(hole_cards) != n:
+            raise GameError(f"hole_cards must hold {n} hands (one per seat), got {len(hole_cards)}")
+        hands: list[tuple[int, int]] = []
+        for seat, hand in enumerate(hole_cards):
+            if len(hand) != 2:
+                raise GameError(
+                    f"seat {seat} must have exactly 2 hole cards, got {len(hand)}: {list(hand)!r}"
+                )
+            first, second = (_clean_card(c, f"hole card of seat {seat}") for c in hand)
+            hands.append((first, second))
+        if len(board) not in BOARD_SIZES:
+            raise GameError(
+                f"board must have 0, 3, 4 or 5 cards, got {len(board)}: {list(board)!r}"
+            )
+        board_cards = [_clean_card(c, "board card") for c in board]
+        _check_distinct([c for hand in hands for c in hand] + board_cards)
+
+        self.table = table
+        self.hole_cards: tuple[tuple[int, int], ...] = tuple(hands)
+        self._hand_value = hand_value
+        self._board_known = board_cards
+        self._board_shown = 0
+        self._stacks = list(table.stacks)
+        self._bets = [0] * n
+        self._contrib = [0] * n
+        self._folded = [False] * n
+        self._acted = [False] * n
+        self._street = Street.PREFLOP
+        self._level = 0
+        self._full_raise = table.big_blind
+        self._to_act: int | None = None
+        self._needs_board = 0
+        self._terminal = False
+        self._awards: tuple[PotAward, ...] = ()
+        self._history: list[tuple[Street, int, Action]] = []
+        self._post_forced_bets()
+
+    # ----------------------------------------------------------------- read-only views
+
+    @property
+    def num_players(self) -> int:
+        """Number of seats."""
+        return self.table.num_players
+
+    @property
+    def street(self) -> Street:
+        """The current (or, once the hand is over, the last reached) street."""
+        return self._street
+
+    @property
+    def board(self) -> tuple[int, ...]:
+        """Board cards dealt so far."""
+        return tuple(self._board_known[: self._board_shown])
+
+    @property
+    def to_act(self) -> int | None:
+        """The seat whose turn it is, or None (hand over, or board cards needed)."""
+        return self._to_act
+
+    @property
+    def needs_board(self) -> int:
+        """How many board cards `deal_board` must supply before play can go on (0: none)."""
+        return self._needs_board
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the pot has been awarded."""
+        return self._terminal
+
+    @property
+    def stacks(self) -> tuple[int, ...]:
+        """Chips behind each seat (not counting chips bet on the current street)."""
+        return tuple(self._stacks)
+
+    @property
+    def bets(self) -> tuple[int, ...]:
+        """Each seat's bet on the current street."""
+        return tuple(self._bets)
+
+    @property
+    def contributions(self) -> tuple[int, ...]:
+        """Everything each seat has put in this hand, antes and current bets included."""
+        return tuple(self._contrib)
+
+    @property
+    def folded(self) -> tuple[bool, ...]:
+        """Which seats have folded."""
+        return tuple(self._folded)
+
+    @property
+    def current_bet(self) -> int:
+        """The bet to match on this street (the full big blind preflop, even if not posted)."""
+        return self._level
+
+    @property
+    def full_raise(self) -> int:
+        """The size a raise must add to be a full raise (at least the big blind)."""
+        return self._full_raise
+
+    @property
+    def pot_total(self) -> int:
+        """Every chip put in so far."""
+        return sum(self._contrib)
+
+    @property
+    def history(self) -> tuple[tuple[Street, int, Action], ...]:
+        """Applied actions as (street, seat, action); a call of nothing is recorded as a check."""
+        return tuple(self._history)
+
+    @property
+    def awards(self) -> tuple[PotAward, ...]:
+        """How each pot was won (empty until the hand is over)."""
+        return self._awards
+
+    def pots(self) -> tuple[Pot, ...]:
+        """Main and side pots from the chips put in so far (current bets included)."""
+        return build_pots(self._contrib, self._folded)
+
+    def payoffs(self) -> list[int]:
+        """Net chip result per seat (final stack minus starting stack); sums to zero."""
+        if not self._terminal:
+            raise GameError("payoffs are defined only once the hand is over")
+        return [self._stacks[i] - self.table.stacks[i] for i in range(self.num_players)]
+
+    def clone(self) -> HandState:
+        """An independent copy of this state (for tree walks)."""
+        other = HandState.__new__(HandState)
+        other.__dict__.update(self.__dict__)
+        for name in (
+            "_board_known",
+            "_stacks",
+            "_bets",
+            "_contrib",
+            "_folded",
+            "_acted",
+            "_history",
+        ):
+            setattr(other, name, list(getattr(self, name)))
+        return other
+
+    # ----------------------------------------------------------------- legality
+
+    def _live(self, seat: int) -> bool:
+        return not self._folded[seat] and self._stacks[seat] > 0
+
+    def _live_count(self) -> int:
+        return sum(1 for seat in range(self.num_players) if self._live(seat))
+
+    def _to_call(self, seat: int) -> int:
+        """Chips `seat` must add to call: up to the bet, no more than any opponent can match."""
+        cap = max(
+            (
+                self._bets[other] + self._stacks[other]
+                for other in range(self.num_players)
+                if other != seat and not self._folded[other]
+            ),
+            default=0,
+        )
+        owed = min(self._level, cap) - self._bets[seat]
+        return max(0, min(self._stacks[seat], owed))
+
+    def _raise_refusal(self, seat: int) -> str | None:
+        """Why `seat` may not bet or raise now, or None if it may."""
+        all_in_to = self._bets[seat] + self._stacks[seat]
+        word = "raise" if self._level else "bet"
+        if all_in_to <= self._level:
+            return (
+                f"cannot {word}: the stack of {self._stacks[seat]} does not exceed the "
+                f"{self._level - self._bets[seat]} owed to call the bet of {self._level}"
+            )
+        if not any(
+            self._live(other) and self._bets[other] + self._stacks[other] > self._level
+            for other in range(self.num_players)
+            if other != seat
+        ):
+            return (
+                f"cannot {word}: every opponent has folded or is all-in or cannot cover more "
+                f"than the current bet of {self._level}"
+            )
+        facing = self._level - self._bets[seat]
+        if self._acted[seat] and facing < self._full_raise:
+            return (
+                f"cannot raise: the betting was not reopened (this player already acted and "
+                f"faces {facing} more, less than a full raise of {self._full_raise}, after an "
+                f"all-in for less than a full raise); call {self._to_call(seat)} or fold"
+            )
+        return None
+
+    def _needs_to_act(self, seat: int, live_count: int) -> bool:
+        if not self._live(seat):
+            return False
+        if self._to_call(seat) > 0:
+            return True
+        return live_count >= 2 and not self._acted[seat]
+
+    def _next_to_act(self, start: int) -> int | None:
+        live_count = self._live_count()
+        n = self.num_players
+        for step in range(n):
+            seat = (start + step) % n
+            if self._needs_to_act(seat, live_count):
+                return seat
+        return None
+
+    def _require_turn(self) -> int:
+        if self._terminal:
+            raise IllegalActionError("the hand is over; no action is legal")
+        if self._to_act is None:
+            raise IllegalActionError(
+                f"the {_next_street_name(self._street)} needs {self._needs_board} board "
+                "card(s) before any action (call deal_board)"
+            )
+        return self._to_act
+
+    def legal_actions(self) -> LegalActions:
+        """What the seat to act may do; IllegalActionError if no seat is to act."""
+        seat = self._require_turn()
+        to_call = self._to_call(seat)
+        if self._raise_refusal(seat) is None:
+            all_in_to = self._bets[seat] + self._stacks[seat]
+            min_to: int | None = min(self._level + self._full_raise, all_in_to)
+            max_to: int | None = all_in_to
+        else:
+            min_to = max_to = None
+        return LegalActions(seat, to_call > 0, to_call, min_to, max_to)
+
+    def min_raise_to(self) -> int | None:
+        """Smallest legal raise-to total for the seat to act (all-in if less); None if no raise."""
+        if self._to_act is None:
+            return None
+        return self.legal_actions().min_raise_to
+
+    def max_raise_to(self) -> int | None:
+        """Largest legal raise-to total (all-in) for the seat to act; None if no raise."""
+        if self._to_act is None:
+            return None
+        return self.legal_actions().max_raise_to
+
+    # ----------------------------------------------------------------- transitions
+
+    def apply(self, action: ActionLike) -> None:
+        """Play `action` for the seat to act (grammar: holdem_lab.rules.actions)."""
+        act = parse_action(action)
+        seat = self._require_turn()
+        where = f"seat {seat} to act on the {self._street}"
+        to_call = self._to_call(seat)
+        if act.kind is ActionKind.FOLD:
+            if to_call == 0:
+                raise IllegalActionError(
+                    f"{where}: cannot fold when checking is free (nothing to call)"
+                )
+            self._folded[seat] = True
+        elif act.kind is ActionKind.CHECK:
+            if to_call > 0:
+                raise IllegalActionError(
+                    f"{where}: cannot check facing a bet of {self._level}: {to_call} to call"
+                )
+            self._acted[seat] = True
+        elif act.kind is ActionKind.CALL:
+            if to_call == 0:
+                act = Action.check()
+            self._put(seat, to_call)
+            self._acted[seat] = True
+        else:
+            self._raise(seat, act, where)
+        self._history.append((self._street, seat, act))
+        self._after_action(seat)
+
+    def _raise(self, seat: int, act: Action, where: str) -> None:
+        assert act.amount is not None
+        refusal = self._raise_refusal(seat)
+        if refusal is not None:
+            raise IllegalActionError(f"{where}: {refusal}")
+        target = act.amount
+        word = "raise to" if self._level else "bet"
+        all_in_to = self._bets[seat] + self._stacks[seat]
+        min_to = min(self._level + self._full_raise, all_in_to)
+        if target > all_in_to:
+            raise IllegalActionError(
+                f"{where}: {word} {target} exceeds the maximum {word} {all_in_to} (all-in: "
+                f"{self._stacks[seat]} behind plus a bet of {self._bets[seat]})"
+            )
+        if target <= self._level:
+            raise IllegalActionError(
+                f"{where}: {word} {target} does not exceed the current bet of {self._level}"
+            )
+        if target < min_to:
+            minimum = "minimum bet" if not self._level else "minimum raise to"
+            raise IllegalActionError(f"{where}: {word} {target} is below the {minimum} {min_to}")
+        increment = target - self._level
+        if increment >= self._full_raise or self._level == 0:
+            # A full bet/raise, or the street's first bet: everyone else may act again.
+            self._full_raise = max(self._full_raise, increment)
+            self._acted = [False] * self.num_players
+        self._acted[seat] = True
+        self._put(seat, target - self._bets[seat])
+        self._level = target
+
+    def _put(self, seat: int, chips: int) -> None:
+        self._stacks[seat] -= chips
+        self._bets[seat] += chips
+        self._contrib[seat] += chips
+
+    def _after_action(self, seat: int) -> None:
+        if sum(1 for f in self._folded if not f) == 1:
+            self._to_act = None
+            self._close_round()
+            return
+        self._to_act = self._next_to_act(seat + 1)
+        if self._to_act is None:
+            self._close_round()
+
+    def _post_forced_bets(self) -> None:
+        table = self.table
+        for seat in range(self.num_players):
+            ante = min(table.ante, self._stacks[seat])
+            self._stacks[seat] -= ante
+            self._contrib[seat] += ante
+        for seat, blind in (
+            (table.small_blind_seat, table.small_blind),
+            (table.big_blind_seat, table.big_blind),
+        ):
+            self._put(seat, min(blind, self._stacks[seat]))
+        self._level = table.big_blind
+        self._full_raise = table.big_blind
+        self._to_act = self._next_to_act(table.preflop_first_seat)
+        if self._to_act is None:
+            self._close_round()
+
+    def _close_round(self) -> None:
+        """End the betting round: return uncalled chips, then fold-win, deal on, or show down."""
+        top = max(self._bets)
+        if self._bets.count(top) == 1:
+            seat = self._bets.index(top)
+            second = max(b for i, b in enumerate(self._bets) if i != seat)
+            self._stacks[seat] += top - second
+            self._contrib[seat] -= top - second
+        self._bets = [0] * self.num_players
+        remaining = [seat for seat in range(self.num_players) if not self._folded[seat]]
+        if len(remaining) == 1:
+            total = sum(self._contrib)
+            winner = remaining[0]
+            shares = tuple(total if seat == winner else 0 for seat in range(self.num_players))
+            self._awards = (PotAward(Pot(total, (winner,)), (winner,), shares),)
+            self._stacks[winner] += total
+            self._terminal = True
+            return
+        self._advance()
+
+    def _advance(self) -> None:
+        """Deal the next street(s) until someone must act, cards are missing, or showdown."""
+        while True:
+            if self._street is Street.RIVER:
+                self._showdown()
+                return
+            following = Street(self._street + 1)
+            wanted = BOARD_CARDS_BY_STREET[following]
+            if len(self._board_known) < wanted:
+                self._needs_board = wanted - len(self._board_known)
+                self._to_act = None
+                return
+            self._street = following
+            self._board_shown = wanted
+            self._level = 0
+            self._full_raise = self.table.big_blind
+            self._acted = [False] * self.num_players
+            self._to_act = self._next_to_act(self.table.first_seat_left_of_button)
+            if self._to_act is not None:
+                return
+
+    def deal_board(self, cards: Sequence[int]) -> None:
+        """Supply the next street's board cards when `needs_board` asks for them."""
+        if self._needs_board == 0:
+            raise GameError(
+                f"no board cards are needed now (street {self._street}, "
+                f"{'hand over' if self._terminal else f'seat {self._to_act} to act'})"
+            )
+        if len(cards) != self._needs_board:
+            raise GameError(
+                f"the {_next_street_name(self._street)} needs exactly {self._needs_board} board "
+                f"card(s), got {len(cards)}: {list(cards)!r}"
+            )
+        new = [_clean_card(c, "board card") for c in cards]
+        _check_distinct([c for hand in self.hole_cards for c in hand] + self._board_known + new)
+        self._board_known.extend(new)
+        self._needs_board = 0
+        self._advance()
+
+    def _showdown(self) -> None:
+        evaluate = self._hand_value if self._hand_value is not None else default_hand_value()
+        board = self._board_known[:5]
+        values = {
+            seat: evaluate([*self.hole_cards[seat], *board])
+            for seat in range(self.num_players)
+            if not self._folded[seat]
+        }
+        awards = []
+        first = self.table.first_seat_left_of_button
+        for pot in build_pots(self._contrib, self._folded):
+            best = max(values[seat] for seat in pot.eligible)
+            winners = tuple(seat for seat in pot.eligible if values[seat] == best)
+            shares = split_pot(pot.amount, winners, num_players=self.num_players, first_seat=first)
+            for seat, share in enumerate(shares):
+                self._stacks[seat] += share
+            awards.append(PotAward(pot, winners, shares))
+        self._awards = tuple(awards)
+        self._terminal = True
+
+
+def _action_text(spec: object) -> str:
+    if isinstance(spec, Action):
+        return str(spec)
+    return repr(spec)
+
+
+def _short_board(board: Sequence[int], state: HandState) -> GameError:
+    following = Street(state.street + 1)
+    return GameError(
+        f"board has {len(board)} card(s) but the hand reached the {following}, which needs "
+        f"{BOARD_CARDS_BY_STREET[following]}"
+    )
+
+
+def replay(
+    table: Table,
+    hole_cards: Sequence[Sequence[int]],
+    board: Sequence[int],
+    actions: Sequence[ActionLike],
+    *,
+    hand_value: HandValue | None = None,
+) -> list[int]:
+    """Play a recorded hand and return every seat's net chip result (sums to zero).
+
+    `actions` are the betting actions in order, in the grammar of holdem_lab.rules.actions (e.g.
+    ``["r300", "c", ("f",), ("r", 900), "c"]``). `board` holds the board cards the hand needs:
+    0, 3, 4 or 5 cards, at least as many as the streets reached. An illegal action raises
+    IllegalActionError naming its index, its text, whose turn it was and why; an action after
+    the hand is over raises IllegalActionError; a list that ends before the hand does, or a board
+    too short for the streets reached, raises GameError.
+    """
+    if isinstance(actions, str):
+        raise GameError(f"actions must be a sequence of actions, not one string: {actions!r}")
+    state = HandState(table, hole_cards, board, hand_value=hand_value)
+    for index, spec in enumerate(actions):
+        text = _action_text(spec)
+        if state.is_terminal:
+            raise IllegalActionError(
+                f"action {index} ({text}): the hand is already over after {index} action(s); "
+                f"{len(actions) - index} action(s) too many"
+            )
+        if state.needs_board:
+            raise _short_board(board, state)
+        try:
+            state.apply(spec)
+        except IllegalActionError as exc:
+            raise IllegalActionError(f"action {index} ({text}): {exc}") from None
+    if state.needs_board:
+        raise _short_board(board, state)
+    if not state.is_terminal:
+        raise GameError(
+            f"too few actions: after {len(actions)} action(s) the hand is not over "
+            f"(seat {state.to_act} to act on the {state.street})"
+        )
+    return state.payoffs()

@@ -1,0 +1,5 @@
+"""The MCCFR engine."""
+
+from holdem_lab.solver.solver import Solver
+
+__all__ = ["Solver"]

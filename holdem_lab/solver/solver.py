@@ -1,0 +1,160 @@
+"""The MCCFR solver: dense tables, one explicit RNG, and the config that drives the kernels.
+
+`Solver(game, config)` owns `regrets` and `strategy_sum` (num_rows, max_actions float64 arrays),
+`iteration` (t_global: iterations completed), `discount_steps` and a `numpy.random.Generator`
+seeded from `config.seed`. `run(n)` performs iterations iteration+1 .. iteration+n. Its whole
+state is `state_dict()`; `load_state_dict()` restores it exactly, so a run split anywhere
+continues bit for bit.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from holdem_lab.config import MCCFRConfig
+from holdem_lab.errors import ConfigError
+from holdem_lab.games.game import Game
+from holdem_lab.solver import kernels
+
+_DISCOUNT_CODES = {"none": kernels.DISCOUNT_NONE, "linear": kernels.DISCOUNT_LINEAR,
+                   "dcfr": kernels.DISCOUNT_DCFR}
+_SAMPLING_CODES = {"external": kernels.SAMPLING_EXTERNAL, "outcome": kernels.SAMPLING_OUTCOME}
+STAT_NAMES = ("nodes_visited", "pruned_iterations", "pruned_actions", "traversals")
+
+
+def _default_threshold_scale(game: Game) -> float:
+    """Pluribus pruned below -300M chips with 10k-chip stacks: 30,000 stacks. Small games have no
+    stack; their largest possible loss stands in for it."""
+    stacks = game.tree.starting_stacks
+    if stacks:
+        return float(max(stacks))
+    return float(np.abs(game.tree.contrib).max())
+
+
+class Solver:
+    """Monte Carlo CFR over a Game, configured by an MCCFRConfig."""
+
+    def __init__(self, game: Game, config: MCCFRConfig | None = None) -> None:
+        config = config or MCCFRConfig(num_players=game.num_players)
+        if config.num_players != game.num_players:
+            raise ConfigError("num_players", config.num_players,
+                              f"the game {game.name!r} has {game.num_players} players")
+        self.game = game
+        self.config = config
+        self._arrays = game.arrays()
+        shape = (game.num_rows, game.max_actions)
+        self.regrets = np.zeros(shape, dtype=np.float64)
+        self.strategy_sum = np.zeros(shape, dtype=np.float64)
+        self.rng = np.random.default_rng(config.seed)
+        self.iteration = 0
+        self.discount_steps = 0
+        self.stats = np.zeros(kernels.NUM_STATS, dtype=np.int64)
+        self.compute_seconds = 0.0
+        schedule = config.epsilon_schedule
+        self._schedule_iterations = np.array([s[0] for s in schedule], dtype=np.int64)
+        self._schedule_values = np.array([s[1] for s in schedule], dtype=np.float64)
+        self._iparams, self._fparams = _parameters(config)
+
+    # ------------------------------------------------------------------ training
+
+    def run(self, iterations: int) -> None:
+        """Perform `iterations` more MCCFR iterations."""
+        if isinstance(iterations, bool) or not isinstance(iterations, int | np.integer) \
+                or iterations < 0:
+            raise ValueError(f"iterations={iterations!r} must be a non-negative integer")
+        if iterations == 0:
+            return
+        started = time.perf_counter()
+        self.discount_steps = int(kernels.run_iterations(
+            self._arrays, self.regrets, self.strategy_sum, self.rng, self.iteration + 1,
+            int(iterations), self._iparams, self._fparams, self._schedule_iterations,
+            self._schedule_values, self.discount_steps, self.stats))
+        self.iteration += int(iterations)
+        self.compute_seconds += time.perf_counter() - started
+
+    # ------------------------------------------------------------------ policies
+
+    def current_policy(self) -> np.ndarray:
+        """Regret-matching strategy of every infoset row (uniform where no regret is positive)."""
+        return _normalise(np.maximum(self.regrets, 0.0), self.game.row_action_mask())
+
+    def average_policy(self) -> np.ndarray:
+        """The average strategy (normalised strategy sums; uniform for rows never reached). This
+        is the policy that converges to equilibrium."""
+        return _normalise(self.strategy_sum, self.game.row_action_mask())
+
+    def epsilon(self) -> float:
+        """Outcome-sampling exploration in force for the next iteration."""
+        return self.config.epsilon_at(self.iteration + 1)
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: arrays and JSON-ready scalars."""
+        return {
+            "regrets": self.regrets,
+            "strategy_sum": self.strategy_sum,
+            "stats": self.stats,
+            "iteration": self.iteration,
+            "discount_steps": self.discount_steps,
+            "rng_state": self.rng.bit_generator.state,
+            "epsilon": self.epsilon(),
+            "compute_seconds": self.compute_seconds,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state produced by `state_dict` (arrays are copied)."""
+        shape = (self.game.num_rows, self.game.max_actions)
+        for name in ("regrets", "strategy_sum"):
+            array = np.asarray(state[name])
+            if array.shape != shape or array.dtype != np.float64:
+                raise ValueError(f"{name}: shape {array.shape} dtype {array.dtype}, "
+                                 f"expected {shape} float64")
+        self.regrets = np.array(state["regrets"], dtype=np.float64, copy=True)
+        self.strategy_sum = np.array(state["strategy_sum"], dtype=np.float64, copy=True)
+        self.stats = np.array(state.get("stats", np.zeros(kernels.NUM_STATS)), dtype=np.int64)
+        self.iteration = int(state["iteration"])
+        self.discount_steps = int(state["discount_steps"])
+        self.compute_seconds = float(state.get("compute_seconds", 0.0))
+        rng_state = state["rng_state"]
+        if rng_state.get("bit_generator") != type(self.rng.bit_generator).__name__:
+            raise ValueError(f"rng_state is for {rng_state.get('bit_generator')!r}, "
+                             f"expected {type(self.rng.bit_generator).__name__!r}")
+        self.rng.bit_generator.state = rng_state
+
+    def statistics(self) -> dict[str, int]:
+        return {name: int(v) for name, v in zip(STAT_NAMES, self.stats, strict=True)}
+
+
+def _parameters(config: MCCFRConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The config as the integer and float vectors the kernels read."""
+    iparams = np.zeros(kernels.NUM_IPARAMS, dtype=np.int64)
+    fparams = np.zeros(kernels.NUM_FPARAMS, dtype=np.float64)
+    iparams[kernels.I_SAMPLING] = _SAMPLING_CODES[config.sampling]
+    iparams[kernels.I_DISCOUNT_MODE] = _DISCOUNT_CODES[config.discount_mode]
+    iparams[kernels.I_DISCOUNT_INTERVAL] = config.discount_interval
+    iparams[kernels.I_DISCOUNT_STOP] = config.discount_stop_iteration or 0
+    iparams[kernels.I_PRUNING] = int(config.enable_pruning)
+    iparams[kernels.I_PRUNE_WARMUP] = config.prune_warmup_iterations
+    iparams[kernels.I_USE_FLOOR] = int(config.regret_floor is not None)
+    fparams[kernels.F_EPSILON] = config.exploration_epsilon
+    fparams[kernels.F_ALPHA] = config.dcfr_alpha
+    fparams[kernels.F_BETA] = config.dcfr_beta
+    fparams[kernels.F_GAMMA] = config.dcfr_gamma
+    fparams[kernels.F_PRUNE_THRESHOLD] = config.prune_threshold
+    fparams[kernels.F_PRUNE_PROBABILITY] = config.prune_probability
+    fparams[kernels.F_REGRET_FLOOR] = config.regret_floor if config.regret_floor is not None \
+        else 0.0
+    return iparams, fparams
+
+
+def _normalise(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    weights = np.where(mask, weights, 0.0)
+    totals = weights.sum(axis=1, keepdims=True)
+    counts = mask.sum(axis=1, keepdims=True)
+    uniform = np.where(mask, 1.0 / np.maximum(counts, 1), 0.0)
+    safe = np.where(totals > 0.0, totals, 1.0)
+    return np.where(totals > 0.0, weights / safe, uniform)
