@@ -168,15 +168,26 @@ def test_short_all_ins_adding_up_to_a_full_raise_reopen_the_betting() -> None:
     assert s.street is Street.TURN
 
 
-def test_short_opening_bet_reopens_the_action_for_players_who_checked() -> None:
-    s = new_hand(table(1000, 130, 1000))
-    play(s, "c", "c", "x", "x")  # flop: seat 0 checks
+def test_short_all_in_opening_bet_does_not_reopen_for_players_who_checked() -> None:
+    s = new_hand(table(1000, 130, 1000, 1000))
+    play(s, "c", "c", "c", "x", "x")  # flop: seat 0 checks
     play(s, "b30")  # seat 1: all-in for 30, less than the big blind
-    legal = s.legal_actions()
+    legal = s.legal_actions()  # seat 2 has not acted: it may raise, to 30 plus a big blind
     assert legal.seat == 2 and legal.call_amount == 30 and legal.min_raise_to == 130
+    play(s, "c", "c")
+    legal = s.legal_actions()  # seat 0 checked and faces less than a full bet: call or fold
+    assert legal.seat == 0 and legal.call_amount == 30 and not legal.can_raise
+    with pytest.raises(IllegalActionError, match="the betting was not reopened"):
+        s.apply("r130")
     play(s, "c")
+    assert s.street is Street.TURN
+
+
+def test_a_full_raise_over_a_short_opening_bet_reopens_for_everyone() -> None:
+    s = play(new_hand(table(1000, 130, 1000, 1000)), "c", "c", "c", "x", "x", "b30", "r130")
+    play(s, "c")  # seat 3
     legal = s.legal_actions()
-    assert legal.seat == 0 and legal.min_raise_to == 130  # seat 0 checked and may raise
+    assert legal.seat == 0 and legal.call_amount == 130 and legal.min_raise_to == 230
 
 
 def test_all_in_below_the_minimum_raise_is_allowed() -> None:

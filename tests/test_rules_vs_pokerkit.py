@@ -10,10 +10,11 @@ explains it:
   to call at the full big blind (TDA); pokerkit uses the largest blind actually posted. In such a
   hand the preflop legal sets may differ; the action is then drawn from what both engines allow
   (fold, an equal call, a raise-to both accept), which keeps the chips on both sides identical.
-* SHORT_ALL_IN_REOPENS: pokerkit lets an all-in raise that adds less than a big blind reopen the
-  betting; we do not (TDA Rule 47). Accepted only when pokerkit allows a raise we refuse, the
-  player already acted and faces less than a full raise, and such an all-in was made on this
-  street; the action is then drawn from the call/fold both allow.
+* SHORT_ALL_IN_REOPENS: pokerkit lets an all-in bet or raise that adds less than a big blind
+  reopen the betting, also for players who checked; we do not (TDA, Robert's Rules). Accepted
+  only when pokerkit allows a raise we refuse, the player already acted and faces less than a
+  full raise, and such an all-in was made on this street; the action is then drawn from the
+  call/fold both allow.
 * CUMULATIVE_SHORT_ALL_INS: pokerkit's running total of consecutive short all-ins restarts once it
   reaches a full raise, so a further short all-in can block a re-raise by a player who in total
   faces more than a full raise; we allow it (TDA: "facing at least a full raise"). Accepted only
@@ -491,7 +492,7 @@ def play_hand(
             pk.check_or_call()
         else:
             level = ours.current_bet
-            if amount == legal.max_raise_to and amount - level < ours.full_raise and level > 0:
+            if amount == legal.max_raise_to and amount - level < ours.full_raise:
                 short_all_ins[ours.street] += 1
                 if amount - level < table.big_blind:
                     sub_bb_all_ins[ours.street] += 1
@@ -553,59 +554,56 @@ def _script(moves: Sequence[str | tuple[str, int]]) -> Chooser:
 BROADWAY = _cards("AsKdQhJcTs")  # everyone plays this straight: all showdowns tie
 LOW_HOLES = [_cards(h) for h in ("2c3d", "4c5d", "6h7h", "8c9d", "2h3h")]
 
-SCENARIOS = {
+SCENARIOS: dict[str, tuple[str, Table, list[str | tuple[str, int]]]] = {
     # Seat 2 limps; the small blind's all-in adds 50 (< a big blind). pokerkit reopens the betting
     # for seat 2; we do not, so seat 2 (already acted, facing 50) may only call or fold.
-    SHORT_ALL_IN_REOPENS: (
+    "short-all-in-raise": (
+        SHORT_ALL_IN_REOPENS,
         Table(num_players=3, stacks=(150, 1000, 1000), small_blind=50, big_blind=100),
         ["c", ("r", 150), "c", "c", "x", "x", "x", "x", "x", "x"],
     ),
+    # Flop: seat 0 checks, seat 1 bets all-in for 30 (< a big blind), seat 2 calls. pokerkit lets
+    # seat 0 raise; we do not (it checked and faces less than a full bet).
+    "short-all-in-opening-bet": (
+        SHORT_ALL_IN_REOPENS,
+        Table(num_players=3, stacks=(1000, 130, 1000), small_blind=50, big_blind=100),
+        ["c", "c", "x", "x", ("r", 30), "c", "c", "x", "x", "x", "x"],
+    ),
     # Seat 0 bets 100 on the flop; three short all-ins follow (+50, +50, +30) and seat 4 calls.
     # Seat 0 now faces 130, more than a full raise: we let it re-raise, pokerkit does not.
-    CUMULATIVE_SHORT_ALL_INS: (
+    "cumulative-short-all-ins": (
+        CUMULATIVE_SHORT_ALL_INS,
         Table(num_players=5, stacks=(1000, 250, 300, 330, 1000), small_blind=50, big_blind=100),
-        [
-            "c",
-            "c",
-            "c",
-            "c",
-            "x",
-            ("r", 100),
-            ("r", 150),
-            ("r", 200),
-            ("r", 230),
-            "c",
-            "c",
-            "x",
-            "x",
-            "x",
-            "x",
-        ],
+        ["c", "c", "c", "c", "x", ("r", 100), ("r", 150), ("r", 200), ("r", 230), "c", "c"]
+        + ["x", "x", "x", "x"],
     ),
     # The big blind is all-in for 30: we keep 100 as the bet to call, pokerkit uses 50 (the small
     # blind). Seat 2 raises to 300, which both engines accept; the small blind calls.
-    BB_ALL_IN_FOR_LESS: (
+    "big-blind-all-in-for-less": (
+        BB_ALL_IN_FOR_LESS,
         Table(num_players=3, stacks=(1000, 30, 1000), small_blind=50, big_blind=100),
         [("r", 300), "c", "x", "x", "x", "x", "x", "x"],
     ),
     # The button folds and the small blind calls all-in: the big blind has matched everything
     # and nobody can respond to a raise, so we close the round; pokerkit asks it to check.
-    FORMAL_CHECK: (
+    "formal-check": (
+        FORMAL_CHECK,
         Table(num_players=3, stacks=(4, 70, 9), small_blind=2, big_blind=4),
         ["f", "c"],
     ),
     # Three players tie an 11-chip pot (the small blind folded its 2 chips): 11 = 3 * 3 + 2. We
     # give the two odd chips to seats 1 and 2; pokerkit gives both to seat 1.
-    ODD_CHIPS: (
+    "odd-chips": (
+        ODD_CHIPS,
         Table(num_players=4, stacks=(100, 100, 100, 100), small_blind=1, big_blind=2, ante=1),
         ["c", "c", "f", "x", "x", "x", "x", "x", "x", "x", "x", "x", "x"],
     ),
 }
 
 
-@pytest.mark.parametrize("rule", sorted(SCENARIOS))
-def test_each_named_exception_is_exercised(rule: str) -> None:
-    table, moves = SCENARIOS[rule]
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_each_named_exception_is_exercised(name: str) -> None:
+    rule, table, moves = SCENARIOS[name]
     hole = LOW_HOLES[: table.num_players]
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -241,61 +241,6 @@ _LAYOUT_CARDS_ARR = _T["ncards"]
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, inline="always")
-def _binom(n: int, k: int) -> int:
-    """C(n, k) for n >= 0 and 0 <= k <= 4 (exact while the result fits in int64)."""
-    if k == 1:
-        return n
-    if n < _BINOM_ROWS:
-        return _BINOM_WIDE[n, k]
-    r = 1
-    for i in range(k):
-        r = r * (n - i) // (i + 1)
-    return r
-
-
-@njit(cache=True, inline="always")
-def _colex(ranks: int, used: int) -> int:
-    """Colex rank of the rank set ``ranks`` among the ranks not in ``used``.
-
-    The ranks not in ``used`` are renumbered 0, 1, ... (a parallel bit extract done with two
-    small tables), after which the colex rank is a table lookup.
-    """
-    keep = 0x1FFF & ~used
-    lo = _PEXT_LO[((keep & 0x7F) << 7) | (ranks & 0x7F)]
-    hi = _PEXT_HI[((keep >> 7) << 6) | (ranks >> 7)]
-    return _COLEX[lo | (hi << _POPCOUNT[keep & 0x7F])]
-
-
-@njit(cache=True, inline="always")
-def _group_word(w0: Any, w1: Any, w2: Any, w3: Any, g: int) -> Any:
-    if g == 0:
-        return w0
-    if g == 1:
-        return w1
-    if g == 2:
-        return w2
-    return w3
-
-
-@njit(cache=True, inline="always")
-def _suit_key(w0: Any, w1: Any, w2: Any, w3: Any, suit: int, layout: int) -> Any:
-    """``shape_code << 24 | suit_index`` of one suit (see the module docstring)."""
-    used = 0
-    idx = 0
-    mult = 1
-    code = 0
-    shift = 16 * suit
-    for g in range(_NGROUPS[layout]):
-        ranks = (_group_word(w0, w1, w2, w3, g) >> shift) & 0x1FFF
-        n = _POPCOUNT[ranks]
-        idx += mult * _colex(ranks, used)
-        mult *= _BINOM[13 - _POPCOUNT[used], n]
-        used |= ranks
-        code += n * _WEIGHT[layout, g]
-    return (code << _SUIT_INDEX_BITS) | idx
-
-
 @njit(cache=True)
 def index_kernel(cards: np.ndarray, layout: int) -> np.int64:
     """Index in ``0..LAYOUT_SIZES[layout]-1`` of the hand in ``cards[:LAYOUT_CARDS[layout]]``.
@@ -303,29 +248,16 @@ def index_kernel(cards: np.ndarray, layout: int) -> np.int64:
     ``@njit``-callable; ``layout`` 0..3 is the betting round (board unordered), 4 and 5 the
     perfect-recall turn and river. Cards must be distinct ints in 0..51 (not checked).
     """
-    # Each branch inlines the body with a constant layout, so the compiler unrolls its loops
-    # and folds the table lookups that depend on the layout alone.
-    if layout == 0:
-        return _index_impl(cards, 0)
-    if layout == 1:
-        return _index_impl(cards, 1)
-    if layout == 2:
-        return _index_impl(cards, 2)
-    if layout == 3:
-        return _index_impl(cards, 3)
-    if layout == 4:
-        return _index_impl(cards, 4)
-    return _index_impl(cards, 5)
-
-
-@njit(cache=True, inline="always")
-def _index_impl(cards: np.ndarray, layout: int) -> np.int64:
-    """Body of `index_kernel`."""
+    # One 64-bit word per group: 13 rank bits for each suit, 16 bits apart.
     w0 = np.int64(0)
     w1 = np.int64(0)
     w2 = np.int64(0)
     w3 = np.int64(0)
-    for i in range(_LAYOUT_CARDS_ARR[layout]):
+    ncards = _LAYOUT_CARDS_ARR[layout]
+    ngroups = _NGROUPS[layout]
+    for i in range(7):  # constant trip counts let the compiler unroll the loops
+        if i >= ncards:
+            break
         c = np.int64(cards[i])
         bit = np.int64(1) << (16 * (c & 3) + (c >> 2))
         g = _CARD_GROUP[layout, i]
@@ -337,16 +269,41 @@ def _index_impl(cards: np.ndarray, layout: int) -> np.int64:
             w2 |= bit
         else:
             w3 |= bit
-    k0 = _suit_key(w0, w1, w2, w3, 0, layout)
-    k1 = _suit_key(w0, w1, w2, w3, 1, layout)
-    k2 = _suit_key(w0, w1, w2, w3, 2, layout)
-    k3 = _suit_key(w0, w1, w2, w3, 3, layout)
-    # Sort the four keys in decreasing order (a five-comparator network, without branches).
-    a, b = max(k0, k1), min(k0, k1)
-    c, d = max(k2, k3), min(k2, k3)
-    k0, e = max(a, c), min(a, c)
-    f, k3 = max(b, d), min(b, d)
-    k1, k2 = max(e, f), min(e, f)
+    # Per suit: key = shape code << 24 | suit index, kept sorted as k0 >= k1 >= k2 >= k3.
+    k0 = np.int64(-1)
+    k1 = np.int64(-1)
+    k2 = np.int64(-1)
+    k3 = np.int64(-1)
+    for suit in range(4):
+        shift = 16 * suit
+        ranks = (w0 >> shift) & 0x1FFF  # first group: all 13 ranks are free
+        n = _POPCOUNT[ranks]
+        idx = _COLEX[ranks]
+        mult = _BINOM[13, n]
+        code = n
+        used = ranks
+        nused = n
+        for g in range(1, _MAX_GROUPS):
+            if g >= ngroups:
+                break
+            w = w1 if g == 1 else (w2 if g == 2 else w3)
+            ranks = (w >> shift) & 0x1FFF
+            n = _POPCOUNT[ranks]
+            # colex rank of `ranks` among the ranks not yet used by this suit: renumber the
+            # free ranks 0, 1, ... (a parallel bit extract from two small tables), look up
+            keep = 0x1FFF & ~used
+            lo = _PEXT_LO[((keep & 0x7F) << 7) | (ranks & 0x7F)]
+            hi = _PEXT_HI[((keep >> 7) << 6) | (ranks >> 7)]
+            idx += mult * _COLEX[lo | (hi << _POPCOUNT[keep & 0x7F])]
+            mult *= _BINOM[13 - nused, n]
+            used |= ranks
+            nused += n
+            code += n * _WEIGHT[layout, g]
+        t = (code << _SUIT_INDEX_BITS) | idx
+        k0, t = max(k0, t), min(k0, t)
+        k1, t = max(k1, t), min(k1, t)
+        k2, t = max(k2, t), min(k2, t)
+        k3 = max(k3, t)
     s0 = k0 >> _SUIT_INDEX_BITS
     s1 = k1 >> _SUIT_INDEX_BITS
     s2 = k2 >> _SUIT_INDEX_BITS
@@ -359,21 +316,22 @@ def _index_impl(cards: np.ndarray, layout: int) -> np.int64:
         lo = lo + half if _CONF_KEY[layout, lo + half] <= key else lo
         n -= half
     index = _CONF_OFFSET[layout, lo]
+    # Runs of suits with equal shape: rank the multiset of their suit indices (combinations
+    # with repetition); the runs combine in mixed radix.
     mask = (1 << _SUIT_INDEX_BITS) - 1
-    radix = 1
+    radix = np.int64(1)
     start = 0
-    # Runs of equal shape codes; within a run, rank the multiset of suit indices.
     for i in range(4):
         ki = k0 if i == 0 else (k1 if i == 1 else (k2 if i == 2 else k3))
-        nxt = k1 if i == 0 else (k2 if i == 1 else (k3 if i == 2 else -1))
-        if i < 3 and (nxt >> _SUIT_INDEX_BITS) == (ki >> _SUIT_INDEX_BITS):
+        kn = k1 if i == 0 else (k2 if i == 1 else (k3 if i == 2 else k3))
+        if i < 3 and (kn >> _SUIT_INDEX_BITS) == (ki >> _SUIT_INDEX_BITS):
             continue
-        # suits start..i share the shape code; their indices decrease along the run
-        m = i - start + 1
-        run = 0
-        for j in range(m):  # j-th smallest suit index is at position i - j
-            kj = k0 if i - j == 0 else (k1 if i - j == 1 else (k2 if i - j == 2 else k3))
-            run += _binom((kj & mask) + j, j + 1)
+        m = i - start + 1  # suits start..i; their indices decrease along the run
+        run = ki & mask
+        for j in range(1, m):  # the j-th smallest index sits at position i - j
+            p = i - j
+            kj = k0 if p == 0 else (k1 if p == 1 else (k2 if p == 2 else k3))
+            run += _BINOM_WIDE[(kj & mask) + j, j + 1]
         index += radix * run
         radix *= _MULTI[layout, ki >> _SUIT_INDEX_BITS, m]
         start = i + 1
@@ -388,21 +346,19 @@ def unindex_kernel(index: int, layout: int, out: np.ndarray) -> None:
     then the board), each group in increasing card order; the suits are clubs, diamonds, hearts,
     spades in decreasing order of (shape, suit index). ``index`` must be in range (not checked).
     """
-    lo = 0
-    hi = _NCONF[layout] - 1
-    while lo < hi:  # last configuration whose offset is <= index
-        mid = (lo + hi + 1) >> 1
-        if _CONF_OFFSET[layout, mid] <= index:
-            lo = mid
-        else:
-            hi = mid - 1
+    lo = 0  # last configuration whose offset is <= index
+    n = _NCONF[layout]
+    while n > 1:
+        half = n >> 1
+        lo = lo + half if _CONF_OFFSET[layout, lo + half] <= index else lo
+        n -= half
     rem = index - _CONF_OFFSET[layout, lo]
     key = _CONF_KEY[layout, lo]
     s3 = key % _CODE_BASE
     s2 = (key // _CODE_BASE) % _CODE_BASE
     s1 = (key // (_CODE_BASE * _CODE_BASE)) % _CODE_BASE
     s0 = key // (_CODE_BASE * _CODE_BASE * _CODE_BASE)
-    # Suit indices, by position in the sorted order (position p becomes suit p).
+    # Suit indices by position in the sorted order (position p becomes suit p).
     i0 = 0
     i1 = 0
     i2 = 0
@@ -410,22 +366,22 @@ def unindex_kernel(index: int, layout: int, out: np.ndarray) -> None:
     start = 0
     for i in range(4):
         si = s0 if i == 0 else (s1 if i == 1 else (s2 if i == 2 else s3))
-        nxt = s1 if i == 0 else (s2 if i == 1 else (s3 if i == 2 else -1))
-        if i < 3 and nxt == si:
+        sn = s1 if i == 0 else (s2 if i == 1 else (s3 if i == 2 else -1))
+        if i < 3 and sn == si:
             continue
         m = i - start + 1
         radix = _MULTI[layout, si, m]
         run = rem % radix
         rem //= radix
-        for j in range(m - 1, -1, -1):  # largest b with C(b, j+1) <= run, from the top
+        for j in range(m - 1, -1, -1):  # invert sum_j C(a_j + j, j + 1), largest term first
             if j == 0:
-                b = run
+                v = run
             else:
                 b = j
-                while _binom(b + 1, j + 1) <= run:
+                while _BINOM_WIDE[b + 1, j + 1] <= run:
                     b += 1
-            run -= _binom(b, j + 1)
-            v = b - j
+                run -= _BINOM_WIDE[b, j + 1]
+                v = b - j
             p = i - j
             if p == 0:
                 i0 = v
@@ -436,12 +392,11 @@ def unindex_kernel(index: int, layout: int, out: np.ndarray) -> None:
             else:
                 i3 = v
         start = i + 1
-    # Decode each suit's index into its rank sets, group by group.
+    # Decode each suit index into its rank sets, group by group.
     fill0 = 0
     fill1 = 0
     fill2 = 0
     fill3 = 0
-    ng = _NGROUPS[layout]
     base1 = _GSIZE[layout, 0]
     base2 = base1 + _GSIZE[layout, 1]
     base3 = base2 + _GSIZE[layout, 2]
@@ -449,27 +404,24 @@ def unindex_kernel(index: int, layout: int, out: np.ndarray) -> None:
         code = s0 if suit == 0 else (s1 if suit == 1 else (s2 if suit == 2 else s3))
         idx = i0 if suit == 0 else (i1 if suit == 1 else (i2 if suit == 2 else i3))
         used = 0
-        for g in range(ng):
-            n = _CODE_COUNT[layout, code, g]
+        for g in range(_NGROUPS[layout]):
+            k = _CODE_COUNT[layout, code, g]
             free = 13 - _POPCOUNT[used]
-            radix = _BINOM[free, n]
+            radix = _BINOM[free, k]
             c = idx % radix
             idx //= radix
             ranks = 0
-            for j in range(n - 1, -1, -1):
+            for j in range(k - 1, -1, -1):
                 p = free - 1
                 while _BINOM[p, j + 1] > c:
                     p -= 1
                 c -= _BINOM[p, j + 1]
-                # the p-th (0-based) rank not in `used`
-                r = 0
+                r = -1  # the p-th (0-based) rank not in `used`
                 seen = -1
-                while True:
+                while seen < p:
+                    r += 1
                     if not (used >> r) & 1:
                         seen += 1
-                        if seen == p:
-                            break
-                    r += 1
                 ranks |= 1 << r
                 card = 4 * r + suit
                 if g == 0:
@@ -487,7 +439,7 @@ def unindex_kernel(index: int, layout: int, out: np.ndarray) -> None:
             used |= ranks
     # Sort each group (insertion sort; groups hold at most five cards).
     start = 0
-    for g in range(ng):
+    for g in range(_NGROUPS[layout]):
         end = start + _GSIZE[layout, g]
         for a in range(start + 1, end):
             x = out[a]

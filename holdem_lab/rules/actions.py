@@ -129,3 +129,46 @@ def parse_action(spec: object) -> Action:
             raise IllegalActionError(f"action {spec!r} takes no amount: {_GRAMMAR}")
         return Action(kind_or_none)
     raise IllegalActionError(f"unrecognised action {spec!r}: {_GRAMMAR}")
+
+
+@dataclass(frozen=True, slots=True)
+class LegalActions:
+    """What the seat to act may do.
+
+    `call_amount` is the number of chips a call adds (0 means the option is a check; a call that
+    is less than what is owed puts the seat all-in). `min_raise_to`/`max_raise_to` bound the
+    raise-to totals, both None when raising is not allowed; `max_raise_to` is always all-in.
+    """
+
+    seat: int
+    can_fold: bool
+    call_amount: int
+    min_raise_to: int | None
+    max_raise_to: int | None
+
+    @property
+    def can_check(self) -> bool:
+        """True when nothing is owed."""
+        return self.call_amount == 0
+
+    @property
+    def can_call(self) -> bool:
+        """True when facing a bet."""
+        return self.call_amount > 0
+
+    @property
+    def can_raise(self) -> bool:
+        """True when a bet or raise is allowed."""
+        return self.min_raise_to is not None
+
+    def actions(self) -> tuple[Action, ...]:
+        """Representative legal actions: fold, check or call, minimum and all-in raise."""
+        out: list[Action] = []
+        if self.can_fold:
+            out.append(Action.fold())
+        out.append(Action.call() if self.can_call else Action.check())
+        if self.min_raise_to is not None and self.max_raise_to is not None:
+            out.append(Action.raise_to(self.min_raise_to))
+            if self.max_raise_to != self.min_raise_to:
+                out.append(Action.raise_to(self.max_raise_to))
+        return tuple(out)

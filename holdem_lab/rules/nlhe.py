@@ -2,7 +2,7 @@
 
 Chips are integers throughout; cards are ints ``4 * rank + suit`` (rank 0..12 = 2..A, suit 0..3 =
 c, d, h, s). `HandState` is the state machine of one hand; `replay` runs a whole recorded hand and
-returns every seat's net chip result.
+returns every seat's net chip result (holdem_lab.rules.replay).
 
 Seats (the pokerkit convention). With 3 to 6 players seat 0 is the small blind, seat 1 the big
 blind and seat n-1 the button; preflop seat 2 acts first (the button when n = 3), after the flop
@@ -28,24 +28,27 @@ Rules, and the choices made where rule books or engines differ:
 * Bets and raises are given as a raise TO total for the street. The minimum bet is the big blind;
   the minimum raise adds the size of the largest full bet or raise of the street, and at least a
   big blind. The maximum is all-in. A bet or raise all-in for less than the minimum is allowed.
-* Short all-in raises (TDA Rule 47). An all-in raise that adds less than a full raise does not
-  reopen the betting: a player who has already acted since the last full bet or raise may then
-  only call or fold, unless the amount they now face totals at least a full raise (several short
-  all-ins can add up to one). A player who has not yet acted keeps every option. The first bet of
-  a post-flop street always reopens the action, even an all-in smaller than the big blind, so
-  players who checked may raise it (the minimum raise is then to that bet plus a big blind).
-  (pokerkit measures "full" against the largest raise of the street without the big-blind floor,
-  so there an all-in raise of less than a big blind can reopen the betting.)
+* Short all-ins (TDA "re-opening the bet", Robert's Rules section 14). A bet or raise is full
+  when it adds at least the current full-raise size: the big blind, or the largest full bet or
+  raise of the street if that is larger. An all-in that adds less does not reopen the betting: a
+  player who has already acted since the last full bet or raise (a check counts) may then only
+  call or fold, unless the amount they now face totals at least a full raise (several short
+  all-ins can add up to one). A player who has not yet acted keeps every option. This applies to
+  an opening all-in bet smaller than the big blind too: players who checked may only call it or
+  fold. After a short all-in the minimum raise is still the full-raise size on top of it.
+  (pokerkit measures "full" against the largest bet or raise of the street without the big-blind
+  floor, so there an all-in of less than a big blind can reopen the betting.)
 * A betting round ends when every seat still able to bet has acted since the last full bet or
   raise and has matched the bet (or is all-in). Uncalled chips (the part of the largest bet no
   one matched) go back to their owner at the end of each round. When at most one seat can still
   bet, the remaining board is dealt without betting.
 * Showdown. Each pot (see `holdem_lab.rules.pots`) goes to the best hand among the seats that can
   win it; tied winners split it and odd chips are handed out one at a time clockwise from the
-  first seat left of the button, never more than one per winner (TDA). (pokerkit gives every odd
-  chip of a pot to the lowest-numbered winner: the same result unless three or more players tie
-  and the pot leaves two or more odd chips.) A hand that everyone else folded to wins every pot
-  without a showdown.
+  first seat left of the button, never more than one per winner (TDA); each pot is split as it
+  was formed during the betting. (pokerkit gives every odd chip of a pot to the lowest-numbered
+  winner, and re-forms the pots after mucking the hands that win nothing, so pots contested by
+  the same remaining players are split as one.) A hand that everyone else folded to wins every
+  pot without a showdown.
 
 Hand strength comes from a ``hand_value(seven_cards) -> int`` function (higher is better); by
 default `holdem_lab.cards.evaluator.evaluate7`, looked up the first time a showdown needs it.
@@ -55,158 +58,33 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import IntEnum
 from numbers import Integral
 from typing import Any
 
 from holdem_lab.cards.deck import card_str
 from holdem_lab.errors import GameError, IllegalActionError
-from holdem_lab.rules.actions import Action, ActionKind, ActionLike, parse_action
+from holdem_lab.rules.actions import Action, ActionKind, ActionLike, LegalActions, parse_action
 from holdem_lab.rules.pots import Pot, PotAward, build_pots, split_pot
+from holdem_lab.rules.table import (
+    BOARD_CARDS_BY_STREET,
+    BOARD_SIZES,
+    Street,
+    Table,
+    next_street_name,
+)
+
+__all__ = [
+    "BOARD_CARDS_BY_STREET",
+    "HandState",
+    "HandValue",
+    "LegalActions",
+    "Street",
+    "Table",
+    "default_hand_value",
+]
 
 HandValue = Callable[[Sequence[int]], int]
 """Strength of a seven-card hand as an int; higher is better, equal means a tie."""
-
-MIN_PLAYERS = 2
-MAX_PLAYERS = 6
-BOARD_SIZES = (0, 3, 4, 5)
-
-
-class Street(IntEnum):
-    """Betting rounds, in order; the value is also the index into BOARD_CARDS_BY_STREET."""
-
-    PREFLOP = 0
-    FLOP = 1
-    TURN = 2
-    RIVER = 3
-
-    def __str__(self) -> str:
-        return self.name.lower()
-
-
-BOARD_CARDS_BY_STREET = (0, 3, 4, 5)
-"""Number of board cards visible during each street."""
-
-
-def _next_street_name(street: Street) -> str:
-    return "showdown" if street is Street.RIVER else str(Street(street + 1))
-
-
-def _require_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise GameError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise GameError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Table:
-    """The fixed setup of a hand: players, starting stacks and forced bets (all in chips).
-
-    `stacks` lists every seat's stack before the antes and blinds; `ante` is posted by every seat.
-    """
-
-    num_players: int
-    stacks: tuple[int, ...]
-    small_blind: int
-    big_blind: int
-    ante: int = 0
-
-    def __post_init__(self) -> None:
-        n = _require_int("num_players", self.num_players, MIN_PLAYERS)
-        if n > MAX_PLAYERS:
-            raise GameError(f"num_players must be <= {MAX_PLAYERS}, got {n}")
-        if isinstance(self.stacks, str | bytes) or not isinstance(self.stacks, Sequence):
-            raise GameError(f"stacks must be a sequence of {n} integers, got {self.stacks!r}")
-        if len(self.stacks) != n:
-            raise GameError(
-                f"stacks must have num_players={n} entries, got {len(self.stacks)}: "
-                f"{list(self.stacks)!r}"
-            )
-        stacks = tuple(
-            _require_int(f"stacks[{seat}]", stack, 1) for seat, stack in enumerate(self.stacks)
-        )
-        big_blind = _require_int("big_blind", self.big_blind, 1)
-        small_blind = _require_int("small_blind", self.small_blind, 1)
-        if small_blind > big_blind:
-            raise GameError(f"small_blind must be <= big_blind={big_blind}, got {small_blind}")
-        ante = _require_int("ante", self.ante, 0)
-        object.__setattr__(self, "num_players", n)
-        object.__setattr__(self, "stacks", stacks)
-        object.__setattr__(self, "small_blind", small_blind)
-        object.__setattr__(self, "big_blind", big_blind)
-        object.__setattr__(self, "ante", ante)
-
-    @property
-    def button(self) -> int:
-        """The button seat: n-1, or seat 1 (also the small blind) heads-up."""
-        return 1 if self.num_players == 2 else self.num_players - 1
-
-    @property
-    def small_blind_seat(self) -> int:
-        """Seat 0, or seat 1 heads-up."""
-        return 1 if self.num_players == 2 else 0
-
-    @property
-    def big_blind_seat(self) -> int:
-        """Seat 1, or seat 0 heads-up."""
-        return 0 if self.num_players == 2 else 1
-
-    @property
-    def first_seat_left_of_button(self) -> int:
-        """Seat 0 in every case; it receives the first odd chip of a split pot."""
-        return (self.button + 1) % self.num_players
-
-    @property
-    def preflop_first_seat(self) -> int:
-        """Where the preflop action starts: the seat left of the big blind."""
-        return (self.big_blind_seat + 1) % self.num_players
-
-
-@dataclass(frozen=True, slots=True)
-class LegalActions:
-    """What the seat to act may do.
-
-    `call_amount` is the number of chips a call adds (0 means the option is a check; a call that
-    is less than what is owed puts the seat all-in). `min_raise_to`/`max_raise_to` bound the
-    raise-to totals, both None when raising is not allowed; `max_raise_to` is always all-in.
-    """
-
-    seat: int
-    can_fold: bool
-    call_amount: int
-    min_raise_to: int | None
-    max_raise_to: int | None
-
-    @property
-    def can_check(self) -> bool:
-        """True when nothing is owed."""
-        return self.call_amount == 0
-
-    @property
-    def can_call(self) -> bool:
-        """True when facing a bet."""
-        return self.call_amount > 0
-
-    @property
-    def can_raise(self) -> bool:
-        """True when a bet or raise is allowed."""
-        return self.min_raise_to is not None
-
-    def actions(self) -> tuple[Action, ...]:
-        """Representative legal actions: fold, check or call, minimum and all-in raise."""
-        out: list[Action] = []
-        if self.can_fold:
-            out.append(Action.fold())
-        out.append(Action.call() if self.can_call else Action.check())
-        if self.min_raise_to is not None and self.max_raise_to is not None:
-            out.append(Action.raise_to(self.min_raise_to))
-            if self.max_raise_to != self.min_raise_to:
-                out.append(Action.raise_to(self.max_raise_to))
-        return tuple(out)
-
 
 _evaluator: HandValue | None = None
 
@@ -447,9 +325,9 @@ class HandState:
         facing = self._level - self._bets[seat]
         if self._acted[seat] and facing < self._full_raise:
             return (
-                f"cannot raise: the betting was not reopened (this player already acted and "
+                f"cannot {word}: the betting was not reopened (this player already acted and "
                 f"faces {facing} more, less than a full raise of {self._full_raise}, after an "
-                f"all-in for less than a full raise); call {self._to_call(seat)} or fold"
+                f"all-in for less than a full bet or raise); call {self._to_call(seat)} or fold"
             )
         return None
 
@@ -474,7 +352,7 @@ class HandState:
             raise IllegalActionError("the hand is over; no action is legal")
         if self._to_act is None:
             raise IllegalActionError(
-                f"the {_next_street_name(self._street)} needs {self._needs_board} board "
+                f"the {next_street_name(self._street)} needs {self._needs_board} board "
                 "card(s) before any action (call deal_board)"
             )
         return self._to_act
@@ -555,9 +433,9 @@ class HandState:
             minimum = "minimum bet" if not self._level else "minimum raise to"
             raise IllegalActionError(f"{where}: {word} {target} is below the {minimum} {min_to}")
         increment = target - self._level
-        if increment >= self._full_raise or self._level == 0:
-            # A full bet/raise, or the street's first bet: everyone else may act again.
-            self._full_raise = max(self._full_raise, increment)
+        if increment >= self._full_raise:
+            # A full bet or raise reopens the betting: everyone else may act again.
+            self._full_raise = increment
             self._acted = [False] * self.num_players
         self._acted[seat] = True
         self._put(seat, target - self._bets[seat])
@@ -644,7 +522,7 @@ class HandState:
             )
         if len(cards) != self._needs_board:
             raise GameError(
-                f"the {_next_street_name(self._street)} needs exactly {self._needs_board} board "
+                f"the {next_street_name(self._street)} needs exactly {self._needs_board} board "
                 f"card(s), got {len(cards)}: {list(cards)!r}"
             )
         new = [_clean_card(c, "board card") for c in cards]
@@ -672,60 +550,3 @@ class HandState:
             awards.append(PotAward(pot, winners, shares))
         self._awards = tuple(awards)
         self._terminal = True
-
-
-def _action_text(spec: object) -> str:
-    if isinstance(spec, Action):
-        return str(spec)
-    return repr(spec)
-
-
-def _short_board(board: Sequence[int], state: HandState) -> GameError:
-    following = Street(state.street + 1)
-    return GameError(
-        f"board has {len(board)} card(s) but the hand reached the {following}, which needs "
-        f"{BOARD_CARDS_BY_STREET[following]}"
-    )
-
-
-def replay(
-    table: Table,
-    hole_cards: Sequence[Sequence[int]],
-    board: Sequence[int],
-    actions: Sequence[ActionLike],
-    *,
-    hand_value: HandValue | None = None,
-) -> list[int]:
-    """Play a recorded hand and return every seat's net chip result (sums to zero).
-
-    `actions` are the betting actions in order, in the grammar of holdem_lab.rules.actions (e.g.
-    ``["r300", "c", ("f",), ("r", 900), "c"]``). `board` holds the board cards the hand needs:
-    0, 3, 4 or 5 cards, at least as many as the streets reached. An illegal action raises
-    IllegalActionError naming its index, its text, whose turn it was and why; an action after
-    the hand is over raises IllegalActionError; a list that ends before the hand does, or a board
-    too short for the streets reached, raises GameError.
-    """
-    if isinstance(actions, str):
-        raise GameError(f"actions must be a sequence of actions, not one string: {actions!r}")
-    state = HandState(table, hole_cards, board, hand_value=hand_value)
-    for index, spec in enumerate(actions):
-        text = _action_text(spec)
-        if state.is_terminal:
-            raise IllegalActionError(
-                f"action {index} ({text}): the hand is already over after {index} action(s); "
-                f"{len(actions) - index} action(s) too many"
-            )
-        if state.needs_board:
-            raise _short_board(board, state)
-        try:
-            state.apply(spec)
-        except IllegalActionError as exc:
-            raise IllegalActionError(f"action {index} ({text}): {exc}") from None
-    if state.needs_board:
-        raise _short_board(board, state)
-    if not state.is_terminal:
-        raise GameError(
-            f"too few actions: after {len(actions)} action(s) the hand is not over "
-            f"(seat {state.to_act} to act on the {state.street})"
-        )
-    return state.payoffs()

@@ -1,0 +1,5 @@
+"""Exchange with other tools."""
+
+from holdem_lab.interop.openspiel import to_openspiel
+
+__all__ = ["to_openspiel"]
