@@ -1,0 +1,158 @@
+"""`holdem-train-blueprint`: train a blueprint with MCCFR, one chunk per invocation in chunked
+mode. Settings come from defaults, then the YAML file given with --config, then the flags."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from holdem_lab.chunks.runner import ChunkStatus, run_chunk
+from holdem_lab.cli import exit_codes
+from holdem_lab.config import config_from_mapping, load_yaml_mapping
+from holdem_lab.errors import (
+    BucketError,
+    CheckpointError,
+    ConfigError,
+    GameError,
+    HoldemLabError,
+    ResumeMismatchError,
+    RunLockedError,
+)
+
+DESCRIPTION = """\
+Train a poker blueprint with Monte Carlo CFR.
+
+In chunked mode (--chunked) each invocation runs one chunk: it resumes from the newest complete
+checkpoint in LOGDIR/checkpoints (or starts fresh), trains until the chunk limit
+(--chunk-iterations and/or --chunk-minutes, whichever comes first) or the total (--iters and/or
+--time-budget), writes a checkpoint (policy .npz, _metadata.json, _regrets.npz), flushes
+TensorBoard logs to LOGDIR/tensorboard and exits, so memory is released between chunks. Run the
+same command again to continue; a run is reproducible bit for bit however it is chunked.
+"""
+
+EXAMPLES = """\
+examples:
+  holdem-train-blueprint --game leduc --logdir runs/leduc --iters 1000000 \\
+      --chunked --chunk-iterations 100000
+  while holdem-train-blueprint --config run.yaml --logdir runs/x --chunked; do :; done
+"""
+
+# flag -> config field
+FLAG_FIELDS = {
+    "iters": "num_iterations",
+    "time_budget": "time_budget_seconds",
+    "chunk_iterations": "chunk_size_iterations",
+    "chunk_minutes": "chunk_size_minutes",
+    "checkpoint_interval": "checkpoint_interval",
+    "snapshot_interval": "snapshot_interval_seconds",
+    "discount_interval": "discount_interval",
+    "discount_mode": "discount_mode",
+    "epsilon": "exploration_epsilon",
+    "num_players": "num_players",
+    "seed": "seed",
+    "sampling": "sampling",
+    "tensorboard_interval": "tensorboard_log_interval",
+    "exploitability_interval": "exploitability_interval",
+    "game": "game",
+    "buckets": "buckets",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="holdem-train-blueprint", description=DESCRIPTION,
+        epilog=EXAMPLES + "\n" + exit_codes.epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--logdir", required=True,
+                        help="run directory (checkpoints/ and tensorboard/ go inside)")
+    parser.add_argument("--config", help="YAML file of settings (flags override it)")
+    parser.add_argument("--game", help="kuhn, leduc or holdem (default: leduc)")
+    parser.add_argument("--buckets", help="bucket file for Hold'em (buckets.npz)")
+    parser.add_argument("--num-players", type=int, help="number of players")
+    group = parser.add_argument_group("totals (training is complete when either is reached)")
+    group.add_argument("--iters", type=int, help="total iterations")
+    group.add_argument("--time-budget", type=float, help="total training seconds, all chunks")
+    group = parser.add_argument_group("chunks")
+    group.add_argument("--chunked", action="store_true", default=None,
+                       help="run one chunk and exit")
+    group.add_argument("--chunk-iterations", type=int, help="iterations per chunk")
+    group.add_argument("--chunk-minutes", type=float, help="minutes per chunk")
+    group.add_argument("--checkpoint-interval", type=int,
+                       help="also checkpoint every N iterations within a chunk")
+    group.add_argument("--snapshot-interval", type=float,
+                       help="also checkpoint every S seconds within a chunk")
+    group.add_argument("--keep-last", type=int,
+                       help="keep only the newest N complete checkpoints")
+    group = parser.add_argument_group("MCCFR")
+    group.add_argument("--sampling", choices=["external", "outcome"])
+    group.add_argument("--epsilon", type=float, help="outcome-sampling exploration")
+    group.add_argument("--discount-mode", choices=["none", "linear", "dcfr"])
+    group.add_argument("--discount-interval", type=int, help="iterations between discounts")
+    group.add_argument("--seed", type=int, help="random seed")
+    group = parser.add_argument_group("logging")
+    group.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard")
+    group.add_argument("--tensorboard-interval", type=int, help="iterations between scalars")
+    group.add_argument("--exploitability-interval", type=int,
+                       help="iterations between exact exploitability logs (Kuhn, Leduc)")
+    group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Merge in order: YAML file, then flags."""
+    values: dict[str, Any] = load_yaml_mapping(args.config) if args.config else {}
+    for flag, field in FLAG_FIELDS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            values[field] = value
+    if args.chunked:
+        values["enable_chunked_training"] = True
+    return values
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        spec, config = config_from_mapping(settings_from_args(args))
+        result = run_chunk(args.logdir, spec, config, keep_last=args.keep_last,
+                           tensorboard=not args.no_tensorboard, progress=not args.no_progress)
+    except ConfigError as exc:
+        return _fail(exit_codes.USAGE, f"invalid configuration: {exc}")
+    except GameError as exc:
+        return _fail(exit_codes.USAGE, f"invalid game: {exc}")
+    except ResumeMismatchError as exc:
+        return _fail(exit_codes.MISMATCH, f"cannot resume: {exc}")
+    except BucketError as exc:
+        return _fail(exit_codes.MISMATCH, f"bucket file refused: {exc}")
+    except RunLockedError as exc:
+        return _fail(exit_codes.LOCKED, str(exc))
+    except CheckpointError as exc:
+        code = exit_codes.IO if isinstance(exc.__cause__, OSError) else exit_codes.CHECKPOINT
+        return _fail(code, f"checkpoint error: {exc}")
+    except HoldemLabError as exc:
+        return _fail(exit_codes.ERROR, str(exc))
+    except OSError as exc:
+        return _fail(exit_codes.IO, f"I/O error: {exc}")
+    except KeyboardInterrupt:
+        return _fail(130, "interrupted")
+    except Exception:  # a bug: show everything
+        traceback.print_exc()
+        return exit_codes.ERROR
+    if result.status is ChunkStatus.COMPLETE:
+        return exit_codes.COMPLETE
+    if result.status is ChunkStatus.STOPPED:
+        return exit_codes.STOPPED
+    return exit_codes.CHUNK_DONE
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"holdem-train-blueprint: error: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
