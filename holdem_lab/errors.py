@@ -1,6 +1,7 @@
 """The exception hierarchy: every error holdem_lab raises on purpose derives from HoldemLabError.
 
-The CLI maps each class to one line of text and a documented exit code (see holdem_lab.cli.exit_codes).
+The CLI maps each class to one line of text and a documented exit code
+(see holdem_lab.cli.exit_codes).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from holdem_lab import exploitability, expected_values, load_game, nash_conv, uniform_policy
+from holdem_lab import expected_values, exploitability, load_game, nash_conv, uniform_policy
 from holdem_lab.errors import GameError
 from holdem_lab.eval.exact import best_response_values
 from holdem_lab.games.game import Game

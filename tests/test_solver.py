@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from holdem_lab import MCCFRConfig, Solver, exploitability, expected_values, load_game
+from holdem_lab import MCCFRConfig, Solver, expected_values, exploitability, load_game
 from holdem_lab.errors import ConfigError
 
 SEEDS = range(5)

@@ -48,7 +48,6 @@ do not validate their input: cards must be distinct ints in ``0..51``.
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -107,7 +106,7 @@ _SUIT_COUNTERS_START = 0x3333  # each 4-bit suit counter starts at 3 ...
 _FLUSH_BITS = 0x8888  # ... so bit 3 of a nibble means five or more cards of that suit
 _ROW_BITS_5 = 12
 _ROW_BITS_6 = 13
-_ROW_BITS_7 = 13
+_ROW_BITS_7 = 14
 _ROW_MASK_5 = (1 << _ROW_BITS_5) - 1
 _ROW_MASK_6 = (1 << _ROW_BITS_6) - 1
 _ROW_MASK_7 = (1 << _ROW_BITS_7) - 1
@@ -128,41 +127,46 @@ def _rank_multisets(n: int) -> npt.NDArray[np.int64]:
     return combos[counts.max(axis=1) <= 4]
 
 
-def _straight_top(ranks: frozenset[int]) -> int:
-    """Top rank of the straight made by five distinct ranks, or -1 (the wheel's top is the 5)."""
-    if len(ranks) != 5:
-        return -1
-    if max(ranks) - min(ranks) == 4:
-        return max(ranks)
-    if ranks == frozenset((12, 0, 1, 2, 3)):
-        return 3
-    return -1
+_PATTERN_CATEGORY = {  # rank-count pattern, largest count first -> category (non-flush)
+    (1, 1, 1, 1, 1): 0,
+    (2, 1, 1, 1, 0): 1,
+    (2, 2, 1, 0, 0): 2,
+    (3, 1, 1, 0, 0): 3,
+    (3, 2, 0, 0, 0): 6,
+    (4, 1, 0, 0, 0): 7,
+}
 
 
-def _five_card_score(ranks: tuple[int, ...], flush: bool) -> int:
-    """An integer ordering five-card hands like poker does: category first, then tie-breaks."""
-    counts = Counter(ranks)
-    groups = sorted(counts.items(), key=lambda rc: (rc[1], rc[0]), reverse=True)
-    pattern = tuple(c for _, c in groups)
-    order = [r for r, _ in groups]
-    top = _straight_top(frozenset(ranks))
-    if top >= 0:
-        category, order = (8 if flush else 4), [top]
-    elif flush:
-        category = 5
-    else:
-        category = {
-            (1, 1, 1, 1, 1): 0,
-            (2, 1, 1, 1): 1,
-            (2, 2, 1): 2,
-            (3, 1, 1): 3,
-            (3, 2): 6,
-            (4, 1): 7,
-        }[pattern]
-    score = category
-    for i in range(5):
-        score = score * 13 + (order[i] if i < len(order) else 0)
-    return score
+def _five_card_scores(hands: npt.NDArray[np.int64], flush: bool) -> npt.NDArray[np.int64]:
+    """Integers ordering five-card hands as poker does: category first, then tie-breaks.
+
+    ``hands`` holds sorted rank rows (a rank multiset, or five distinct ranks when ``flush``).
+    The score is ``category * 13**5`` plus the ranks in order of (count, rank), both decreasing,
+    read as base-13 digits; a straight's only tie-break is its top rank (the five for A-2-3-4-5).
+    """
+    m = hands.shape[0]
+    counts = np.zeros((m, 13), np.int64)
+    rows = np.arange(m)
+    for j in range(5):
+        counts[rows, hands[:, j]] += 1
+    order = np.argsort(-(counts * 16 + np.arange(13)), axis=1, kind="stable")[:, :5]
+    ordered_counts = np.take_along_axis(counts, order, axis=1)
+    ranks_in_order = np.where(ordered_counts > 0, order, 0)
+    digits = 13 ** np.arange(4, -1, -1, dtype=np.int64)
+    tiebreak = ranks_in_order @ digits
+    pattern = ordered_counts @ (5 ** np.arange(4, -1, -1, dtype=np.int64))
+    category = np.full(m, -1, np.int64)
+    for counts_pattern, cat in _PATTERN_CATEGORY.items():
+        category[pattern == np.dot(counts_pattern, 5 ** np.arange(4, -1, -1))] = cat
+    distinct = ordered_counts[:, 4] == 1
+    wheel = np.all(hands == np.array([0, 1, 2, 3, 12]), axis=1)
+    straight = distinct & ((hands[:, 4] - hands[:, 0] == 4) | wheel)
+    straight_top = np.where(wheel, 3, hands[:, 4])
+    category = np.where(straight, 8, 5) if flush else np.where(straight, 4, category)
+    tiebreak = np.where(straight, straight_top * digits[0], tiebreak)
+    if np.any(category < 0):
+        raise RuntimeError("unexpected rank pattern")
+    return category * 13**5 + tiebreak
 
 
 def _build_class_values() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], dict[int, int]]:
@@ -172,19 +176,18 @@ def _build_class_values() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
     and a map from flush rank masks (five bits) to their values.
     """
     multisets = _rank_multisets(5)
-    plain_scores = [_five_card_score(tuple(row), False) for row in multisets.tolist()]
-    flush_masks = [sum(1 << r for r in c) for c in itertools.combinations(range(13), 5)]
-    flush_scores = [
-        _five_card_score(tuple(r for r in range(13) if m >> r & 1), True) for m in flush_masks
-    ]
-    all_scores = np.array(sorted(set(plain_scores + flush_scores)), dtype=np.int64)
+    flush_ranks = np.array(list(itertools.combinations(range(13), 5)), np.int64)
+    plain_scores = _five_card_scores(multisets, flush=False)
+    flush_scores = _five_card_scores(flush_ranks, flush=True)
+    all_scores = np.unique(np.concatenate((plain_scores, flush_scores)))
     if all_scores.size != NUM_HAND_VALUES:
         raise RuntimeError("five-card class enumeration is inconsistent")
     plain_values = np.searchsorted(all_scores, plain_scores) + 1
     flush_values = np.searchsorted(all_scores, flush_scores) + 1
     codes = multisets @ (13 ** np.arange(5, dtype=np.int64))
     order = np.argsort(codes)
-    flush_value_of = dict(zip(flush_masks, flush_values.tolist(), strict=True))
+    flush_masks = (1 << flush_ranks).sum(axis=1)
+    flush_value_of = dict(zip(flush_masks.tolist(), flush_values.tolist(), strict=True))
     return codes[order], plain_values[order].astype(np.int64), flush_value_of
 
 
@@ -193,11 +196,13 @@ def _best_of_subsets(
 ) -> npt.NDArray[np.int64]:
     """Value of the best five-rank sub-multiset of each row (rows are sorted multisets)."""
     n = multisets.shape[1]
-    subsets = np.array(list(itertools.combinations(range(n), 5)), dtype=np.int64)
-    sub = multisets[:, subsets]  # (m, C(n,5), 5), each row still sorted
-    codes = sub @ (13 ** np.arange(5, dtype=np.int64))
-    values = values5[np.searchsorted(codes5, codes)]
-    return values.max(axis=1)
+    value_of_code = np.zeros(13**5, np.int16)  # dense map: base-13 code of 5 sorted ranks
+    value_of_code[codes5] = values5
+    best = np.zeros(multisets.shape[0], np.int64)
+    for subset in itertools.combinations(range(n), 5):  # sub-rows of sorted rows stay sorted
+        codes = multisets[:, subset] @ (13 ** np.arange(5, dtype=np.int64))
+        np.maximum(best, value_of_code[codes], out=best)
+    return best
 
 
 def _build_flush_table(flush_value_of: dict[int, int]) -> npt.NDArray[np.int16]:
@@ -223,73 +228,69 @@ def _build_flush_table(flush_value_of: dict[int, int]) -> npt.NDArray[np.int16]:
 
 
 @njit(cache=True)
-def _next_free(nxt: np.ndarray, i: int) -> int:
-    """Smallest free slot >= i in a union-find "next free" forest (with path compression)."""
-    root = i
-    while nxt[root] != root:
-        root = nxt[root]
-    while nxt[i] != root:
-        j = nxt[i]
-        nxt[i] = root
-        i = j
-    return root
+def _place_rows(
+    cols: np.ndarray, starts: np.ndarray, row_order: np.ndarray, capacity: int
+) -> np.ndarray:
+    """First-fit placement of the rows of a displacement hash.
 
-
-@njit(cache=True)
-def _displace(keys: np.ndarray, row_bits: int) -> tuple[np.ndarray, int]:
-    """Displacements for a minimal perfect hash of distinct ascending ``keys``.
-
-    Row ``key & (2**row_bits - 1)`` holds the column ``key >> row_bits``. Rows are placed in
-    decreasing order of size (ties by row number, so the result is deterministic); each gets
-    the smallest displacement that puts all its columns on free slots. Returns the displacement
-    per row and the number of slots used.
+    Row ``r`` holds the ascending columns ``cols[starts[r]:starts[r + 1]]``; rows are placed in
+    the order ``row_order``, each at the smallest displacement that puts all its columns on free
+    slots (the first column goes to a free slot found through a union-find "next free slot"
+    forest, then the other columns are checked). Returns the displacement of each row.
     """
-    nrows = 1 << row_bits
-    mask = nrows - 1
-    n = keys.shape[0]
-    count = np.zeros(nrows, np.int64)
-    max_col = 0
-    for i in range(n):
-        count[keys[i] & mask] += 1
-        max_col = max(max_col, keys[i] >> row_bits)
-    start = np.zeros(nrows + 1, np.int64)
-    for r in range(nrows):
-        start[r + 1] = start[r] + count[r]
-    fill = start[:-1].copy()
-    cols = np.empty(n, np.int64)
-    for i in range(n):  # keys ascending, so each row's columns come out ascending
-        r = keys[i] & mask
-        cols[fill[r]] = keys[i] >> row_bits
-        fill[r] += 1
-    order = np.argsort(-count, kind="mergesort")
-    cap = 2 * n + 2 * max_col + 2
-    occupied = np.zeros(cap, np.bool_)
-    nxt = np.arange(cap + 1)
+    nrows = starts.shape[0] - 1
+    occupied = np.zeros(capacity, np.bool_)
+    nxt = np.arange(capacity + 1)
     offsets = np.zeros(nrows, np.int64)
-    size = 0
-    for t in range(nrows):
-        r = order[t]
-        if count[r] == 0:
-            break
-        first = cols[start[r]]
-        slot = _next_free(nxt, first)
+    for t in range(row_order.shape[0]):
+        r = row_order[t]
+        a = starts[r]
+        b = starts[r + 1]
+        if a == b:
+            continue
+        first = cols[a]
+        slot = first
         while True:
+            root = slot  # next free slot >= slot, compressing the path behind us
+            while nxt[root] != root:
+                root = nxt[root]
+            while nxt[slot] != root:
+                step = nxt[slot]
+                nxt[slot] = root
+                slot = step
+            slot = root
             offset = slot - first
             fits = True
-            for j in range(start[r] + 1, start[r + 1]):
+            for j in range(a + 1, b):
                 if occupied[offset + cols[j]]:
                     fits = False
                     break
             if fits:
                 break
-            slot = _next_free(nxt, slot + 1)
+            slot += 1
         offsets[r] = offset
-        for j in range(start[r], start[r + 1]):
+        for j in range(a, b):
             p = offset + cols[j]
             occupied[p] = True
             nxt[p] = p + 1
-            size = max(size, p + 1)
-    return offsets, size
+    return offsets
+
+
+def _displace(keys: npt.NDArray[np.int64], row_bits: int) -> npt.NDArray[np.int64]:
+    """Displacements of a perfect hash of distinct ``keys`` (Tarjan and Yao's row displacement).
+
+    Row ``key & (2**row_bits - 1)`` holds column ``key >> row_bits``; rows are placed in
+    decreasing order of size (ties by row number, so the result is deterministic).
+    """
+    nrows = 1 << row_bits
+    rows = keys & (nrows - 1)
+    cols = keys >> row_bits
+    order = np.lexsort((cols, rows))
+    counts = np.bincount(rows, minlength=nrows)
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    row_order = np.argsort(-counts, kind="stable")
+    capacity = 2 * keys.size + 2 * int(cols.max()) + 2
+    return _place_rows(cols[order], starts, row_order, capacity)
 
 
 def _build_hash(
@@ -303,10 +304,10 @@ def _build_hash(
     keys, values = keys[order], values[order]
     if np.any(keys[1:] == keys[:-1]):
         raise RuntimeError("RANK_KEYS do not separate rank multisets")
-    offsets, size = _displace(keys, row_bits)
+    offsets = _displace(keys, row_bits)
     slots = offsets[keys & ((1 << row_bits) - 1)] + (keys >> row_bits)
     # Pad so that any n cards in 0..51, even repeated ones, hash inside the table.
-    size = max(size, int(offsets.max()) + (n * int(RANK_KEYS[-1]) >> row_bits) + 1)
+    size = max(int(slots.max()), int(offsets.max()) + (n * int(RANK_KEYS[-1]) >> row_bits)) + 1
     table = np.zeros(size, dtype=np.int16)
     table[slots] = values
     return offsets.astype(np.int32), table

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import math
 import operator
@@ -72,7 +73,7 @@ from holdem_lab.errors import CheckpointError
 FORMAT_VERSION = 1
 """Version of the on-disk layout and metadata schema written by this module."""
 
-RESERVED_METADATA_KEYS = frozenset({"iteration", "format_version", "files"})
+RESERVED_METADATA_KEYS = frozenset({"iteration", "format_version", "files", "metadata_sha256"})
 """Metadata keys filled in by :func:`write_checkpoint`; callers may not supply them."""
 
 MAX_METADATA_BYTES = 64 << 20
@@ -201,6 +202,7 @@ def write_checkpoint(
             **user_metadata,
             "files": files,
         }
+        document["metadata_sha256"] = metadata_digest(document)
         writer.write_metadata(document)
     except BaseException:
         writer.roll_back()
@@ -487,6 +489,14 @@ def find_latest_complete(
     return None, problems
 
 
+def metadata_digest(document: Mapping[str, Any]) -> str:
+    """sha256 of the metadata's canonical JSON (sorted keys, no spaces), so that a flipped byte
+    anywhere in the metadata file is detected like one in a payload."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False,
+                           ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def _read_manifest(info: CheckpointInfo) -> _Manifest:
     """Read and validate the metadata of ``info`` (everything except payload contents)."""
     path = info.metadata_path
@@ -526,6 +536,10 @@ def _read_manifest(info: CheckpointInfo) -> _Manifest:
             None,
             f"file name says {info.iteration}, metadata says {recorded!r}",
         )
+    recorded_digest = document.pop("metadata_sha256", None)
+    if recorded_digest != metadata_digest(document):
+        _fail(info, reason.METADATA_INVALID, None,
+              "metadata_sha256 does not match the metadata (the file was altered)")
     files = document.get("files")
     if not isinstance(files, dict):
         _fail(info, reason.METADATA_INVALID, None, "'files' is not a JSON object")

@@ -105,7 +105,7 @@ def _rng_to_json(state: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, int | np.integer):
             return str(int(value))
         return value
-    return convert(state)  # type: ignore[no-any-return]
+    return convert(state)
 
 
 def _rng_from_json(state: dict[str, Any]) -> dict[str, Any]:
@@ -213,7 +213,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
             config_changes.append({"iteration": loaded.iteration, "changes": changes})
             for key, (old, new) in changes.items():
                 say(f"Setting changed since the last chunk: {key}: {old!r} -> {new!r}")
-        state = dict(loaded.state)
+        state: dict[str, Any] = dict(loaded.state)
         state.update(iteration=int(meta["iteration"]), discount_steps=int(meta["discount_steps"]),
                      rng_state=_rng_from_json(meta["rng_state"]),
                      compute_seconds=float(meta["compute_seconds"]))
@@ -256,7 +256,10 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
                            if config.enable_chunked_training and config.chunk_size_minutes
                            else None)
 
-    scalars = ScalarLog(logdir / TENSORBOARD_DIR, purge_step=start_iteration,
+    # Steps up to the checkpoint's iteration were logged before it was written and stay; any
+    # later step comes from a chunk that died after its last checkpoint and is purged.
+    scalars = ScalarLog(logdir / TENSORBOARD_DIR,
+                        purge_step=start_iteration + 1 if start_iteration else 0,
                         chunk_index=chunk_index, enabled=tensorboard)
     small_game = game.name in ("kuhn", "leduc")
     last_exploitability: float | None = None
@@ -432,7 +435,7 @@ def _metadata(game: Game, solver: Solver, config: MCCFRConfig, spec: GameSpec,
         "compute_seconds": solver.compute_seconds,
         "chunk_index": chunk_index,
         "chunk_start_iteration": start_iteration,
-        "rng_state": _rng_to_json(solver.rng.bit_generator.state),
+        "rng_state": _rng_to_json(dict(solver.rng.bit_generator.state)),
         "epsilon": solver.epsilon(),
         "epsilon_schedule_position": _epsilon_position(config, solver.iteration),
         "discount_steps": solver.discount_steps,

@@ -135,9 +135,10 @@ def parse_action(spec: object) -> Action:
 class LegalActions:
     """What the seat to act may do.
 
-    `call_amount` is the number of chips a call adds (0 means the option is a check; a call that
-    is less than what is owed puts the seat all-in). `min_raise_to`/`max_raise_to` bound the
-    raise-to totals, both None when raising is not allowed; `max_raise_to` is always all-in.
+    `call_amount` is the number of chips a call adds; 0 means the option is a check. It is less
+    than the difference to the current bet when the stack is short (the call is then all-in) or
+    when no opponent could match more. `min_raise_to`/`max_raise_to` bound the raise-to totals,
+    both None when raising is not allowed; `max_raise_to` is always all-in.
     """
 
     seat: int

@@ -18,11 +18,10 @@ Rules, and the choices made where rule books or engines differ:
   contributions when side pots are formed, so a seat all-in on the ante can win every other seat's
   ante.
 * Big blind all-in for less. The preflop bet to match stays the full big blind and the minimum
-  raise is to two big blinds (TDA, Robert's Rules), whatever the big blind could post. Nobody is
-  ever asked to put in more than the largest stack still contesting the pot could match: the
-  amount to call is capped there, and a seat that has already matched every chip its opponents
-  can put in is not asked to act. (pokerkit instead uses the largest blind actually posted as the
-  bet to call.)
+  raise is to two big blinds, whatever the big blind could post (the conventional card-room rule).
+  Nobody is asked to put in more than the most any opponent still in the hand has bet or could
+  still bet: the amount to call is capped there (the excess could only come back uncalled).
+  (pokerkit instead uses the largest blind actually posted as the bet to call.)
 * Folding is legal only when facing a bet. Folding when a check is free is rejected: it is a
   dominated action that only enlarges game trees, and pokerkit's tournament mode rejects it too.
 * Bets and raises are given as a raise TO total for the street. The minimum bet is the big blind;
@@ -39,7 +38,8 @@ Rules, and the choices made where rule books or engines differ:
   (pokerkit measures "full" against the largest bet or raise of the street without the big-blind
   floor, so there an all-in of less than a big blind can reopen the betting.)
 * A betting round ends when every seat still able to bet has acted since the last full bet or
-  raise and has matched the bet (or is all-in). Uncalled chips (the part of the largest bet no
+  raise and has matched the bet (or is all-in). A seat left with no decision (nothing to call and
+  no opponent able to bet) is not asked to act. Uncalled chips (the part of the largest bet no
   one matched) go back to their owner at the end of each round. When at most one seat can still
   bet, the remaining board is dealt without betting.
 * Showdown. Each pot (see `holdem_lab.rules.pots`) goes to the best hand among the seats that can
@@ -49,6 +49,9 @@ Rules, and the choices made where rule books or engines differ:
   winner, and re-forms the pots after mucking the hands that win nothing, so pots contested by
   the same remaining players are split as one.) A hand that everyone else folded to wins every
   pot without a showdown.
+
+Actions (holdem_lab.rules.actions): "f" fold, "x"/"k" check, "c" call (or check when nothing is
+owed), "r<N>"/"b<N>" bet or raise TO a street total of N; tuples ("r", N) and Action objects too.
 
 Hand strength comes from a ``hand_value(seven_cards) -> int`` function (higher is better); by
 default `holdem_lab.cards.evaluator.evaluate7`, looked up the first time a showdown needs it.

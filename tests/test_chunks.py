@@ -1,0 +1,383 @@
+"""Chunked training: exact resume, complete checkpoints, refusal of unsafe resumes, the CLI's exit
+codes, and the chunked-training guide's shell recipes run as written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from holdem_lab import MCCFRConfig, Solver, load_game
+from holdem_lab.checkpoint import find_latest_complete, list_checkpoints, load_checkpoint
+from holdem_lab.checkpoint.store import metadata_digest
+from holdem_lab.chunks import ChunkStatus, run_chunk
+from holdem_lab.chunks.runner import latest_checkpoint
+from holdem_lab.chunks.tensorboard import read_scalars
+from holdem_lab.cli import exit_codes
+from holdem_lab.config import GameSpec
+from holdem_lab.errors import CheckpointError, ResumeMismatchError
+
+FULL = os.environ.get("HOLDEM_LAB_FULL") == "1"
+
+REPO = Path(__file__).resolve().parents[1]
+LEDUC = GameSpec(game="leduc")
+OPTIONS = dict(discount_mode="dcfr", discount_interval=7, enable_pruning=True,
+               prune_warmup_iterations=40, prune_threshold=-2.0, regret_floor=-5.0,
+               epsilon_schedule=((0, 0.6), (150, 0.3)))
+
+
+def _reference(config: MCCFRConfig, iterations: int, game: str = "leduc") -> Solver:
+    solver = Solver(load_game(game), config)
+    solver.run(iterations)
+    return solver
+
+
+def _assert_same_state(logdir: Path, reference: Solver) -> None:
+    info = latest_checkpoint(logdir)
+    assert info is not None
+    loaded = load_checkpoint(info)
+    assert loaded.metadata["iteration"] == loaded.metadata["t_global"] == reference.iteration
+    assert np.array_equal(loaded.state["regrets"], reference.regrets)
+    assert np.array_equal(loaded.state["strategy_sum"], reference.strategy_sum)
+    assert np.array_equal(loaded.policy["average_policy"], reference.average_policy())
+    rng = np.random.default_rng()
+    from holdem_lab.chunks.runner import _rng_from_json
+    rng.bit_generator.state = _rng_from_json(loaded.metadata["rng_state"])
+    assert rng.bit_generator.state == reference.rng.bit_generator.state
+    assert loaded.metadata["discount_steps"] == reference.discount_steps
+
+
+def _run_to_completion(logdir: Path, config: MCCFRConfig, spec: GameSpec = LEDUC,
+                       limit: int = 100) -> list[int]:
+    ends = []
+    for _ in range(limit):
+        result = run_chunk(logdir, spec, config, progress=False, tensorboard=False)
+        ends.append(result.iteration)
+        if result.status is ChunkStatus.COMPLETE:
+            return ends
+    raise AssertionError("training did not complete")
+
+
+def test_chunks_of_ten_run_each_iteration_once(tmp_path: Path) -> None:
+    config = MCCFRConfig(num_iterations=30, enable_chunked_training=True,
+                         chunk_size_iterations=10, discount_mode="linear", seed=1)
+    ends = _run_to_completion(tmp_path, config)
+    assert ends == [10, 20, 30]
+    info = latest_checkpoint(tmp_path)
+    assert info is not None
+    chunks = load_checkpoint(info).metadata["chunks"]
+    assert [(c["start_iteration"], c["end_iteration"]) for c in chunks] == \
+        [(0, 10), (10, 20), (20, 30)]
+    _assert_same_state(tmp_path, _reference(config, 30))
+
+
+@settings(max_examples=8 if not FULL else 40)
+@given(chunk=st.integers(1, 120), interval=st.one_of(st.none(), st.integers(1, 90)),
+       total=st.integers(1, 400), sampling=st.sampled_from(["external", "outcome"]))
+def test_chunked_equals_unchunked_bit_for_bit(tmp_path_factory: pytest.TempPathFactory,
+                                              chunk: int, interval: int | None, total: int,
+                                              sampling: str) -> None:
+    logdir = tmp_path_factory.mktemp("run")
+    config = MCCFRConfig(num_iterations=total, enable_chunked_training=True,
+                         chunk_size_iterations=chunk, checkpoint_interval=interval,
+                         sampling=sampling, seed=9, **OPTIONS)  # type: ignore[arg-type]
+    _run_to_completion(logdir, config, limit=500)
+    _assert_same_state(logdir, _reference(config, total))
+
+
+def test_changing_chunk_size_between_chunks_is_safe_and_recorded(tmp_path: Path) -> None:
+    base = MCCFRConfig(num_iterations=100, enable_chunked_training=True,
+                       chunk_size_iterations=30, seed=2, **OPTIONS)  # type: ignore[arg-type]
+    run_chunk(tmp_path, LEDUC, base, progress=False, tensorboard=False)
+    changed = base.replace(chunk_size_iterations=50, checkpoint_interval=10)
+    _run_to_completion(tmp_path, changed)
+    _assert_same_state(tmp_path, _reference(base, 100))
+    info = latest_checkpoint(tmp_path)
+    assert info is not None
+    changes = load_checkpoint(info).metadata["config_changes"]
+    assert changes[0]["iteration"] == 30
+    assert changes[0]["changes"]["chunk_size_iterations"] == [30, 50]
+
+
+@pytest.mark.parametrize(("field", "value"), [("seed", 3), ("discount_mode", "linear"),
+                                              ("sampling", "outcome"), ("dcfr_alpha", 2.0)])
+def test_unsafe_config_change_is_refused_with_both_values(tmp_path: Path, field: str,
+                                                          value: object) -> None:
+    config = MCCFRConfig(num_iterations=100, enable_chunked_training=True,
+                         chunk_size_iterations=30, seed=2)
+    run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    before = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    with pytest.raises(ResumeMismatchError) as caught:
+        run_chunk(tmp_path, LEDUC, config.replace(**{field: value}), progress=False,
+                  tensorboard=False)
+    assert f"config mismatch in {field}" in str(caught.value)
+    assert repr(getattr(config, field)) in str(caught.value) and repr(value) in str(caught.value)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == before
+
+
+def test_game_change_is_refused(tmp_path: Path) -> None:
+    config = MCCFRConfig(num_iterations=100, enable_chunked_training=True,
+                         chunk_size_iterations=30)
+    run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    other = GameSpec(game="leduc", game_params={"suit_isomorphic": False})
+    with pytest.raises(ResumeMismatchError, match="game mismatch in params"):
+        run_chunk(tmp_path, other, config, progress=False, tensorboard=False)
+
+
+def _tamper_bucket_hash(logdir: Path, value: str) -> None:
+    for info in list_checkpoints(logdir / "checkpoints"):
+        meta = json.loads(info.metadata_path.read_text())
+        meta["game_identity"]["bucket_hash"] = value
+        del meta["metadata_sha256"]
+        meta["metadata_sha256"] = metadata_digest(meta)  # a genuine checkpoint of other buckets
+        info.metadata_path.write_text(json.dumps(meta))
+
+
+def test_bucket_mismatch_names_both_hashes_and_overwrites_nothing(tmp_path: Path) -> None:
+    config = MCCFRConfig(num_iterations=100, enable_chunked_training=True,
+                         chunk_size_iterations=30)
+    run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    _tamper_bucket_hash(tmp_path, "a" * 64)
+    snapshot = {p.name: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()}
+    with pytest.raises(ResumeMismatchError) as caught:
+        run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    assert "a" * 64 in str(caught.value) and "None" in str(caught.value)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()} == snapshot
+    cli = _cli(tmp_path, "--iters", "100", "--chunked", "--chunk-iterations", "30")
+    assert cli.returncode == exit_codes.MISMATCH
+    assert "a" * 64 in cli.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()} == snapshot
+
+
+@pytest.mark.parametrize("suffix", [".npz", "_regrets.npz", "_metadata.json"])
+@pytest.mark.parametrize("damage", ["delete", "truncate", "flip"])
+def test_damaged_newest_checkpoint_falls_back_to_previous(tmp_path: Path, suffix: str,
+                                                          damage: str) -> None:
+    config = MCCFRConfig(num_iterations=60, enable_chunked_training=True,
+                         chunk_size_iterations=20, seed=4)
+    run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    target = tmp_path / "checkpoints" / f"checkpoint_iter{40:012d}{suffix}"
+    data = target.read_bytes()
+    if damage == "delete":
+        target.unlink()
+    elif damage == "truncate":
+        target.write_bytes(data[: len(data) // 2])
+    else:
+        flipped = bytearray(data)
+        flipped[len(data) // 2] ^= 0x40
+        target.write_bytes(bytes(flipped))
+    info, problems = find_latest_complete(tmp_path / "checkpoints")
+    assert info is not None and info.iteration == 20
+    assert len(problems) == 1 and f"checkpoint_iter{40:012d}" in problems[0]
+    result = run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    assert result.start_iteration in (20, 40)
+    _run_to_completion(tmp_path, config)
+    _assert_same_state(tmp_path, _reference(config, 60))
+
+
+def test_no_silent_fresh_start_over_broken_checkpoints(tmp_path: Path) -> None:
+    config = MCCFRConfig(num_iterations=60, enable_chunked_training=True,
+                         chunk_size_iterations=20)
+    run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    (tmp_path / "checkpoints" / f"checkpoint_iter{20:012d}_regrets.npz").write_bytes(b"junk")
+    with pytest.raises(CheckpointError, match="none is complete; refusing to start over"):
+        run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+
+
+def test_time_limited_chunks_and_budget_with_an_injected_clock(tmp_path: Path) -> None:
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.5  # every look at the clock advances half a second
+        return now[0]
+
+    config = MCCFRConfig(time_budget_seconds=40.0, enable_chunked_training=True,
+                         chunk_size_minutes=0.25, seed=3)
+    statuses = []
+    for _ in range(20):
+        result = run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False,
+                           clock=clock)
+        statuses.append(result.status)
+        assert result.chunk_seconds < 15.0 + 5.0
+        if result.status is ChunkStatus.COMPLETE:
+            break
+    assert statuses[-1] is ChunkStatus.COMPLETE and len(statuses) >= 3
+    info = latest_checkpoint(tmp_path)
+    assert info is not None
+    meta = load_checkpoint(info).metadata
+    assert meta["elapsed_seconds"] >= 40.0
+    assert sum(c["seconds"] for c in meta["chunks"]) == pytest.approx(meta["elapsed_seconds"],
+                                                                       rel=0.3)
+    _assert_same_state(tmp_path, _reference(config, meta["iteration"]))
+
+
+def test_metadata_holds_every_promised_field(tmp_path: Path) -> None:
+    config = MCCFRConfig(num_iterations=50, enable_chunked_training=True,
+                         chunk_size_iterations=50, exploitability_interval=25,
+                         tensorboard_log_interval=25, **OPTIONS)  # type: ignore[arg-type]
+    run_chunk(tmp_path, LEDUC, config, progress=False)
+    info = latest_checkpoint(tmp_path)
+    assert info is not None
+    meta = load_checkpoint(info).metadata
+    for key in ("iteration", "t_global", "elapsed_seconds", "chunk_elapsed_seconds",
+                "rng_state", "epsilon", "epsilon_schedule_position", "discount",
+                "discount_steps", "bucket_hash", "config", "game_identity", "metrics",
+                "package_version", "format_version", "chunks"):
+        assert key in meta, key
+    assert meta["epsilon"] == 0.6 and meta["epsilon_schedule_position"] == 0
+    for key in ("iterations_per_second", "infosets", "average_regret_by_round",
+                "pruned_share", "peak_rss_bytes", "exploitability"):
+        assert meta["metrics"][key] is not None, key
+    assert set(meta["metrics"]["average_regret_by_round"]) == {"round0", "round1"}
+
+
+def test_tensorboard_series_is_continuous_across_chunks(tmp_path: Path) -> None:
+    config = MCCFRConfig(num_iterations=90, enable_chunked_training=True,
+                         chunk_size_iterations=30, tensorboard_log_interval=10,
+                         exploitability_interval=30)
+    for _ in range(3):
+        run_chunk(tmp_path, LEDUC, config, progress=False)
+    scalars = read_scalars(tmp_path / "tensorboard")
+    assert [s for s, _ in scalars["train/epsilon"]] == list(range(10, 91, 10))
+    assert [s for s, _ in scalars["exploitability"]] == [30, 60, 90]
+    values = [v for _, v in scalars["exploitability"]]
+    assert values[0] > values[-1]
+
+
+def _cli(logdir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--game",
+         "leduc", "--no-progress", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+def test_cli_exit_codes_and_messages(tmp_path: Path) -> None:
+    args = ("--iters", "200", "--chunked", "--chunk-iterations", "100", "--no-tensorboard")
+    first = _cli(tmp_path, *args)
+    assert first.returncode == exit_codes.CHUNK_DONE, first.stderr
+    for line in ("Chunked Training Mode Initialized", "Chunk size: 100 iterations",
+                 "Starting fresh training (no checkpoint found)",
+                 "Chunk iteration limit reached: 100 >= 100",
+                 "Saving checkpoint at iteration 100", "Checkpoint saved successfully",
+                 "Flushing TensorBoard logs...",
+                 "Chunk Complete - Process will now exit to free memory",
+                 "Progress: iteration 100",
+                 "Restart this command to continue training from checkpoint"):
+        assert line in first.stdout
+    second = _cli(tmp_path, *args)
+    assert second.returncode == exit_codes.COMPLETE
+    assert "Successfully resumed from iteration 100" in second.stdout
+    assert "Resuming from checkpoint: " in second.stdout
+    again = _cli(tmp_path, *args)
+    assert again.returncode == exit_codes.COMPLETE
+    assert "Training already complete" in again.stdout
+
+
+def test_cli_reports_bad_configuration_in_one_line(tmp_path: Path) -> None:
+    result = _cli(tmp_path, "--iters", "0")
+    assert result.returncode == exit_codes.USAGE
+    assert result.stderr.strip() == ("holdem-train-blueprint: error: invalid configuration: "
+                                     "num_iterations=0: must be >= 1")
+    config = tmp_path / "bad.yaml"
+    config.write_text("num_iterations: 10\nchunk_size: 5\n")
+    result = _cli(tmp_path, "--config", str(config))
+    assert result.returncode == exit_codes.USAGE
+    assert "chunk_size=5: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_spec_bash_loop_and_jq_recipes(tmp_path: Path) -> None:
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not installed")
+    # The guide's loop, as written, with this repository's command and a tiny Leduc run.
+    script = """#!/bin/bash
+while true; do
+    ./bin/holdem-train-blueprint \\
+        --game leduc \\
+        --logdir RUN \\
+        --iters 300 \\
+        --chunked \\
+        --chunk-iterations 100 \\
+        --no-progress
+
+    # Check exit code
+    if [ $? -ne 0 ]; then
+        echo "Training failed or interrupted"
+        break
+    fi
+
+    # Optional: Add a small delay between chunks
+    sleep 5
+done
+
+echo "Training complete or stopped"
+""".replace("RUN", str(tmp_path / "my_training"))
+    path = tmp_path / "run_chunked_training.sh"
+    path.write_text(script)
+    result = subprocess.run(["bash", str(path)], cwd=REPO, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0
+    assert result.stdout.count("Chunk Complete - Process will now exit") == 2
+    assert "Training complete\n" in result.stdout
+    assert result.stdout.rstrip().endswith("Training complete or stopped")
+    checkpoints = tmp_path / "my_training" / "checkpoints"
+    pattern = str(checkpoints / "checkpoint_iter*_metadata.json")
+    iteration = subprocess.run(f"jq '.iteration' {pattern} | tail -1", shell=True,
+                               capture_output=True, text=True, check=True)
+    assert iteration.stdout.strip() == "300"
+    elapsed = subprocess.run(f"jq '.elapsed_seconds' {pattern} | tail -1", shell=True,
+                             capture_output=True, text=True, check=True)
+    info = latest_checkpoint(tmp_path / "my_training")
+    assert info is not None
+    assert float(elapsed.stdout) == load_checkpoint(info).metadata["elapsed_seconds"]
+    hours = subprocess.run(f"jq '.elapsed_seconds / 3600' {pattern} | tail -1", shell=True,
+                           capture_output=True, text=True, check=True)
+    assert float(hours.stdout) == pytest.approx(float(elapsed.stdout) / 3600)
+
+
+def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
+    total = 40_000
+    config = MCCFRConfig(num_iterations=total, enable_chunked_training=True,
+                         chunk_size_iterations=10_000, checkpoint_interval=2_500,
+                         tensorboard_log_interval=500, seed=21, **OPTIONS)  # type: ignore
+    args = ["--iters", str(total), "--chunked", "--chunk-iterations", "10000",
+            "--checkpoint-interval", "2500", "--tensorboard-interval", "500", "--seed", "21"]
+    config_file = tmp_path / "options.yaml"
+    config_file.write_text(
+        "discount_mode: dcfr\ndiscount_interval: 7\nenable_pruning: true\n"
+        "prune_warmup_iterations: 40\nprune_threshold: -2.0\nregret_floor: -5.0\n"
+        "epsilon_schedule: [[0, 0.6], [150, 0.3]]\n")
+    logdir = tmp_path / "run"
+    rng = np.random.default_rng(123)
+    kills = 12 if FULL else 4
+    killed = 0
+    for _ in range(200):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--game",
+             "leduc", "--no-progress", "--config", str(config_file), *args],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if killed < kills:
+            time.sleep(float(rng.uniform(0.5, 4.0)))
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+                killed += 1
+        code = process.wait(timeout=300)
+        if code == exit_codes.COMPLETE:
+            break
+        assert code in (exit_codes.CHUNK_DONE, -signal.SIGKILL), process.stderr
+    assert killed == kills
+    _assert_same_state(logdir, _reference(config, total))
+    scalars = read_scalars(logdir / "tensorboard")
+    steps = [s for s, _ in scalars["train/epsilon"]]
+    assert steps == list(range(500, total + 1, 500))
