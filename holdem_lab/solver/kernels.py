@@ -289,8 +289,8 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                     rank += 1000
                 strength[p] = rank
             if external:
-                    # Frames of traverser nodes live at stack[depth]; `descend` is True while walking
-                    # down from `node`, False while handing `ret` up to the frame below.
+                    # Frames of traverser nodes live at stack[depth]; `descend` is True while
+                    # walking down from `node`, False while handing `ret` to the frame below.
                     depth = 0
                     node = 0
                     ret = 0.0
@@ -305,7 +305,8 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                                 elif terminal[node] == FOLD_TERMINAL:
                                     ret = pot[node] - mine
                                 elif equal_live[node] == 0:
-                                    ret = side_pot_utility(contrib, folded, node, traverser, strength, num_players)
+                                    ret = side_pot_utility(contrib, folded, node, traverser,
+                                                           strength, num_players)
                                 else:
                                     best = -1
                                     winners = 0
@@ -316,7 +317,8 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                                                 winners = 1
                                             elif strength[p] == best:
                                                 winners += 1
-                                    ret = pot[node] / winners - mine if strength[traverser] == best else -mine
+                                    ret = (pot[node] / winners - mine if strength[traverser] == best
+                               else -mine)
                                 descend = False
                                 continue
                             p = player[node]
@@ -439,8 +441,9 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                                 if not allowed[depth, b]:
                                     sample_probs[depth, b] = 0.0
                                 elif mass > 0.0:
+                                    share = sigma[depth, b] / mass
                                     sample_probs[depth, b] = (epsilon / count
-                                                              + (1.0 - epsilon) * sigma[depth, b] / mass)
+                                                              + (1.0 - epsilon) * share)
                                 else:
                                     sample_probs[depth, b] = 1.0 / count
                         else:
@@ -478,7 +481,8 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                     elif terminal[node] == FOLD_TERMINAL:
                         tail = pot[node] - mine
                     elif equal_live[node] == 0:
-                        tail = side_pot_utility(contrib, folded, node, traverser, strength, num_players)
+                        tail = side_pot_utility(contrib, folded, node, traverser, strength,
+                                                num_players)
                     else:
                         best = -1
                         winners = 0
