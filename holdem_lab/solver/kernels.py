@@ -317,8 +317,8 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                                                 winners = 1
                                             elif strength[p] == best:
                                                 winners += 1
-                                    ret = (pot[node] / winners - mine if strength[traverser] == best
-                               else -mine)
+                                    won = strength[traverser] == best
+                                    ret = pot[node] / winners - mine if won else -mine
                                 descend = False
                                 continue
                             p = player[node]
