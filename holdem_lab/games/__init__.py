@@ -12,8 +12,11 @@ __all__ = ["Game", "GameArrays", "load_game"]
 
 
 def load_game(name: str, **params: Any) -> Game:
-    """Build a game by name: "kuhn", "leduc" (suit_isomorphic=True|False)."""
-    builders = {"kuhn": kuhn, "leduc": leduc}
+    """Build a game by name: "kuhn", "leduc" (suit_isomorphic=True|False) or "holdem"
+    (num_players, stack, small_blind, big_blind, ante, bet_sizing, buckets)."""
+    from holdem_lab.games.holdem import holdem
+
+    builders = {"kuhn": kuhn, "leduc": leduc, "holdem": holdem}
     try:
         builder = builders[name]
     except KeyError:

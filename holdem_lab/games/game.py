@@ -179,9 +179,10 @@ class Game:
         for array in (self.tree.player, self.tree.round, self.tree.children, self.tree.contrib,
                       np.asarray(self.num_buckets)):
             digest.update(np.ascontiguousarray(array).tobytes())
+        params = {k: v for k, v in self.params.items() if k != "buckets"}
         return {
             "game": self.name,
-            "params": json.loads(json.dumps(self.params)),
+            "params": json.loads(json.dumps(params)),
             "bucket_hash": self.bucket_hash,
             "layout_sha256": digest.hexdigest(),
             "num_rows": self.num_rows,

@@ -12,8 +12,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from holdem_lab.cards.evaluator import eval7_kernel
+from holdem_lab.cards.isomorphism import index_kernel, preflop_class_kernel
 from holdem_lab.games.tree import DECISION, FOLD_TERMINAL
 
+BUCKETS_SMALL_TABLE = 0  # as holdem_lab.games.game
+BUCKETS_HOLDEM = 1
 SAMPLING_EXTERNAL = 0
 SAMPLING_OUTCOME = 1
 DISCOUNT_NONE = 0
@@ -196,16 +200,17 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
         g.num_players, g.num_rounds, g.max_depth, g.player, g.round, g.num_actions, g.children,
         g.terminal, g.row_offset, g.contrib, g.folded, g.pot, g.equal_live, g.hole_cards,
         g.board_total, g.board_visible, g.deck_size, g.card_rank, g.showdown_kind,
-        g.small_bucket_table, regrets, strategy_sum, rng, first_iteration, num_iterations,
-        iparams, fparams, schedule_iterations, schedule_values, discount_steps, stats)
+        g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables, g.holdem_table_offsets,
+        regrets, strategy_sum, rng, first_iteration, num_iterations, iparams, fparams,
+        schedule_iterations, schedule_values, discount_steps, stats)
 
 
 @njit(cache=True)
 def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, children, terminal,
            row_offset, contrib, folded, pot, equal_live, hole_cards, board_total, board_visible,
-           deck_size, card_rank, showdown_kind, bucket_table, regrets, strategy_sum, rng,
-           first_iteration, num_iterations, iparams, fparams, schedule_iterations,
-           schedule_values, discount_steps, stats):
+           deck_size, card_rank, showdown_kind, bucket_table, bucket_kind, holdem_tables,
+           holdem_offsets, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
+           fparams, schedule_iterations, schedule_values, discount_steps, stats):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
 
     External sampling: each traversal explores every action of the traverser, samples one
@@ -237,6 +242,7 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
     max_actions = children.shape[1]
     deck = np.empty(deck_size, dtype=np.int64)
     cards = np.empty(deck_size, dtype=np.int64)
+    hand = np.empty(7, dtype=np.int64)
     buckets = np.empty((num_players, num_rounds), dtype=np.int64)
     strength = np.empty(num_players, dtype=np.int64)
     stack_node = np.empty(depth_cap, dtype=np.int64)
@@ -278,16 +284,37 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                 deck[j] = deck[pick]
                 deck[pick] = tmp
                 cards[j] = deck[j]
-            for p in range(num_players):
-                hole = cards[p * hole_cards]
-                for rnd in range(num_rounds):
-                    board = cards[board_start] if board_visible[rnd] > 0 else deck_size
-                    buckets[p, rnd] = bucket_table[rnd, hole, board]
-                rank = card_rank[hole]
-                if showdown_kind == 1 and board_total > 0 \
-                        and card_rank[cards[board_start]] == rank:
-                    rank += 1000
-                strength[p] = rank
+            if bucket_kind == BUCKETS_HOLDEM:
+                # Hold'em: buckets through the suit-isomorphic index of (hole, visible board);
+                # a round without a table is lossless preflop (169 classes) or one bucket.
+                for j in range(5):
+                    hand[2 + j] = cards[board_start + j]
+                for p in range(num_players):
+                    hand[0] = cards[2 * p]
+                    hand[1] = cards[2 * p + 1]
+                    for rnd in range(num_rounds):
+                        start = holdem_offsets[rnd]
+                        size = holdem_offsets[rnd + 1] - start
+                        if rnd == 0:
+                            index = preflop_class_kernel(hand[0], hand[1])
+                        elif size > 0:
+                            index = index_kernel(hand, rnd)
+                        else:
+                            index = 0
+                        buckets[p, rnd] = holdem_tables[start + index] if size > 0 else index
+                    strength[p] = eval7_kernel(hand[0], hand[1], hand[2], hand[3], hand[4],
+                                               hand[5], hand[6])
+            else:
+                for p in range(num_players):
+                    hole = cards[p * hole_cards]
+                    for rnd in range(num_rounds):
+                        board = cards[board_start] if board_visible[rnd] > 0 else deck_size
+                        buckets[p, rnd] = bucket_table[rnd, hole, board]
+                    rank = card_rank[hole]
+                    if showdown_kind == 1 and board_total > 0 \
+                            and card_rank[cards[board_start]] == rank:
+                        rank += 1000
+                    strength[p] = rank
             if external:
                     # Frames of traverser nodes live at stack[depth]; `descend` is True while
                     # walking down from `node`, False while handing `ret` to the frame below.
