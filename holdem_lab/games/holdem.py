@@ -64,7 +64,7 @@ def holdem(num_players: int = 2, stack: int | Sequence[int] = 200, small_blind: 
     if buckets is None:
         tables = np.zeros(0, dtype=np.uint8)
         offsets = np.zeros(5, dtype=np.int64)
-        counts = (PREFLOP_CLASSES, 1, 1, 1)
+        counts: tuple[int, ...] = (PREFLOP_CLASSES, 1, 1, 1)
         bucket_hash = None
     else:
         from holdem_lab.abstraction.buckets import load_buckets
