@@ -1,0 +1,64 @@
+"""`holdem-eval`: heads-up matches of a blueprint against baseline agents or another
+blueprint, with duplicate deals, in mbb/hand with 95% confidence intervals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from holdem_lab.errors import HoldemLabError
+from holdem_lab.eval.agents import AGENT_NAMES
+from holdem_lab.eval.blueprint import load_blueprint
+from holdem_lab.eval.match import play_match
+
+BASELINES = [name for name in AGENT_NAMES if name != "blueprint"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="holdem-eval", description=__doc__,
+        epilog="exit codes: 0 ok, 1 unexpected error, 2 invalid arguments or unusable run")
+    parser.add_argument("blueprint", help="run directory or checkpoint_iter….npz of blueprint A")
+    parser.add_argument("--against", nargs="+", default=BASELINES, metavar="AGENT",
+                        help=f"baselines ({', '.join(BASELINES)}) and/or paths of other "
+                             "blueprints (default: every baseline)")
+    parser.add_argument("--hands", type=int, default=20_000,
+                        help="duplicate deal pairs per match (each is two hands)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        blueprint = load_blueprint(args.blueprint)
+        results = []
+        for opponent in args.against:
+            if opponent in AGENT_NAMES:
+                other: object = opponent
+                name = opponent
+            else:
+                other_blueprint = load_blueprint(opponent)
+                if other_blueprint.game.identity() != blueprint.game.identity():
+                    raise HoldemLabError(f"{opponent} was trained on another game or abstraction")
+                other = other_blueprint.policy
+                name = f"blueprint@{other_blueprint.iteration}"
+            result = play_match(blueprint.game, blueprint.policy, other,  # type: ignore[arg-type]
+                                deal_pairs=args.hands, seed=args.seed,
+                                name_a=f"blueprint@{blueprint.iteration}", name_b=name)
+            results.append(result)
+            if not args.json:
+                print(result.summary(), flush=True)
+    except HoldemLabError as exc:
+        print(f"holdem-eval: error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
