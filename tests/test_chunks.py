@@ -381,3 +381,51 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     scalars = read_scalars(logdir / "tensorboard")
     steps = [s for s, _ in scalars["train/epsilon"]]
     assert steps == list(range(500, total + 1, 500))
+
+
+def test_sigterm_checkpoints_within_one_iteration_and_resumes_exactly(tmp_path: Path) -> None:
+    total = 3_000_000
+    config = MCCFRConfig(num_iterations=total, enable_chunked_training=True,
+                         chunk_size_iterations=1_000_000, seed=8, discount_mode="linear",
+                         discount_interval=100)
+    args = ["--iters", str(total), "--chunked", "--chunk-iterations", "1000000", "--seed", "8",
+            "--discount-mode", "linear", "--discount-interval", "100", "--no-tensorboard"]
+    logdir = tmp_path / "run"
+    rng = np.random.default_rng(7)
+    signals = 20 if FULL else 6
+    stopped = 0
+    for _ in range(200):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--game",
+             "leduc", "--no-progress", *args],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sent = False
+        if stopped < signals:
+            # Wait until the chunk is training (it prints its resume line), then a random delay.
+            assert process.stdout is not None
+            for line in process.stdout:
+                if line.startswith(("Starting fresh", "Successfully resumed")):
+                    break
+            time.sleep(float(rng.uniform(0.0, 0.8)))
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                sent = True
+        out, err = process.communicate(timeout=300)
+        code = process.returncode
+        if sent and code == exit_codes.STOPPED:
+            stopped += 1
+            info = latest_checkpoint(logdir)
+            assert info is not None
+            stop = load_checkpoint(info).metadata["stop"]
+            assert stop["signal"] == "SIGTERM"
+            assert 0 <= stop["iteration"] - stop["signal_iteration"] <= 1, stop
+            assert stop["iteration"] == info.iteration
+        elif code == exit_codes.COMPLETE:
+            break
+        elif sent and code == -signal.SIGTERM:
+            # The chunk had finished and the interpreter was shutting down: nothing to save.
+            assert "Progress: iteration" in out
+        else:
+            assert code == exit_codes.CHUNK_DONE, err
+    assert stopped == signals
+    _assert_same_state(logdir, _reference(config, total))

@@ -42,6 +42,7 @@ from holdem_lab.checkpoint import (
 )
 from holdem_lab.chunks.lock import RunLock
 from holdem_lab.chunks.resume import check_config, check_game
+from holdem_lab.chunks.signals import GracefulStop
 from holdem_lab.chunks.tensorboard import ScalarLog
 from holdem_lab.config import GameSpec, MCCFRConfig
 from holdem_lab.errors import CheckpointError
@@ -157,8 +158,11 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
               keep_last: int | None = None, tensorboard: bool = True, progress: bool = True,
               clock: Callable[[], float] = time.monotonic, out: TextIO | None = None,
               should_stop: Callable[[], bool] | None = None,
+              graceful: GracefulStop | None = None,
               extra_metadata: dict[str, Any] | None = None) -> ChunkResult:
-    """Run one chunk of the run in `logdir` (see the module docstring)."""
+    """Run one chunk of the run in `logdir` (see the module docstring). With `graceful`
+    (installed signal handling) a SIGTERM/SIGINT stops the chunk after the iteration in
+    progress, with a final checkpoint."""
     say = _Printer(out)
     logdir = Path(logdir)
     checkpoints = logdir / CHECKPOINT_DIR
@@ -168,13 +172,13 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
     with RunLock(logdir):
         checkpoints.mkdir(parents=True, exist_ok=True)
         return _run_locked(logdir, checkpoints, spec, config, keep_last, tensorboard, progress,
-                           clock, say, should_stop, extra_metadata or {})
+                           clock, say, should_stop, graceful, extra_metadata or {})
 
 
 def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRConfig,
                 keep_last: int | None, tensorboard: bool, progress: bool,
                 clock: Callable[[], float], say: _Printer,
-                should_stop: Callable[[], bool] | None,
+                should_stop: Callable[[], bool] | None, graceful: GracefulStop | None,
                 extra_metadata: dict[str, Any]) -> ChunkResult:
     chunk_started = clock()
     if config.enable_chunked_training:
@@ -223,6 +227,10 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
         history = list(meta.get("chunks", []))
         say(f"Successfully resumed from iteration {solver.iteration}")
     start_iteration = solver.iteration
+    if graceful is not None:
+        graceful.attach(solver)
+        if should_stop is None:
+            should_stop = graceful
 
     def elapsed_now() -> float:
         return previous_elapsed + (clock() - chunk_started)
@@ -323,7 +331,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
                 target = min(target, iteration_end)
             step = min(batch, target - solver.iteration)
             before = clock()
-            solver.run(step)
+            step = solver.run(step)
             spent = clock() - before
             if spent < 0.25 and batch < 1 << 22:
                 batch *= 2
@@ -348,6 +356,14 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
                 break
             if should_stop is not None and should_stop():
                 reason, status = "Stop requested", ChunkStatus.STOPPED
+                if graceful is not None and graceful.signal_name is not None:
+                    reason = (f"Stopped by {graceful.signal_name} during iteration "
+                              f"{(graceful.signal_iteration or 0) + 1}; checkpointing at "
+                              f"iteration {solver.iteration}")
+                    extra_metadata = {**extra_metadata, "stop": {
+                        "signal": graceful.signal_name,
+                        "signal_iteration": graceful.signal_iteration,
+                        "iteration": solver.iteration}}
                 break
             if config.checkpoint_interval and solver.iteration % config.checkpoint_interval == 0:
                 save("interval")
@@ -373,6 +389,8 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
     chunk_seconds = clock() - chunk_started
     if status is ChunkStatus.COMPLETE:
         say("Training complete")
+    elif status is ChunkStatus.STOPPED:
+        say("Chunk stopped early by request - Process will now exit")
     else:
         say("Chunk Complete - Process will now exit to free memory")
     say(f"Progress: iteration {solver.iteration}")

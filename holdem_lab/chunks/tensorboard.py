@@ -2,8 +2,9 @@
 
 Each chunk opens its own event file in `<logdir>/tensorboard` with `purge_step` set just past
 the iteration it resumed from (0 on the first chunk), so readers drop any step a crashed chunk
-logged after its last checkpoint, and with a zero-padded per-chunk file suffix, because event file names
-only carry the second and the host and two chunks started in the same second would collide.
+logged after its last checkpoint, and with a zero-padded per-chunk file suffix, because event
+file names only carry the second and the host, and two chunks started in the same second would
+collide.
 """
 
 from __future__ import annotations

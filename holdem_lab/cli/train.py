@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from holdem_lab.chunks.runner import ChunkStatus, run_chunk
+from holdem_lab.chunks.signals import GracefulStop
 from holdem_lab.cli import exit_codes
 from holdem_lab.config import config_from_mapping, load_yaml_mapping
 from holdem_lab.errors import (
@@ -118,8 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         spec, config = config_from_mapping(settings_from_args(args))
+        graceful = GracefulStop().install()
         result = run_chunk(args.logdir, spec, config, keep_last=args.keep_last,
-                           tensorboard=not args.no_tensorboard, progress=not args.no_progress)
+                           tensorboard=not args.no_tensorboard, progress=not args.no_progress,
+                           graceful=graceful)
     except ConfigError as exc:
         return _fail(exit_codes.USAGE, f"invalid configuration: {exc}")
     except GameError as exc:

@@ -155,7 +155,7 @@ def terminal_utilities(g, pot, equal_live, strengths):
 # ---------------------------------------------------------------- strategies
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def apply_discount(regrets, strategy_sum, mode, step, alpha, beta, gamma) -> None:
     """Discount step `step` (k >= 1): Linear CFR multiplies everything by k/(k+1); DCFR (Brown &
     Sandholm 2019) multiplies positive regrets by k^a/(k^a+1), negative ones by k^b/(k^b+1) and
@@ -189,28 +189,33 @@ NUM_IPARAMS = 7
 NUM_FPARAMS = 7
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
-                   fparams, schedule_iterations, schedule_values, discount_steps, stats):
+                   fparams, schedule_iterations, schedule_values, discount_steps, stats,
+                   control):
     """Run iterations first_iteration .. first_iteration + num_iterations - 1 (1-based t). One
     iteration is one traversal per player, each on a fresh deal. After iteration t, if t is a
     multiple of the discount interval (and t <= the stop iteration when that is > 0), the next
-    discount step is applied. Returns the number of discount steps applied so far."""
+    discount step is applied. Returns the number of discount steps applied so far.
+
+    `control` (int64[2]) is shared with the caller while the kernel runs without the GIL:
+    control[1] receives each completed iteration, and a non-zero control[0] stops the run after
+    the iteration in progress (a signal handler's graceful stop)."""
     return _train(
         g.num_players, g.num_rounds, g.max_depth, g.player, g.round, g.num_actions, g.children,
         g.terminal, g.row_offset, g.contrib, g.folded, g.pot, g.equal_live, g.hole_cards,
         g.board_total, g.board_visible, g.deck_size, g.card_rank, g.showdown_kind,
         g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables, g.holdem_table_offsets,
         regrets, strategy_sum, rng, first_iteration, num_iterations, iparams, fparams,
-        schedule_iterations, schedule_values, discount_steps, stats)
+        schedule_iterations, schedule_values, discount_steps, stats, control)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, children, terminal,
            row_offset, contrib, folded, pot, equal_live, hole_cards, board_total, board_visible,
            deck_size, card_rank, showdown_kind, bucket_table, bucket_kind, holdem_tables,
            holdem_offsets, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
-           fparams, schedule_iterations, schedule_values, discount_steps, stats):
+           fparams, schedule_iterations, schedule_values, discount_steps, stats, control):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
 
     External sampling: each traversal explores every action of the traverser, samples one
@@ -551,5 +556,8 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
             discount_steps += 1
             apply_discount(regrets, strategy_sum, mode, discount_steps, fparams[F_ALPHA],
                            fparams[F_BETA], fparams[F_GAMMA])
+        control[1] = t
+        if control[0] != 0:
+            break
     stats[STAT_NODES] += visited
     return discount_steps

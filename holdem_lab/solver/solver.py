@@ -9,6 +9,7 @@ continues bit for bit.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -53,6 +54,8 @@ class Solver:
         self.discount_steps = 0
         self.stats = np.zeros(kernels.NUM_STATS, dtype=np.int64)
         self.compute_seconds = 0.0
+        self.control = np.zeros(2, dtype=np.int64)
+        self.interruptible = False
         schedule = config.epsilon_schedule
         self._schedule_iterations = np.array([s[0] for s in schedule], dtype=np.int64)
         self._schedule_values = np.array([s[1] for s in schedule], dtype=np.float64)
@@ -60,20 +63,52 @@ class Solver:
 
     # ------------------------------------------------------------------ training
 
-    def run(self, iterations: int) -> None:
-        """Perform `iterations` more MCCFR iterations."""
+    def run(self, iterations: int) -> int:
+        """Perform `iterations` more MCCFR iterations; returns how many were performed (fewer
+        only when `request_stop` was called meanwhile)."""
         if isinstance(iterations, bool) or not isinstance(iterations, int | np.integer) \
                 or iterations < 0:
             raise ValueError(f"iterations={iterations!r} must be a non-negative integer")
-        if iterations == 0:
-            return
+        if iterations == 0 or self.control[0] != 0:
+            return 0
         started = time.perf_counter()
-        self.discount_steps = int(kernels.run_iterations(
-            self._arrays, self.regrets, self.strategy_sum, self.rng, self.iteration + 1,
-            int(iterations), self._iparams, self._fparams, self._schedule_iterations,
-            self._schedule_values, self.discount_steps, self.stats))
-        self.iteration += int(iterations)
+        self.control[1] = self.iteration
+        args = (self._arrays, self.regrets, self.strategy_sum, self.rng, self.iteration + 1,
+                int(iterations), self._iparams, self._fparams, self._schedule_iterations,
+                self._schedule_values, self.discount_steps, self.stats, self.control)
+        if self.interruptible:
+            # The kernel runs without the GIL in a worker thread, so that the main thread
+            # stays free to run signal handlers (which call request_stop).
+            box: list[int] = []
+            worker = threading.Thread(target=lambda: box.append(kernels.run_iterations(*args)),
+                                      name="mccfr")
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.05)
+            if not box:
+                raise RuntimeError("the training kernel failed; see the error above")
+            steps = box[0]
+        else:
+            steps = kernels.run_iterations(*args)
+        self.discount_steps = int(steps)
+        done = int(self.control[1]) - self.iteration
+        self.iteration = int(self.control[1])
         self.compute_seconds += time.perf_counter() - started
+        return done
+
+    def request_stop(self) -> None:
+        """Stop the running (and any later) `run` after the iteration in progress. Safe to call
+        from a signal handler."""
+        self.control[0] = 1
+
+    @property
+    def stop_requested(self) -> bool:
+        return bool(self.control[0])
+
+    @property
+    def iterations_completed_now(self) -> int:
+        """The last completed iteration, also while `run` is in progress."""
+        return int(self.control[1])
 
     # ------------------------------------------------------------------ policies
 

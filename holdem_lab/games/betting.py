@@ -1,0 +1,863 @@
+"""The no-limit hold'em betting abstraction: a few bet sizes per round, compiled to a BettingTree.
+
+No-limit hold'em lets a player bet any whole number of chips between the minimum raise and
+all-in, far too many actions for equilibrium finding. An *action abstraction* keeps a small menu
+of sizes, usually fractions of the pot (Gilpin, Sandholm & Sorensen, "A heads-up no-limit Texas
+Hold'em poker player: discretized betting models and automatically generated equilibrium-finding
+programs", AAMAS 2008; Schnizlein, Bowling & Szafron, "Probabilistic state translation in
+extensive games with large action sets", IJCAI 2009; Brown & Sandholm, "Superhuman AI for
+multiplayer poker", Science 2019, whose blueprint uses one to a few sizes per decision). Bets the
+opponents make off the menu are mapped back onto it by action translation
+(holdem_lab.games.translation).
+
+`BetSizing` is the menu; `build_holdem_tree` turns it into the flat preorder arrays of
+holdem_lab.games.tree for 2 to 6 players, following the exact rules of holdem_lab.rules.nlhe:
+the same seats and blinds, antes that are dead for betting, the same amount to call (capped at
+what an opponent can still match), the same minimum raise and re-opening rules after short
+all-ins, uncalled chips returned when a round closes, and the remaining streets run out without
+betting once at most one player can still bet. Every edge of the tree is a legal action of
+`holdem_lab.rules.HandState` with the same chip amounts.
+
+Raise sizes, in chips. With `bet` the current bet to match on the street, `owed` what the player
+must add to match it and `pot` every chip put in so far (antes and blinds included), a size of
+``f`` raises TO ``bet + round(f * (pot + owed))`` street chips: the player calls, then raises by
+``f`` times the pot after the call (the usual "pot-sized raise" for ``f = 1``). The first raise
+of the preflop can instead be given in big blinds (`BetSizing.preflop_open_bb`: 2.5 raises to 2.5
+big blinds). Halves round up. A size below the minimum raise (the bet plus the largest full bet
+or raise of the street, at least a big blind) becomes the minimum raise; a size at or above the
+effective stack (the player's all-in, or the most any opponent still in the hand can match, if
+smaller: the excess would only be returned uncalled) becomes all-in; equal amounts are kept once.
+
+Labels. `tree.labels[node]` is the public history from the root, one token per action and '/'
+at every round boundary, so ``label.count('/') == tree.round[node]`` (when the remaining streets
+are run out without betting, the showdown label ends with one '/' per street skipped)::
+
+    f        fold
+    k        check
+    c        call (possibly all-in for less)
+    b<N>     bet TO N chips on the street (first bet of a post-flop round)
+    r<N>     raise TO N chips on the street (every preflop raise: the big blind is the bet)
+    a        all-in (bet or raise to the whole stack)
+
+N is a street total as in the replay grammar of holdem_lab.rules.actions, so "r250c/kb300f" is a
+raise to 250 called, a check and a bet of 300 folded to. `tree_path_actions` gives the same path
+as actions `holdem_lab.rules.replay` accepts.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+from holdem_lab.errors import GameError
+from holdem_lab.games.tree import (
+    ACTION_KIND_NAMES,
+    ALL_IN,
+    BET_RAISE,
+    CHECK_CALL,
+    DECISION,
+    FOLD,
+    FOLD_TERMINAL,
+    SHOWDOWN_TERMINAL,
+    BettingTree,
+)
+from holdem_lab.rules.table import Table
+
+__all__ = [
+    "DEFAULT_MAX_NODES",
+    "MAX_SIZES_PER_ROUND",
+    "NUM_ROUNDS",
+    "ROUND_NAMES",
+    "BetSizing",
+    "HoldemTreeParams",
+    "StreetTracker",
+    "build_holdem_tree",
+    "holdem_tree_params",
+    "holdem_tree_summary",
+    "tree_path_actions",
+]
+
+NUM_ROUNDS = 4
+ROUND_NAMES = ("preflop", "flop", "turn", "river")
+MAX_SIZES_PER_ROUND = 16
+"""Longest size menu of one round (keeps the per-node action count small)."""
+DEFAULT_MAX_NODES = 50_000_000
+"""`build_holdem_tree` refuses to build more nodes than this unless told otherwise."""
+_MAX_CHIPS = 2**31 - 1  # the builder stores chips and node indices as int32
+
+
+# --------------------------------------------------------------------------- the size menu
+
+
+def _size_menu(name: str, value: object, *, above: float) -> tuple[float, ...]:
+    """A tuple of distinct finite numbers > `above`; GameError naming the entry otherwise."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise GameError(f"{name}={value!r}: must be a sequence of numbers")
+    if len(value) > MAX_SIZES_PER_ROUND:
+        raise GameError(
+            f"{name}={value!r}: at most {MAX_SIZES_PER_ROUND} sizes, got {len(value)}"
+        )
+    out: list[float] = []
+    for i, size in enumerate(value):
+        if (isinstance(size, bool) or not isinstance(size, Real)
+                or not math.isfinite(float(size)) or float(size) <= above):
+            raise GameError(f"{name}[{i}]={size!r}: must be a finite number > {above:g}")
+        if float(size) in out:
+            raise GameError(f"{name}[{i}]={size!r}: repeats an earlier size in {value!r}")
+        out.append(float(size))
+    return tuple(out)
+
+
+def _per_round(name: str, value: object) -> tuple[tuple[float, ...], ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence) \
+            or len(value) != NUM_ROUNDS:
+        raise GameError(
+            f"{name}={value!r}: must hold {NUM_ROUNDS} size menus (preflop, flop, turn, river)"
+        )
+    return tuple(_size_menu(f"{name}[{r}]", menu, above=0.0) for r, menu in enumerate(value))
+
+
+@dataclass(frozen=True, kw_only=True)
+class BetSizing:
+    """The action menu of the abstraction, per round (preflop, flop, turn, river).
+
+    * `bet_sizes[r]`: pot fractions offered when no voluntary bet or raise has been made yet in
+      round r (the opening bet post-flop, the first raise preflop).
+    * `raise_sizes[r]`: pot fractions offered facing a bet or raise (raise depth >= 1); None
+      uses `bet_sizes` for raises too.
+    * `preflop_open_bb`: the first preflop raise as raise-to totals in big blinds (e.g. (2.5,)),
+      replacing `bet_sizes[0]` at depth 0; None keeps the pot fractions.
+    * `all_in`: also offer all-in whenever raising is allowed.
+    * `max_raises[r]`: the most bets/raises (all-ins included) one round may hold; once reached,
+      only fold and check/call remain. The preflop blinds do not count.
+
+    Sizes are turned into chips as described in the module doc. Every field is validated; a bad
+    value raises GameError naming the field and the value.
+    """
+
+    bet_sizes: tuple[tuple[float, ...], ...] = ((1.0,), (0.5, 1.0), (0.5, 1.0), (0.5, 1.0))
+    raise_sizes: tuple[tuple[float, ...], ...] | None = None
+    preflop_open_bb: tuple[float, ...] | None = None
+    all_in: bool = True
+    max_raises: tuple[int, ...] = (3, 2, 2, 2)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bet_sizes", _per_round("bet_sizes", self.bet_sizes))
+        if self.raise_sizes is not None:
+            object.__setattr__(self, "raise_sizes", _per_round("raise_sizes", self.raise_sizes))
+        if self.preflop_open_bb is not None:
+            object.__setattr__(self, "preflop_open_bb",
+                               _size_menu("preflop_open_bb", self.preflop_open_bb, above=1.0))
+        if not isinstance(self.all_in, bool | np.bool_):
+            raise GameError(f"all_in={self.all_in!r}: must be true or false")
+        object.__setattr__(self, "all_in", bool(self.all_in))
+        caps = self.max_raises
+        if isinstance(caps, str | bytes) or not isinstance(caps, Sequence) \
+                or len(caps) != NUM_ROUNDS:
+            raise GameError(
+                f"max_raises={caps!r}: must hold {NUM_ROUNDS} integers (preflop, flop, turn, "
+                "river)"
+            )
+        for r, cap in enumerate(caps):
+            if isinstance(cap, bool) or not isinstance(cap, Integral) or cap < 0:
+                raise GameError(f"max_raises[{r}]={cap!r}: must be an integer >= 0")
+        object.__setattr__(self, "max_raises", tuple(int(c) for c in caps))
+
+    def menu(self, round_index: int, depth: int) -> tuple[float, ...]:
+        """Pot fractions offered in `round_index` after `depth` bets/raises this round (the
+        preflop depth-0 menu in big blinds is `preflop_open_bb`, when set)."""
+        if depth >= 1 and self.raise_sizes is not None:
+            return self.raise_sizes[round_index]
+        return self.bet_sizes[round_index]
+
+    @property
+    def max_menu(self) -> int:
+        """Length of the longest menu (bounds the number of actions at a node)."""
+        menus = list(self.bet_sizes) + list(self.raise_sizes or ())
+        menus.append(self.preflop_open_bb or ())
+        return max(len(m) for m in menus)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain lists and numbers (JSON/YAML ready); `BetSizing.from_dict` inverts it."""
+        return {
+            "bet_sizes": [list(m) for m in self.bet_sizes],
+            "raise_sizes": None if self.raise_sizes is None
+            else [list(m) for m in self.raise_sizes],
+            "preflop_open_bb": None if self.preflop_open_bb is None
+            else list(self.preflop_open_bb),
+            "all_in": self.all_in,
+            "max_raises": list(self.max_raises),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BetSizing:
+        """Build from a mapping such as a config section; unknown keys raise GameError."""
+        if not isinstance(data, Mapping):
+            raise GameError(f"bet sizing must be a mapping, got {data!r}")
+        known = {"bet_sizes", "raise_sizes", "preflop_open_bb", "all_in", "max_raises"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise GameError(
+                f"unknown bet sizing key(s) {unknown!r}; known keys: {', '.join(sorted(known))}"
+            )
+
+        def menus(value: Any) -> Any:
+            if isinstance(value, list) and all(isinstance(m, list | tuple) for m in value):
+                return tuple(tuple(m) for m in value)
+            return value
+
+        kwargs = dict(data)
+        for key in ("bet_sizes", "raise_sizes"):
+            if key in kwargs:
+                kwargs[key] = menus(kwargs[key])
+        for key in ("preflop_open_bb", "max_raises"):
+            if isinstance(kwargs.get(key), list):
+                kwargs[key] = tuple(kwargs[key])
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class HoldemTreeParams:
+    """What a hold'em tree was built from: the table (players, stacks, blinds, ante) and the
+    size menu. Kept for every tree `build_holdem_tree` returns (see `holdem_tree_params`)."""
+
+    table: Table
+    sizing: BetSizing
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for reports and game identities."""
+        t = self.table
+        return {
+            "num_players": t.num_players,
+            "stacks": list(t.stacks),
+            "small_blind": t.small_blind,
+            "big_blind": t.big_blind,
+            "ante": t.ante,
+            "sizing": self.sizing.as_dict(),
+        }
+
+
+_PARAMS: weakref.WeakKeyDictionary[BettingTree, HoldemTreeParams] = weakref.WeakKeyDictionary()
+
+
+def holdem_tree_params(tree: BettingTree) -> HoldemTreeParams:
+    """The table and sizing `tree` was built from; GameError for trees not made here."""
+    if not isinstance(tree, BettingTree):
+        raise GameError(f"tree must be a BettingTree, got {tree!r}")
+    try:
+        return _PARAMS[tree]
+    except KeyError:
+        raise GameError(
+            f"this tree ({tree.num_nodes} nodes, {tree.num_players} players) was not built by "
+            "build_holdem_tree in this process; pass its HoldemTreeParams explicitly"
+        ) from None
+
+
+# --------------------------------------------------------------------------- betting state
+
+
+def _half_up(value: float) -> int:
+    return int(math.floor(value + 0.5))
+
+
+class _Street:
+    """Betting state within one round; the same bookkeeping as holdem_lab.rules.HandState."""
+
+    __slots__ = ("contrib", "bets", "stacks", "folded", "acted", "level", "full_raise", "depth")
+
+    def __init__(self, contrib: list[int], bets: list[int], stacks: list[int],
+                 folded: list[bool], acted: list[bool], level: int, full_raise: int,
+                 depth: int) -> None:
+        self.contrib = contrib
+        self.bets = bets
+        self.stacks = stacks
+        self.folded = folded
+        self.acted = acted
+        self.level = level
+        self.full_raise = full_raise
+        self.depth = depth
+
+    def copy(self) -> _Street:
+        return _Street(self.contrib[:], self.bets[:], self.stacks[:], self.folded[:],
+                       self.acted[:], self.level, self.full_raise, self.depth)
+
+    def cover(self, seat: int) -> int:
+        """The most street chips any opponent still in the hand has bet or could bet."""
+        return max((self.bets[o] + self.stacks[o] for o in range(len(self.bets))
+                    if o != seat and not self.folded[o]), default=0)
+
+    def to_call(self, seat: int) -> int:
+        owed = min(self.level, self.cover(seat)) - self.bets[seat]
+        return max(0, min(self.stacks[seat], owed))
+
+    def can_raise(self, seat: int) -> bool:
+        if self.bets[seat] + self.stacks[seat] <= self.level:
+            return False
+        if not any(o != seat and not self.folded[o] and self.stacks[o] > 0
+                   and self.bets[o] + self.stacks[o] > self.level
+                   for o in range(len(self.bets))):
+            return False
+        return not (self.acted[seat] and self.level - self.bets[seat] < self.full_raise)
+
+    def next_to_act(self, start: int) -> int | None:
+        """The first seat from `start` on that must act (HandState._next_to_act): it can still
+        bet and either owes chips or, with another player able to bet, has not acted since the
+        last full bet or raise. The cover of every seat comes from the two largest reaches."""
+        bets, stacks, folded = self.bets, self.stacks, self.folded
+        n = len(bets)
+        live = 0
+        best = second = -1
+        best_seat = -1
+        for o in range(n):
+            if folded[o]:
+                continue
+            reach = bets[o] + stacks[o]
+            if reach > best:
+                second, best, best_seat = best, reach, o
+            elif reach > second:
+                second = reach
+            if stacks[o] > 0:
+                live += 1
+        for step in range(n):
+            seat = (start + step) % n
+            if folded[seat] or stacks[seat] == 0:
+                continue
+            cover = second if seat == best_seat else best
+            if min(self.level, cover) - bets[seat] > 0 or (live >= 2 and not self.acted[seat]):
+                return seat
+        return None
+
+    def put(self, seat: int, chips: int) -> None:
+        self.stacks[seat] -= chips
+        self.bets[seat] += chips
+        self.contrib[seat] += chips
+
+    def raise_to(self, seat: int, target: int) -> None:
+        increment = target - self.level
+        if increment >= self.full_raise:
+            self.full_raise = increment
+            self.acted = [False] * len(self.bets)
+        self.acted[seat] = True
+        self.put(seat, target - self.bets[seat])
+        self.level = target
+        self.depth += 1
+
+    def return_uncalled(self) -> None:
+        top = max(self.bets)
+        if self.bets.count(top) == 1:
+            seat = self.bets.index(top)
+            second = max(b for i, b in enumerate(self.bets) if i != seat)
+            self.stacks[seat] += top - second
+            self.contrib[seat] -= top - second
+            self.bets[seat] = second
+
+
+# --------------------------------------------------------------------------- tree assembly
+
+
+class _Template:
+    """A finished subtree in preorder, one int32 row per node, indices relative to its root.
+
+    Columns: player, round, terminal kind, number of actions, parent, label token id, then
+    `width` children, `width` action kinds, `width` action amounts, `num_players`
+    contributions and `num_players` folded flags. One matrix per subtree makes copying a
+    subtree a single numpy operation.
+    """
+
+    PLAYER, ROUND, TERMINAL, NUM_ACTIONS, PARENT, TOKEN = range(6)
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+        self.size = int(rows.shape[0])
+
+
+class _Layout:
+    """Column positions of the _Template rows for a given action width and player count."""
+
+    def __init__(self, width: int, num_players: int) -> None:
+        self.width = width
+        self.children = slice(6, 6 + width)
+        self.kind = slice(6 + width, 6 + 2 * width)
+        self.amount = slice(6 + 2 * width, 6 + 3 * width)
+        self.contrib = slice(6 + 3 * width, 6 + 3 * width + num_players)
+        self.folded = slice(6 + 3 * width + num_players, 6 + 3 * width + 2 * num_players)
+        self.columns = 6 + 3 * width + 2 * num_players
+
+    def empty(self, size: int) -> np.ndarray:
+        rows = np.zeros((size, self.columns), dtype=np.int32)
+        rows[:, _Template.PLAYER] = -1
+        rows[:, _Template.PARENT] = -1
+        rows[:, self.children] = -1
+        rows[:, self.kind] = -1
+        return rows
+
+
+class _RoundWriter:
+    """Lays out one betting round in preorder: its own nodes one by one, and the subtree of
+    every following round as a block copied from a memoised template."""
+
+    def __init__(self, builder: _Builder) -> None:
+        self.b = builder
+        self.size = 0
+        # (index, player, round, terminal, contrib, folded, parent, token)
+        self.nodes: list[tuple[int, int, int, int, list[int], list[bool], int, str]] = []
+        self.edges: list[tuple[int, int, int, int, int]] = []  # (node, a, child, kind, amount)
+        self.blocks: list[tuple[int, _Template, int, str]] = []  # (start, template, parent, tok)
+
+    def _claim(self, count: int) -> int:
+        start = self.size
+        self.size += count
+        if self.size > self.b.max_nodes:
+            raise GameError(
+                f"the betting tree exceeds max_nodes={self.b.max_nodes} nodes; use fewer sizes "
+                "or lower max_raises, or raise max_nodes"
+            )
+        return start
+
+    def decision(self, st: _Street, seat: int, round_index: int, parent: int, token: str) -> int:
+        node = self._claim(1)
+        self.nodes.append((node, seat, round_index, DECISION, st.contrib[:], st.folded[:],
+                           parent, token))
+        to_call = st.to_call(seat)
+        a = 0
+        if to_call > 0:
+            child = st.copy()
+            child.folded[seat] = True
+            index = self.after(child, seat, round_index, node, "f")
+            self.edges.append((node, a, index, FOLD, st.contrib[seat]))
+            a += 1
+        child = st.copy()
+        child.put(seat, to_call)
+        child.acted[seat] = True
+        index = self.after(child, seat, round_index, node, "c" if to_call else "k")
+        self.edges.append((node, a, index, CHECK_CALL, st.contrib[seat] + to_call))
+        a += 1
+        all_in_to = st.bets[seat] + st.stacks[seat]
+        for target in self.b.raise_targets(st, seat, round_index):
+            child = st.copy()
+            child.raise_to(seat, target)
+            if target == all_in_to:
+                kind, token_out = ALL_IN, "a"
+            else:
+                kind, token_out = BET_RAISE, f"{'r' if st.level else 'b'}{target}"
+            index = self.after(child, seat, round_index, node, token_out)
+            self.edges.append((node, a, index, kind, st.contrib[seat] + target - st.bets[seat]))
+            a += 1
+        return node
+
+    def after(self, st: _Street, seat: int, round_index: int, parent: int, token: str) -> int:
+        """Lay out what follows an action of `seat` that led to `st`; returns the child index."""
+        if st.folded.count(False) == 1:
+            st.return_uncalled()
+            node = self._claim(1)
+            self.nodes.append((node, -1, round_index, FOLD_TERMINAL, st.contrib[:],
+                               st.folded[:], parent, token))
+            return node
+        following = st.next_to_act(seat + 1)
+        if following is not None:
+            return self.decision(st, following, round_index, parent, token)
+        st.return_uncalled()
+        template = self.b.next_round(round_index, st.contrib, st.folded)
+        if isinstance(template, str):  # no more betting: straight to the showdown
+            node = self._claim(1)
+            self.nodes.append((node, -1, NUM_ROUNDS - 1, SHOWDOWN_TERMINAL, st.contrib[:],
+                               st.folded[:], parent, token + template))
+            return node
+        start = self._claim(template.size)
+        self.blocks.append((start, template, parent, token))
+        return start
+
+    def _local_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """This round's own nodes as template rows, and their positions in the layout."""
+        b = self.b
+        lay = b.layout
+        m = len(self.nodes)
+        local = lay.empty(m)
+        at = np.fromiter((n[0] for n in self.nodes), dtype=np.int64, count=m)
+        if m:
+            local[:, _Template.PLAYER] = [n[1] for n in self.nodes]
+            local[:, _Template.ROUND] = [n[2] for n in self.nodes]
+            local[:, _Template.TERMINAL] = [n[3] for n in self.nodes]
+            local[:, lay.contrib] = [n[4] for n in self.nodes]
+            local[:, lay.folded] = [n[5] for n in self.nodes]
+            local[:, _Template.PARENT] = [n[6] for n in self.nodes]
+            local[:, _Template.TOKEN] = [b.token_id(n[7]) for n in self.nodes]
+        if self.edges:
+            count = len(self.edges)
+            row = np.searchsorted(at, np.fromiter((e[0] for e in self.edges), dtype=np.int64,
+                                                  count=count))
+            col = np.fromiter((e[1] for e in self.edges), dtype=np.int64, count=count)
+            local[row, lay.children.start + col] = [e[2] for e in self.edges]
+            local[row, lay.kind.start + col] = [e[3] for e in self.edges]
+            local[row, lay.amount.start + col] = [e[4] for e in self.edges]
+            np.add.at(local[:, _Template.NUM_ACTIONS], row, 1)
+        return local, at
+
+    def _block_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Start and size of every copied block, and each row's shift (its block's start)."""
+        nb = len(self.blocks)
+        block_out = np.fromiter((blk[0] for blk in self.blocks), dtype=np.int64, count=nb)
+        block_size = np.fromiter((blk[1].size for blk in self.blocks), dtype=np.int64, count=nb)
+        steps = np.zeros(self.size + 1, dtype=np.int32)
+        np.add.at(steps, block_out, block_out.astype(np.int32))
+        np.add.at(steps, block_out + block_size, -block_out.astype(np.int32))
+        return block_out, block_size, np.cumsum(steps[:-1], dtype=np.int32)
+
+    def _block_root_tokens(self) -> list[int]:
+        b = self.b
+        return [b.token_id(blk[3] + b.token_text[int(blk[1].rows[0, _Template.TOKEN])])
+                for blk in self.blocks]
+
+    def assemble(self) -> _Template:
+        """Freeze the round: its own nodes plus copies of the following rounds' templates.
+
+        Large blocks are copied slice by slice; many small ones are gathered in one indexing
+        operation from a table holding each distinct template once. Child and parent indices
+        of a copied block are then shifted by the block's start.
+        """
+        lay = self.b.layout
+        local, at = self._local_rows()
+        m = local.shape[0]
+        if not self.blocks:
+            return _Template(local)
+        nb = len(self.blocks)
+        block_out, block_size, row_shift = self._block_arrays()
+        if self.size >= 64 * nb:
+            rows = np.empty((self.size, lay.columns), dtype=np.int32)
+            rows[at] = local
+            for start, t, _, _ in self.blocks:
+                rows[start:start + t.size] = t.rows
+        else:
+            sources = [local]
+            source_start: dict[int, int] = {}
+            total = m
+            for _, t, _, _ in self.blocks:
+                if id(t) not in source_start:
+                    source_start[id(t)] = total
+                    sources.append(t.rows)
+                    total += t.size
+            block_src = np.fromiter((source_start[id(blk[1])] for blk in self.blocks),
+                                    dtype=np.int64, count=nb)
+            out_start = np.concatenate([at, block_out])
+            order = np.argsort(out_start, kind="stable")
+            src_start = np.concatenate([np.arange(m, dtype=np.int64), block_src])[order]
+            sizes = np.concatenate([np.ones(m, dtype=np.int64), block_size])[order]
+            gather = np.repeat(src_start - out_start[order], sizes)
+            gather += np.arange(self.size, dtype=np.int64)
+            rows = np.concatenate(sources)[gather]
+        children = rows[:, lay.children]
+        np.add(children, row_shift[:, None], out=children, where=children >= 0)
+        rows[:, _Template.PARENT] += row_shift
+        rows[block_out, _Template.PARENT] = [blk[2] for blk in self.blocks]
+        rows[block_out, _Template.TOKEN] = self._block_root_tokens()
+        return _Template(rows)
+
+    def finish(self) -> dict[str, np.ndarray]:
+        """Lay out the whole tree (this is the root round) straight into the typed per-node
+        arrays of BettingTree, skipping one full-size intermediate copy."""
+        lay = self.b.layout
+        local, at = self._local_rows()
+        width = max(int(local[:, _Template.NUM_ACTIONS].max()),
+                    max((int(blk[1].rows[:, _Template.NUM_ACTIONS].max())
+                         for blk in self.blocks), default=0), 1)
+        groups: dict[str, tuple[int | slice, Any]] = {
+            "player": (_Template.PLAYER, np.int8),
+            "round": (_Template.ROUND, np.int8),
+            "terminal": (_Template.TERMINAL, np.int8),
+            "num_actions": (_Template.NUM_ACTIONS, np.int8),
+            "parent": (_Template.PARENT, np.int32),
+            "tokens": (_Template.TOKEN, np.int32),
+            "children": (slice(lay.children.start, lay.children.start + width), np.int32),
+            "action_kind": (slice(lay.kind.start, lay.kind.start + width), np.int8),
+            "action_amount": (slice(lay.amount.start, lay.amount.start + width), np.float64),
+            "contrib": (lay.contrib, np.float64),
+            "folded": (lay.folded, np.bool_),
+        }
+        out: dict[str, np.ndarray] = {}
+        for name, (cols, dtype) in groups.items():
+            shape = (self.size,) if isinstance(cols, int) else (self.size,
+                                                                 cols.stop - cols.start)
+            array = np.empty(shape, dtype=dtype)
+            array[at] = local[:, cols]
+            for start, t, _, _ in self.blocks:
+                array[start:start + t.size] = t.rows[:, cols]
+            out[name] = array
+        if self.blocks:
+            block_out, _, row_shift = self._block_arrays()
+            children = out["children"]
+            np.add(children, row_shift[:, None], out=children, where=children >= 0)
+            out["parent"] += row_shift
+            out["parent"][block_out] = [blk[2] for blk in self.blocks]
+            out["tokens"][block_out] = self._block_root_tokens()
+        return out
+
+
+class _Builder:
+    def __init__(self, table: Table, sizing: BetSizing, max_nodes: int) -> None:
+        self.table = table
+        self.sizing = sizing
+        self.max_nodes = max_nodes
+        self.num_players = table.num_players
+        self.big_blind = table.big_blind
+        self.layout = _Layout(3 + sizing.max_menu, table.num_players)
+        self.memo: dict[tuple[int, tuple[int, ...], tuple[bool, ...]], _Template | str] = {}
+        self.token_text: list[str] = []
+        self.token_ids: dict[str, int] = {}
+
+    def token_id(self, token: str) -> int:
+        """Labels are stored as small ints into `token_text` until the tree is finished."""
+        found = self.token_ids.get(token)
+        if found is None:
+            found = self.token_ids[token] = len(self.token_text)
+            self.token_text.append(token)
+        return found
+
+    def raise_targets(self, st: _Street, seat: int, round_index: int) -> list[int]:
+        """Abstract raise-to street totals for `seat`, ascending (the all-in, if any, last)."""
+        sizing = self.sizing
+        if st.depth >= sizing.max_raises[round_index] or not st.can_raise(seat):
+            return []
+        all_in_to = st.bets[seat] + st.stacks[seat]
+        cap = min(all_in_to, st.cover(seat))
+        min_to = st.level + st.full_raise
+        if round_index == 0 and st.depth == 0 and sizing.preflop_open_bb is not None:
+            raw = [_half_up(x * self.big_blind) for x in sizing.preflop_open_bb]
+        else:
+            after_call = sum(st.contrib) + st.level - st.bets[seat]
+            raw = [st.level + _half_up(f * after_call)
+                   for f in sizing.menu(round_index, st.depth)]
+        targets = {all_in_to if max(t, min_to) >= cap else max(t, min_to) for t in raw}
+        if sizing.all_in:
+            targets.add(all_in_to)
+        return sorted(targets)
+
+    def next_round(self, closed: int, contrib: list[int],
+                   folded: list[bool]) -> _Template | str:
+        """The subtree after round `closed` ends with these contributions (memoised), or, when
+        nobody bets again, the '/' tokens of the rounds run out before the showdown."""
+        key = (closed, tuple(contrib), tuple(folded))
+        template = self.memo.get(key)
+        if template is not None:
+            return template
+        n = self.num_players
+        stacks = [s - c for s, c in zip(self.table.stacks, contrib, strict=True)]
+        token = ""
+        round_index = closed
+        while True:
+            if round_index == NUM_ROUNDS - 1:
+                template = token
+                break
+            round_index += 1
+            token += "/"
+            st = _Street(list(contrib), [0] * n, stacks[:], list(folded), [False] * n, 0,
+                         self.big_blind, 0)
+            seat = st.next_to_act(self.table.first_seat_left_of_button)
+            if seat is not None:
+                writer = _RoundWriter(self)
+                writer.decision(st, seat, round_index, -1, token)
+                template = writer.assemble()
+                break
+        self.memo[key] = template
+        return template
+
+    def root(self) -> dict[str, np.ndarray]:
+        table = self.table
+        n = self.num_players
+        stacks = list(table.stacks)
+        contrib = [0] * n
+        for seat in range(n):
+            ante = min(table.ante, stacks[seat])
+            stacks[seat] -= ante
+            contrib[seat] += ante
+        st = _Street(contrib, [0] * n, stacks, [False] * n, [False] * n, table.big_blind,
+                     table.big_blind, 0)
+        for blind_seat, blind in ((table.small_blind_seat, table.small_blind),
+                                  (table.big_blind_seat, table.big_blind)):
+            st.put(blind_seat, min(blind, st.stacks[blind_seat]))
+        first = st.next_to_act(table.preflop_first_seat)
+        if first is None:
+            raise GameError(
+                f"no player has a decision with stacks={list(table.stacks)!r}, ante={table.ante}, "
+                f"blinds {table.small_blind}/{table.big_blind}: the forced bets put everyone "
+                "(or all but one) all-in"
+            )
+        writer = _RoundWriter(self)
+        writer.decision(st, first, 0, -1, "")
+        return writer.finish()
+
+
+def _labels(parent: np.ndarray, tokens: np.ndarray, text: list[str]) -> tuple[str, ...]:
+    parents = parent.tolist()
+    toks = [text[t] for t in tokens.tolist()]
+    labels = [""] * len(parents)
+    for i in range(1, len(parents)):
+        labels[i] = labels[parents[i]] + toks[i]
+    return tuple(labels)
+
+
+def build_holdem_tree(
+    *,
+    num_players: int,
+    stacks: int | Sequence[int],
+    small_blind: int,
+    big_blind: int,
+    ante: int = 0,
+    sizing: BetSizing | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> BettingTree:
+    """The no-limit hold'em betting tree for 2 to 6 players under the size menu `sizing`.
+
+    `stacks` is every seat's stack before the forced bets, one int for all seats or one per seat
+    (seat convention of holdem_lab.rules: 3-6 players seat 0 small blind, 1 big blind, n-1
+    button; heads-up seat 0 big blind, seat 1 small blind and button). All amounts are whole
+    chips. `contrib` includes antes and blinds; `action_amount` is the acting player's total
+    contribution after the action; labels follow the grammar of the module doc; the tree's
+    `starting_stacks` are the stacks. The subtree that follows a round depends only on the
+    contributions and folds when the round closes, so it is built once per distinct state and
+    copied (this is what makes deep trees fast to build). Raises GameError for an invalid
+    argument, when the forced bets leave nobody a decision, or beyond `max_nodes` nodes.
+    """
+    if isinstance(num_players, bool) or not isinstance(num_players, Integral):
+        raise GameError(f"num_players={num_players!r}: must be an integer from 2 to 6")
+    if not isinstance(stacks, bool) and isinstance(stacks, Integral):
+        seat_stacks = (int(stacks),) * max(int(num_players), 0)
+    elif isinstance(stacks, Sequence) and not isinstance(stacks, str | bytes):
+        seat_stacks = tuple(stacks)
+    else:
+        raise GameError(f"stacks={stacks!r}: must be an integer or one integer per seat")
+    table = Table(num_players=num_players, stacks=seat_stacks, small_blind=small_blind,
+                  big_blind=big_blind, ante=ante)
+    if sizing is None:
+        sizing = BetSizing()
+    if not isinstance(sizing, BetSizing):
+        raise GameError(f"sizing={sizing!r}: must be a BetSizing")
+    if sum(table.stacks) > _MAX_CHIPS:
+        raise GameError(
+            f"stacks={list(table.stacks)!r}: at most {_MAX_CHIPS} chips in play in total"
+        )
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, Integral) \
+            or not 1 <= max_nodes <= _MAX_CHIPS:
+        raise GameError(f"max_nodes={max_nodes!r}: must be an integer from 1 to {_MAX_CHIPS}")
+    builder = _Builder(table, sizing, int(max_nodes))
+    arrays = builder.root()
+    builder.memo.clear()
+    tokens = arrays.pop("tokens")
+    tree = BettingTree(
+        num_players=table.num_players,
+        num_rounds=NUM_ROUNDS,
+        labels=_labels(arrays["parent"], tokens, builder.token_text),
+        starting_stacks=tuple(float(s) for s in table.stacks),
+        **arrays,
+    )
+    _PARAMS[tree] = HoldemTreeParams(table, sizing)
+    return tree
+
+
+# --------------------------------------------------------------------------- reading a tree
+
+
+class StreetTracker:
+    """Street bets along a root-to-node walk of a hold'em tree.
+
+    The tree stores total contributions only; the replay grammar and pot-fraction sizes need the
+    chips bet on the current street. Preflop those exclude the antes posted; in later rounds they
+    are what was added since the round's first node (contributions there already have uncalled
+    chips returned). Call `enter` on every node of the walk, in order.
+    """
+
+    def __init__(self, params: HoldemTreeParams) -> None:
+        t = params.table
+        self.base = [float(min(t.ante, s)) for s in t.stacks]
+        self.round_index = 0
+        self.big_blind = t.big_blind
+
+    def enter(self, tree: BettingTree, node: int) -> None:
+        """Account for arriving at `node` (a new round resets the street bets)."""
+        r = int(tree.round[node])
+        if r != self.round_index:
+            self.round_index = r
+            self.base = [float(c) for c in tree.contrib[node]]
+
+    def bets(self, tree: BettingTree, node: int) -> list[float]:
+        """Each seat's chips bet on the current street at `node`."""
+        return [float(c) - b for c, b in zip(tree.contrib[node], self.base, strict=True)]
+
+    def level(self, tree: BettingTree, node: int) -> float:
+        """The street bet to match at `node` (preflop at least the big blind, as in the rules)."""
+        top = max(self.bets(tree, node))
+        return max(top, float(self.big_blind)) if self.round_index == 0 else top
+
+    def edge_action(self, tree: BettingTree, node: int, a: int) -> str:
+        """Edge `a` of decision `node` in the replay grammar of holdem_lab.rules.actions."""
+        kind = int(tree.action_kind[node, a])
+        seat = int(tree.player[node])
+        amount = float(tree.action_amount[node, a])
+        if kind == FOLD:
+            return "f"
+        if kind == CHECK_CALL:
+            return "c" if amount > float(tree.contrib[node, seat]) else "k"
+        return f"r{int(round(amount - self.base[seat]))}"
+
+
+def tree_path_actions(tree: BettingTree, node: int,
+                      params: HoldemTreeParams | None = None) -> list[str]:
+    """The actions from the root to `node` as holdem_lab.rules replay actions ("f", "k", "c",
+    "r<street total>"), e.g. to replay a tree line with exact rules."""
+    if params is None:
+        params = holdem_tree_params(tree)
+    if isinstance(node, bool) or not isinstance(node, Integral) or not 0 <= node < tree.num_nodes:
+        raise GameError(f"node={node!r}: must be a node index in 0..{tree.num_nodes - 1}")
+    path = [int(node)]
+    while path[-1] != 0:
+        path.append(int(tree.parent[path[-1]]))
+    path.reverse()
+    tracker = StreetTracker(params)
+    out: list[str] = []
+    for here, there in zip(path, path[1:], strict=False):
+        tracker.enter(tree, here)
+        a = int(np.flatnonzero(tree.children[here] == there)[0])
+        out.append(tracker.edge_action(tree, here, a))
+    return out
+
+
+def holdem_tree_summary(tree: BettingTree) -> dict[str, Any]:
+    """Counts for reports: nodes by kind (`BettingTree.counts`), by round and kind, edges by
+    action kind, the longest root-to-terminal path in nodes, decision nodes per player, and the
+    build parameters when the tree came from `build_holdem_tree`."""
+    if not isinstance(tree, BettingTree):
+        raise GameError(f"tree must be a BettingTree, got {tree!r}")
+    kinds = {"decision": DECISION, "fold_terminal": FOLD_TERMINAL,
+             "showdown_terminal": SHOWDOWN_TERMINAL}
+    by_round: dict[str, dict[str, int]] = {}
+    for r in range(tree.num_rounds):
+        name = ROUND_NAMES[r] if tree.num_rounds == NUM_ROUNDS else f"round {r}"
+        in_round = tree.round == r
+        by_round[name] = {k: int(np.count_nonzero(in_round & (tree.terminal == v)))
+                          for k, v in kinds.items()}
+    depth = [0] * tree.num_nodes
+    parents = tree.parent.tolist()
+    depth[0] = 1
+    for i in range(1, tree.num_nodes):
+        depth[i] = depth[parents[i]] + 1
+    decisions = tree.terminal == DECISION
+    real = tree.action_kind >= 0
+    summary: dict[str, Any] = {
+        **tree.counts(),
+        "by_round": by_round,
+        "edges_by_kind": {name: int(np.count_nonzero(real & (tree.action_kind == k)))
+                          for k, name in enumerate(ACTION_KIND_NAMES)},
+        "max_depth": max(depth),
+        "max_actions": tree.max_actions,
+        "decision_by_player": [int(np.count_nonzero(decisions & (tree.player == p)))
+                               for p in range(tree.num_players)],
+    }
+    params = _PARAMS.get(tree)
+    if params is not None:
+        summary["params"] = params.as_dict()
+    return summary
