@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= holdem_lab/configs/default_hu.yaml
 RUN    ?= runs/default_hu
+BUCKETS_CONFIG ?= holdem_lab/configs/buckets_default.yaml
+BUCKETS_DIR    ?= data/buckets/default
 
 .PHONY: setup test test-full lint bench chunks lab clean
 
@@ -29,10 +31,13 @@ test-full: lint
 	HOLDEM_LAB_FULL=1 $(BIN)/pytest -q
 
 bench: setup
-	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.run --out bench/results.json
 
+# The default job end to end: buckets (built once, then reused), chunks through papermill,
+# the analysis notebook. `make chunks CONFIG=... RUN=...` for other runs.
 chunks: setup
+	@if grep -q '^game: *holdem' $(CONFIG); then \
+		$(BIN)/holdem-build-buckets --config $(BUCKETS_CONFIG) --out $(BUCKETS_DIR); fi
 	$(BIN)/holdem-lab chunks --config $(CONFIG) --run $(RUN)
 
 lab: setup

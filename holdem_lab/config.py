@@ -64,6 +64,10 @@ def _require_bool(name: str, value: object) -> None:
 class MCCFRConfig:
     """Everything that decides how MCCFR trains and how a run is cut into chunks.
 
+    Heads-up Hold'em chunks end with a duplicate-deal match of the blueprint against baseline
+    agents over `evaluation_deal_pairs` deal pairs (0 turns it off); Kuhn and Leduc log exact
+    exploitability every `exploitability_interval` iterations instead.
+
     Totals: `num_iterations` and/or `time_budget_seconds` (training is complete when either is
     reached). Chunks: `chunk_size_iterations` and/or `chunk_size_minutes` (a chunk ends when either
     is reached). Interval checkpoints: `checkpoint_interval` (iterations) and/or
@@ -92,6 +96,7 @@ class MCCFRConfig:
     snapshot_interval_seconds: float | None = None
     tensorboard_log_interval: int = 1000
     exploitability_interval: int | None = None
+    evaluation_deal_pairs: int = 2000
 
     sampling: Sampling = "external"
     exploration_epsilon: float = 0.6
@@ -147,6 +152,10 @@ class MCCFRConfig:
             if value is not None:
                 _require_number(name, value, minimum=0.0, strict_minimum=True)
         _require_int("tensorboard_log_interval", self.tensorboard_log_interval, minimum=1)
+        _require_int("evaluation_deal_pairs", self.evaluation_deal_pairs, minimum=0)
+        if self.evaluation_deal_pairs == 1:
+            raise ConfigError("evaluation_deal_pairs", 1,
+                              "must be 0 (off) or >= 2 (a confidence interval needs two)")
 
         if self.sampling not in SAMPLINGS:
             raise ConfigError("sampling", self.sampling, f"must be one of {', '.join(SAMPLINGS)}")

@@ -16,7 +16,8 @@ from holdem_lab.errors import ResumeMismatchError
 # Settings that may differ from one chunk to the next.
 SAFE_FIELDS: frozenset[str] = frozenset({
     "num_iterations", "time_budget_seconds", "checkpoint_interval", "snapshot_interval_seconds",
-    "tensorboard_log_interval", "exploitability_interval", "enable_chunked_training",
+    "tensorboard_log_interval", "exploitability_interval", "evaluation_deal_pairs",
+    "enable_chunked_training",
     "chunk_size_iterations", "chunk_size_minutes", "num_workers",
 })
 

@@ -374,6 +374,11 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
         if bar is not None:
             bar.close()
     say(reason)
+    match_results = _evaluate_against_baselines(game, solver, config, say)
+    if match_results:
+        extra_metadata = {**extra_metadata, "evaluation": match_results}
+        scalars.scalars(solver.iteration, {f"eval/mbb_vs_{name}": result["mbb_per_hand"]
+                                           for name, result in match_results.items()})
     if solver.iteration != last_checkpoint_iteration or last_checkpoint is None:
         history.append({"chunk_index": chunk_index, "start_iteration": start_iteration,
                         "end_iteration": solver.iteration,
@@ -400,6 +405,28 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
                        start_iteration=start_iteration, checkpoint=last_checkpoint,
                        elapsed_seconds=elapsed_now(), chunk_seconds=chunk_seconds,
                        chunk_index=chunk_index, reason=reason, skipped=tuple(problems))
+
+
+EVALUATION_BASELINES = ("uniform", "always_call", "always_raise_pot", "equity_threshold")
+
+
+def _evaluate_against_baselines(game: Game, solver: Solver, config: MCCFRConfig,
+                                say: _Printer) -> dict[str, dict[str, float]]:
+    """Heads-up Hold'em: the blueprint against each baseline in a duplicate match (fixed seed,
+    so every chunk is measured on the same deals)."""
+    if game.name != "holdem" or game.num_players != 2 or config.evaluation_deal_pairs < 2:
+        return {}
+    from holdem_lab.eval.match import play_match
+
+    policy = solver.average_policy()
+    out: dict[str, dict[str, float]] = {}
+    for baseline in EVALUATION_BASELINES:
+        result = play_match(game, policy, baseline, deal_pairs=config.evaluation_deal_pairs,
+                            seed=config.seed)
+        say(result.summary())
+        out[baseline] = {"mbb_per_hand": result.mbb_per_hand, "ci95_mbb": result.ci95_mbb,
+                         "deal_pairs": float(result.deal_pairs)}
+    return out
 
 
 def _progress_bar(enabled: bool, start: int, end: int | None) -> Any:

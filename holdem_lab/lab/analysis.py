@@ -145,6 +145,15 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     pick("elapsed_seconds", TENSORBOARD_TAGS["elapsed_seconds"], lambda r: r["elapsed_seconds"])
     pick("iterations_per_second", TENSORBOARD_TAGS["iterations_per_second"], None)
     pick("peak_rss_mb", TENSORBOARD_TAGS["peak_rss_mb"], lambda r: r["peak_rss_mb"])
+    # Heads-up Hold'em: the match against each baseline at the end of every chunk.
+    for record in records:
+        for baseline, result in (record.metadata.get("evaluation") or {}).items():
+            entry = series.setdefault(f"evaluation/{baseline}",
+                                      {"steps": [], "values": [], "ci95": [],
+                                       "source": "metadata"})
+            entry["steps"].append(record.iteration)
+            entry["values"].append(float(result["mbb_per_hand"]))
+            entry["ci95"].append(float(result["ci95_mbb"]))
 
     spec = latest.get("game_spec") or {}
     return {
@@ -327,8 +336,30 @@ def plot_elapsed(data: Mapping[str, Any]) -> Figure:
     return figure
 
 
+def plot_evaluation(data: Mapping[str, Any]) -> Figure:
+    """Heads-up Hold'em: the blueprint's winnings against each baseline agent (duplicate deals,
+    mbb/hand with 95% confidence intervals) at the end of every chunk."""
+    figure = Figure(figsize=(8, 4), layout="constrained")
+    ax = figure.subplots()
+    drawn = False
+    for name, series in sorted(data["series"].items()):
+        if not name.startswith("evaluation/") or not series["steps"]:
+            continue
+        ax.errorbar(series["steps"], series["values"], yerr=series["ci95"], marker="o",
+                    capsize=3, label=f"vs {name.removeprefix('evaluation/')}")
+        drawn = True
+    if drawn:
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.legend(loc="best")
+    else:
+        _empty(ax, "no match evaluation recorded\n(heads-up Hold'em runs record one per chunk)")
+    _finish(ax, "Blueprint against baseline agents", "mbb/hand", data["boundaries"])
+    return figure
+
+
 FIGURES: dict[str, Callable[[Mapping[str, Any]], Figure]] = {
     "exploitability": plot_exploitability,
+    "evaluation": plot_evaluation,
     "regret": plot_regret,
     "speed": plot_speed,
     "memory": plot_memory,
