@@ -227,6 +227,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
         history = list(meta.get("chunks", []))
         say(f"Successfully resumed from iteration {solver.iteration}")
     start_iteration = solver.iteration
+    start_compute = solver.compute_seconds
     if graceful is not None:
         graceful.attach(solver)
         if should_stop is None:
@@ -383,6 +384,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
         history.append({"chunk_index": chunk_index, "start_iteration": start_iteration,
                         "end_iteration": solver.iteration,
                         "seconds": clock() - chunk_started, "peak_rss_bytes": peak_rss_bytes(),
+                        "compute_seconds": solver.compute_seconds - start_compute,
                         "iterations_per_second": (solver.iteration - start_iteration)
                         / max(clock() - chunk_started, 1e-9)})
         save("end of chunk")
