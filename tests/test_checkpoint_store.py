@@ -36,6 +36,7 @@ from holdem_lab.checkpoint import (
     verify_checkpoint,
     write_checkpoint,
 )
+from holdem_lab.checkpoint.store import metadata_digest
 from holdem_lab.errors import CheckpointError, HoldemLabError
 
 Arrays = dict[str, np.ndarray[Any, Any]]
@@ -71,6 +72,14 @@ def _reason(info: CheckpointInfo) -> VerificationReason:
     return caught.value.reason
 
 
+def _sealed(metadata: dict[str, Any]) -> str:
+    """The metadata as a forger who knows the format would write it: with a matching self-hash,
+    so that the check under test is the one that must catch the forgery."""
+    metadata = {k: v for k, v in metadata.items() if k != "metadata_sha256"}
+    metadata["metadata_sha256"] = metadata_digest(metadata)
+    return json.dumps(metadata)
+
+
 def _forge_metadata(info: CheckpointInfo, role: PayloadRole) -> None:
     """Make the metadata vouch for whatever bytes the ``role`` payload now holds."""
     metadata = json.loads(info.metadata_path.read_text())
@@ -78,7 +87,7 @@ def _forge_metadata(info: CheckpointInfo, role: PayloadRole) -> None:
     entry = metadata["files"][role.value]
     entry["size_bytes"] = len(data)
     entry["sha256"] = hashlib.sha256(data).hexdigest()
-    info.metadata_path.write_text(json.dumps(metadata))
+    info.metadata_path.write_text(_sealed(metadata))
 
 
 class _Bomb:
@@ -239,12 +248,16 @@ def test_damaged_file_is_detected_and_previous_checkpoint_used(
     assert load_checkpoint(found).metadata["iteration"] == 300
 
 
-def test_flipped_hash_digit_in_metadata_is_a_sha256_mismatch(tmp_path: Path) -> None:
+def test_flipped_hash_digit_in_metadata_is_detected(tmp_path: Path) -> None:
     info = _write(tmp_path, 7)
     metadata = json.loads(info.metadata_path.read_text())
     digest = metadata["files"]["state"]["sha256"]
     metadata["files"]["state"]["sha256"] = ("0" if digest[0] != "0" else "1") + digest[1:]
     info.metadata_path.write_text(json.dumps(metadata))
+    # The metadata carries a hash of itself, so the edit is caught before any payload is read.
+    assert _reason(info) is VerificationReason.METADATA_INVALID
+    # Re-sealing the edited metadata leaves the payload hash as the one that disagrees.
+    info.metadata_path.write_text(_sealed(metadata))
     assert _reason(info) is VerificationReason.SHA256_MISMATCH
 
 
@@ -263,7 +276,7 @@ def test_metadata_fields_are_checked(
     info = _write(tmp_path, 7)
     metadata = json.loads(info.metadata_path.read_text())
     metadata.update(edit)
-    info.metadata_path.write_text(json.dumps(metadata))
+    info.metadata_path.write_text(_sealed(metadata))
     assert _reason(info) is reason
 
 
@@ -279,7 +292,7 @@ def test_metadata_naming_another_file_is_invalid(tmp_path: Path) -> None:
     (tmp_path.parent / "elsewhere.npz").write_bytes(info.policy_path.read_bytes())
     metadata = json.loads(info.metadata_path.read_text())
     metadata["files"]["policy"]["name"] = "../elsewhere.npz"
-    info.metadata_path.write_text(json.dumps(metadata))
+    info.metadata_path.write_text(_sealed(metadata))
     assert _reason(info) is VerificationReason.METADATA_INVALID
 
 

@@ -493,7 +493,7 @@ def metadata_digest(document: Mapping[str, Any]) -> str:
     """sha256 of the metadata's canonical JSON (sorted keys, no spaces), so that a flipped byte
     anywhere in the metadata file is detected like one in a payload."""
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False,
-                           ensure_ascii=True)
+                           default=_json_default, ensure_ascii=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
