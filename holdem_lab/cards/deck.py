@@ -135,11 +135,11 @@ def sample_hands(rng: np.random.Generator, n: int, k: int = 7) -> npt.NDArray[np
     if k > 12:  # rejection would be wasteful; rank random keys instead
         return np.argsort(rng.random((n, NUM_CARDS)), axis=1)[:, :k].astype(np.int8)
     out = np.empty((n, k), dtype=np.int8)
-    todo = np.arange(n)
-    while todo.size:
-        draw = rng.integers(0, NUM_CARDS, size=(todo.size, k), dtype=np.int8)
+    pending = np.arange(n)
+    while pending.size:
+        draw = rng.integers(0, NUM_CARDS, size=(pending.size, k), dtype=np.int8)
         srt = np.sort(draw, axis=1)
         ok = np.all(srt[:, 1:] != srt[:, :-1], axis=1)
-        out[todo[ok]] = draw[ok]
-        todo = todo[~ok]
+        out[pending[ok]] = draw[ok]
+        pending = pending[~ok]
     return out

@@ -4,7 +4,7 @@ Value convention
 ----------------
 Every evaluator returns the *hand value*, an integer in ``1..7462``: higher is better, equal
 values tie. The 7,462 values are exactly the 7,462 equivalence classes of five-card poker hands
-in their standard order (1 is 7-5-4-3-2 offsuit, 7462 a royal flush), so a value can index a
+in their standard order (1 is 7-5-4-3-2 in mixed suits, 7462 a royal flush), so a value can index a
 table. Values of a category form one contiguous block: `CATEGORY_FIRST_VALUE` holds the first
 value of each category and `hand_category` maps a value to its category (0 high card ...
 8 straight flush, named in `CATEGORY_NAMES`). For 6 and 7 cards the value is that of the best
@@ -13,19 +13,21 @@ five-card hand among them.
 Algorithm
 ---------
 *Rank part.* Without a flush, the value of a hand depends only on the multiset of its ranks.
-Each rank ``r`` has a key ``RANK_KEYS[r]`` chosen so that all sums of at most seven keys with at
-most four copies of each key are distinct. The keys are the greedy sequence with that property:
-each is the smallest integer above the previous one that keeps the sums distinct (key 0 for the
-deuce acts as padding). Adding the keys of a hand's cards therefore names its rank multiset by
-one integer below 2**23. A minimal perfect hash of the displacement kind (Tarjan and Yao, "Storing
-a sparse table", CACM 1979) turns that integer into a slot: the low ``ROW_BITS`` bits pick a row,
+Each rank ``r`` has a key ``RANK_KEYS[r]``: 0 for the deuce, and for the other ranks the greedy
+sequence in which each key is the smallest integer above the previous one such that all
+multisets of at most seven of the ranks 3..A so far, with at most four copies of each, have
+distinct key sums. A multiset of n cards is determined by its part without deuces (the deuces
+make up the rest), so adding the keys of a hand's cards names its rank multiset by one integer
+below 2**23. A perfect hash of the row-displacement kind (Tarjan and Yao, "Storing a sparse
+table", CACM 22(11), 1979) turns that integer into a slot: the low ``ROW_BITS`` bits pick a row,
 the row's displacement plus the remaining high bits give the slot, and the slot holds the value::
 
     value = HASHn_VALUE[HASHn_OFFSET[key & (2**ROW_BITS - 1)] + (key >> ROW_BITS)]
 
 The displacements are found at import by first-fit placement of the rows in decreasing order of
-size; the tables for 7 cards hold 49,205 rank multisets in about 50,000 slots (~100 KB) plus a
-32 KB displacement table, so both stay in the L2 cache.
+size. For 7 cards the 49,205 rank multisets fill 49,205 consecutive slots (the value table is
+padded to ~50,000 int16 entries, ~100 KB, so that even invalid input stays in bounds) and the
+displacement table has 16,384 int32 entries (64 KB); both stay in the L2 cache.
 
 *Flush part.* Each card's key also adds 1 to a 4-bit counter for its suit (bits 0-15). The
 counters start at 3, so a suit holding five or more cards sets bit 3 of its nibble
@@ -33,16 +35,19 @@ counters start at 3, so a suit holding five or more cards sets bit 3 of its nibb
 quads and full houses, so the hand's value is the value of the flush suit's 13-bit rank mask in
 the 8,192-entry `FLUSH_VALUE` table (straight flushes included).
 
-All tables are built deterministically with numpy (and one small numba helper) when the module is
-first imported, in a fraction of a second; nothing is read from disk.
+All tables are built deterministically with numpy (and one small numba helper for the row
+placement) when the module is first imported, in about 0.2 s; nothing is read from disk.
 
 Calling from numba
 ------------------
 The scalar kernels `eval7_kernel`, `eval6_kernel` and `eval5_kernel` are ``@njit`` functions
-taking the card ints as separate integer arguments, e.g. ``eval7_kernel(c0, c1, c2, c3, c4, c5,
-c6) -> int32``. They read the module-level tables as globals, which numba freezes into the
-compiled code as constants, so other ``@njit`` code can call them with no extra arguments. They
-do not validate their input: cards must be distinct ints in ``0..51``.
+taking the card ints (any integer type) as separate arguments, e.g. ``eval7_kernel(c0, c1, c2,
+c3, c4, c5, c6) -> int32``. They read the module-level tables as globals, which numba freezes
+into the compiled code as constants, so other ``@njit`` code calls them with no extra arguments;
+they are declared ``inline="always"``, so numba inlines them into the caller's loop (a call
+across separately compiled numba functions would cost more than the evaluation). They do not
+validate their input: cards must be distinct ints in ``0..51``. `hand_category_kernel(value)`
+gives the category of a value inside numba code.
 """
 
 from __future__ import annotations
@@ -52,7 +57,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from holdem_lab.cards.deck import NUM_CARDS, parse_card, parse_cards
 from holdem_lab.errors import GameError
@@ -98,8 +106,8 @@ CATEGORY_FIRST_VALUE = np.concatenate(([1], 1 + np.cumsum(_CLASSES_PER_CATEGORY)
 RANK_KEYS = np.array(
     [0, 1, 5, 24, 112, 521, 2247, 9244, 30823, 103066, 250154, 667453, 1526359], dtype=np.int64
 )
-"""Per-rank keys (deuce..ace) whose sums over at most seven ranks, each used at most four times,
-are all distinct; see the module docstring."""
+"""Per-rank keys (deuce..ace): the key sum of n <= 7 cards identifies their rank multiset; see the
+module docstring."""
 
 _SUIT_SHIFT = 16  # rank-key sum lives above the four suit counters
 _SUIT_COUNTERS_START = 0x3333  # each 4-bit suit counter starts at 3 ...
@@ -457,16 +465,32 @@ def _card_bit(card: int) -> np.uint64:
     return np.uint64(1) << (np.uint64(card) & np.uint64(63))
 
 
+def _popcount_typer(typingctx: Any, x: Any) -> Any:
+    sig = types.int64(types.uint64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        fnty = ir.FunctionType(ir.IntType(64), [ir.IntType(64)])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.ctpop.i64")
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+_popcount: Any = intrinsic(_popcount_typer)
+"""``_popcount(x)``: set bits of a uint64 in numba code, as LLVM's ``ctpop`` (one instruction
+where the CPU has it, a short bit-twiddling sequence otherwise)."""
+
+
 @njit(cache=True, inline="always")
-def _invalid(bits_or: Any, bits_sum: Any, cards_or: Any) -> Any:
-    """True unless every card is in 0..51 and no card repeats.
+def _invalid(bits: Any, cards_or: Any, k: int) -> Any:
+    """True unless ``k`` cards are distinct and all in 0..51.
 
     ``cards_or`` is the OR of the cards as unsigned ints (a negative card wraps to a huge value,
-    so the OR is >= 64 exactly when some card is outside 0..63); ``bits_or`` and ``bits_sum``
-    are the OR and the sum of ``1 << card``, which differ exactly when a card repeats; bits 52..63
-    of ``bits_or`` flag cards 52..63.
+    so the OR is >= 64 exactly when some card is outside 0..63); ``bits`` is the OR of
+    ``1 << (card & 63)``, whose bits 52..63 flag cards 52..63 and which has fewer than ``k``
+    bits set exactly when a card repeats.
     """
-    return ((cards_or | (bits_or >> np.uint64(52))) >= np.uint64(64)) | (bits_or != bits_sum)
+    return ((cards_or | (bits >> np.uint64(52))) >= np.uint64(64)) | (_popcount(bits) != k)
 
 
 @njit(cache=True)
@@ -490,7 +514,7 @@ def _eval7_batch(cards: np.ndarray, out: np.ndarray) -> int:
             | np.uint64(c5)
             | np.uint64(c6)
         )
-        if _invalid(b0 | b1 | b2 | b3 | b4 | b5 | b6, b0 + b1 + b2 + b3 + b4 + b5 + b6, u):
+        if _invalid(b0 | b1 | b2 | b3 | b4 | b5 | b6, u, 7):
             return i
         out[i] = eval7_kernel(c0, c1, c2, c3, c4, c5, c6)
     return -1
@@ -512,7 +536,7 @@ def _eval6_batch(cards: np.ndarray, out: np.ndarray) -> int:
             | np.uint64(c4)
             | np.uint64(c5)
         )
-        if _invalid(b0 | b1 | b2 | b3 | b4 | b5, b0 + b1 + b2 + b3 + b4 + b5, u):
+        if _invalid(b0 | b1 | b2 | b3 | b4 | b5, u, 6):
             return i
         out[i] = eval6_kernel(c0, c1, c2, c3, c4, c5)
     return -1
@@ -526,7 +550,7 @@ def _eval5_batch(cards: np.ndarray, out: np.ndarray) -> int:
         b0, b1, b2 = _card_bit(c0), _card_bit(c1), _card_bit(c2)
         b3, b4 = _card_bit(c3), _card_bit(c4)
         u = np.uint64(c0) | np.uint64(c1) | np.uint64(c2) | np.uint64(c3) | np.uint64(c4)
-        if _invalid(b0 | b1 | b2 | b3 | b4, b0 + b1 + b2 + b3 + b4, u):
+        if _invalid(b0 | b1 | b2 | b3 | b4, u, 5):
             return i
         out[i] = eval5_kernel(c0, c1, c2, c3, c4)
     return -1
@@ -593,9 +617,56 @@ def _single_hand(cards: str | np.ndarray | list[object] | tuple[object, ...], k:
     return [int(c) for c in hand]  # type: ignore[call-overload]
 
 
+_PY_CARD_KEY: list[int] = CARD_KEY.tolist()
+_PY_FLUSH: list[int] = FLUSH_VALUE.tolist()
+_PY_HASH: dict[int, tuple[list[int], list[int], int]] = {
+    5: (HASH5_OFFSET.tolist(), HASH5_VALUE.tolist(), _ROW_BITS_5),
+    6: (HASH6_OFFSET.tolist(), HASH6_VALUE.tolist(), _ROW_BITS_6),
+    7: (HASH7_OFFSET.tolist(), HASH7_VALUE.tolist(), _ROW_BITS_7),
+}
+
+
+def _value_py(hand: list[int] | tuple[int, ...], k: int) -> int:
+    """Value of one valid hand, computed in Python from the kernels' tables.
+
+    For a single hand this is cheaper than a call into compiled code, whose argument dispatch
+    alone costs more than the whole lookup.
+    """
+    key = _SUIT_COUNTERS_START
+    for c in hand:
+        key += _PY_CARD_KEY[c]
+    if key & _FLUSH_BITS:
+        suit = 0 if key & 0x8 else 1 if key & 0x80 else 2 if key & 0x800 else 3
+        mask = 0
+        for c in hand:
+            if c & 3 == suit:
+                mask |= 1 << (c >> 2)
+        return _PY_FLUSH[mask]
+    offsets, values, bits = _PY_HASH[k]
+    r = key >> _SUIT_SHIFT
+    return values[offsets[r & ((1 << bits) - 1)] + (r >> bits)]
+
+
 def _evaluate(
-    cards: object, k: int, kernel: object, batches: tuple[object, object], check: bool
+    cards: object, k: int, batches: tuple[object, object], check: bool
 ) -> int | npt.NDArray[np.int32]:
+    if type(cards) in (list, tuple) and len(cards) == k:  # type: ignore[arg-type]
+        # Fast path for a list or tuple of k plain ints: validate and sum the keys in one pass.
+        seen = 0
+        key = _SUIT_COUNTERS_START
+        for c in cards:  # type: ignore[attr-defined]
+            if type(c) is not int or c < 0 or c >= NUM_CARDS:
+                break
+            seen |= 1 << c
+            key += _PY_CARD_KEY[c]
+        else:
+            if seen.bit_count() != k:
+                raise _hand_error(list(cards))  # type: ignore[call-overload]
+            if key & _FLUSH_BITS:
+                return _value_py(cards, k)  # type: ignore[arg-type]
+            offsets, values, bits = _PY_HASH[k]
+            r = key >> _SUIT_SHIFT
+            return values[offsets[r & ((1 << bits) - 1)] + (r >> bits)]
     if not isinstance(cards, str | np.ndarray | list | tuple):
         raise GameError(f"invalid cards {cards!r}: expected card ints 0..51 or card text")
     nested = isinstance(cards, list | tuple) and bool(cards) and not np.isscalar(cards[0])
@@ -617,7 +688,7 @@ def _evaluate(
         return out
     if isinstance(cards, np.ndarray) and cards.ndim != 1:
         raise GameError(f"expected {k} cards or an (n, {k}) array, got shape {cards.shape}")
-    return int(kernel(*_single_hand(cards, k)))  # type: ignore[operator]
+    return _value_py(_single_hand(cards, k), k)
 
 
 def evaluate7(cards: object, *, check: bool = True) -> int | npt.NDArray[np.int32]:
@@ -630,17 +701,17 @@ def evaluate7(cards: object, *, check: bool = True) -> int | npt.NDArray[np.int3
     per-hand repeated-card test (about 40% faster); cards are still range-checked, and a hand
     with a repeated card then gets a meaningless value.
     """
-    return _evaluate(cards, 7, eval7_kernel, (_eval7_batch, _eval7_batch_unchecked), check)
+    return _evaluate(cards, 7, (_eval7_batch, _eval7_batch_unchecked), check)
 
 
 def evaluate6(cards: object, *, check: bool = True) -> int | npt.NDArray[np.int32]:
     """Value(s) of the best five of six cards; same conventions as `evaluate7`."""
-    return _evaluate(cards, 6, eval6_kernel, (_eval6_batch, _eval6_batch_unchecked), check)
+    return _evaluate(cards, 6, (_eval6_batch, _eval6_batch_unchecked), check)
 
 
 def evaluate5(cards: object, *, check: bool = True) -> int | npt.NDArray[np.int32]:
     """Value(s) of five-card hands; same conventions as `evaluate7`."""
-    return _evaluate(cards, 5, eval5_kernel, (_eval5_batch, _eval5_batch_unchecked), check)
+    return _evaluate(cards, 5, (_eval5_batch, _eval5_batch_unchecked), check)
 
 
 def hand_category(value: int | npt.ArrayLike) -> int | npt.NDArray[np.int8]:

@@ -27,8 +27,8 @@ abstraction uses. Layouts 4 and 5 (`TURN_PERFECT_RECALL`, `RIVER_PERFECT_RECALL`
 turn and river cards apart, as perfect recall of the deal requires. Cards are given in layout
 order: hole cards first, then the board (flop, turn, river).
 
-Algorithm (Waugh 2013, section 3)
----------------------------------
+Algorithm (after Waugh 2013)
+----------------------------
 For each suit, the ranks it holds in each group form a sequence of disjoint rank sets. Its
 *shape* is the sequence of set sizes and its *suit index* ranks the sets in the combinatorial
 (colex) number system, each set among the ranks still free in that suit, combined in mixed radix.
@@ -38,6 +38,13 @@ configuration (each has a precomputed offset), and within a configuration by the
 suit indices of each run of suits with equal shape, itself ranked as a combination with
 repetition. Unindexing inverts each step and assigns the suits clubs, diamonds, hearts, spades
 in the sorted order, which yields one canonical representative of the class.
+
+Implementation: each group's cards become one 64-bit word holding a 13-bit rank mask per suit.
+Ranking a set among the free ranks renumbers the free ranks first (a parallel bit extract done
+with two small tables for the low 7 and high 6 rank bits) and then reads an 8,192-entry colex
+table. The four suit keys are sorted with a branch-free min/max network and the configuration is
+found by a branch-free binary search over its sorted keys; no step allocates memory. Every table
+is built with exact integer arithmetic when the module is imported.
 
 Calling from numba
 ------------------
@@ -217,7 +224,6 @@ _NGROUPS = _T["ngroups"]
 _GSIZE = _T["gsize"]
 _CARD_GROUP = _T["card_group"]
 _WEIGHT = _T["weight"]
-_SHAPE_SIZE = _T["shape_size"]
 _CODE_COUNT = _T["code_count"]
 _NCONF = _T["nconf"]
 _CONF_KEY = _T["conf_key"]
@@ -292,9 +298,9 @@ def index_kernel(cards: np.ndarray, layout: int) -> np.int64:
             # colex rank of `ranks` among the ranks not yet used by this suit: renumber the
             # free ranks 0, 1, ... (a parallel bit extract from two small tables), look up
             keep = 0x1FFF & ~used
-            lo = _PEXT_LO[((keep & 0x7F) << 7) | (ranks & 0x7F)]
-            hi = _PEXT_HI[((keep >> 7) << 6) | (ranks >> 7)]
-            idx += mult * _COLEX[lo | (hi << _POPCOUNT[keep & 0x7F])]
+            low = _PEXT_LO[((keep & 0x7F) << 7) | (ranks & 0x7F)]
+            high = _PEXT_HI[((keep >> 7) << 6) | (ranks >> 7)]
+            idx += mult * _COLEX[low | (high << _POPCOUNT[keep & 0x7F])]
             mult *= _BINOM[13 - nused, n]
             used |= ranks
             nused += n

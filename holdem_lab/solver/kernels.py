@@ -10,7 +10,9 @@ tables determine the run exactly.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from holdem_lab.cards.evaluator import eval7_kernel
 from holdem_lab.cards.isomorphism import index_kernel, preflop_class_kernel
@@ -30,6 +32,34 @@ STAT_PRUNED_ITERATIONS = 1  # iterations in which pruning was active
 STAT_PRUNED_ACTIONS = 2  # traverser actions skipped by pruning
 STAT_TRAVERSALS = 3
 NUM_STATS = 4
+
+
+# ---------------------------------------------------------------- shared control words
+
+
+@intrinsic
+def _atomic_load(typingctx, array, index):  # type: ignore[no-untyped-def]
+    """array[index] read with an atomic (monotonic) load: another thread's write is seen, and
+    the read cannot be hoisted out of the training loop (numba tells LLVM that array arguments
+    do not alias, which would otherwise let it read the stop flag once per call)."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]])
+        return builder.load_atomic(pointer, "monotonic", 8)
+    return types.int64(array, index), codegen
+
+
+@intrinsic
+def _atomic_store(typingctx, array, index, value):  # type: ignore[no-untyped-def]
+    """array[index] = value with an atomic (monotonic) store, visible to another thread at once."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]])
+        builder.store_atomic(args[2], pointer, "monotonic", 8)
+        return context.get_dummy_value()
+    return types.void(array, index, value), codegen
 
 
 # ---------------------------------------------------------------- dealing and showdown
@@ -556,8 +586,8 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
             discount_steps += 1
             apply_discount(regrets, strategy_sum, mode, discount_steps, fparams[F_ALPHA],
                            fparams[F_BETA], fparams[F_GAMMA])
-        control[1] = t
-        if control[0] != 0:
+        _atomic_store(control, 1, t)
+        if _atomic_load(control, 0) != 0:
             break
     stats[STAT_NODES] += visited
     return discount_steps
