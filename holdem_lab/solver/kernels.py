@@ -38,11 +38,11 @@ NUM_STATS = 4
 
 
 @intrinsic
-def _atomic_load(typingctx, array, index):  # type: ignore[no-untyped-def]
+def _atomic_load(typingctx, array, index):
     """array[index] read with an atomic (monotonic) load: another thread's write is seen, and
     the read cannot be hoisted out of the training loop (numba tells LLVM that array arguments
     do not alias, which would otherwise let it read the stop flag once per call)."""
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, signature, args):
         array_type = signature.args[0]
         view = context.make_array(array_type)(context, builder, args[0])
         pointer = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]])
@@ -51,9 +51,9 @@ def _atomic_load(typingctx, array, index):  # type: ignore[no-untyped-def]
 
 
 @intrinsic
-def _atomic_store(typingctx, array, index, value):  # type: ignore[no-untyped-def]
+def _atomic_store(typingctx, array, index, value):
     """array[index] = value with an atomic (monotonic) store, visible to another thread at once."""
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, signature, args):
         array_type = signature.args[0]
         view = context.make_array(array_type)(context, builder, args[0])
         pointer = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]])
