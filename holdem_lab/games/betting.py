@@ -40,8 +40,8 @@ are run out without betting, the showdown label ends with one '/' per street ski
     a        all-in (bet or raise to the whole stack)
 
 N is a street total as in the replay grammar of holdem_lab.rules.actions, so "r250c/kb300f" is a
-raise to 250 called, a check and a bet of 300 folded to. `tree_path_actions` gives the same path
-as actions `holdem_lab.rules.replay` accepts.
+preflop raise to 250 and a call, then on the flop a check, a bet of 300 and a fold.
+`tree_path_actions` gives the same path as actions `holdem_lab.rules.replay` accepts.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ from holdem_lab.rules.table import Table
 
 __all__ = [
     "DEFAULT_MAX_NODES",
+    "MAX_RAISES_PER_ROUND",
     "MAX_SIZES_PER_ROUND",
     "NUM_ROUNDS",
     "ROUND_NAMES",
@@ -87,7 +88,9 @@ NUM_ROUNDS = 4
 ROUND_NAMES = ("preflop", "flop", "turn", "river")
 MAX_SIZES_PER_ROUND = 16
 """Longest size menu of one round (keeps the per-node action count small)."""
-DEFAULT_MAX_NODES = 50_000_000
+MAX_RAISES_PER_ROUND = 32
+"""Largest raise cap of one round (bounds the builder's recursion within a round)."""
+DEFAULT_MAX_NODES = 20_000_000
 """`build_holdem_tree` refuses to build more nodes than this unless told otherwise."""
 _MAX_CHIPS = 2**31 - 1  # the builder stores chips and node indices as int32
 
@@ -165,13 +168,22 @@ class BetSizing:
                 "river)"
             )
         for r, cap in enumerate(caps):
-            if isinstance(cap, bool) or not isinstance(cap, Integral) or cap < 0:
-                raise GameError(f"max_raises[{r}]={cap!r}: must be an integer >= 0")
+            if isinstance(cap, bool) or not isinstance(cap, Integral) \
+                    or not 0 <= cap <= MAX_RAISES_PER_ROUND:
+                raise GameError(
+                    f"max_raises[{r}]={cap!r}: must be an integer from 0 to "
+                    f"{MAX_RAISES_PER_ROUND}"
+                )
         object.__setattr__(self, "max_raises", tuple(int(c) for c in caps))
 
     def menu(self, round_index: int, depth: int) -> tuple[float, ...]:
         """Pot fractions offered in `round_index` after `depth` bets/raises this round (the
         preflop depth-0 menu in big blinds is `preflop_open_bb`, when set)."""
+        if isinstance(round_index, bool) or not isinstance(round_index, Integral) \
+                or not 0 <= round_index < NUM_ROUNDS:
+            raise GameError(f"round_index={round_index!r}: must be an integer in 0..3")
+        if isinstance(depth, bool) or not isinstance(depth, Integral) or depth < 0:
+            raise GameError(f"depth={depth!r}: must be an integer >= 0")
         if depth >= 1 and self.raise_sizes is not None:
             return self.raise_sizes[round_index]
         return self.bet_sizes[round_index]
@@ -375,6 +387,8 @@ class _Template:
     def __init__(self, rows: np.ndarray) -> None:
         self.rows = rows
         self.size = int(rows.shape[0])
+        self.root_token = int(rows[0, _Template.TOKEN])
+        self.max_actions = int(rows[:, _Template.NUM_ACTIONS].max())
 
 
 class _Layout:
@@ -389,28 +403,22 @@ class _Layout:
         self.folded = slice(6 + 3 * width + num_players, 6 + 3 * width + 2 * num_players)
         self.columns = 6 + 3 * width + 2 * num_players
 
-    def empty(self, size: int) -> np.ndarray:
-        rows = np.zeros((size, self.columns), dtype=np.int32)
-        rows[:, _Template.PLAYER] = -1
-        rows[:, _Template.PARENT] = -1
-        rows[:, self.children] = -1
-        rows[:, self.kind] = -1
-        return rows
-
 
 class _RoundWriter:
-    """Lays out one betting round in preorder: its own nodes one by one, and the subtree of
-    every following round as a block copied from a memoised template."""
+    """Lays out one betting round in preorder: its own nodes one by one (as Python rows), and
+    the subtree of every following round as a block copied from a memoised template."""
 
     def __init__(self, builder: _Builder) -> None:
         self.b = builder
         self.size = 0
-        # (index, player, round, terminal, contrib, folded, parent, token)
-        self.nodes: list[tuple[int, int, int, int, list[int], list[bool], int, str]] = []
-        self.edges: list[tuple[int, int, int, int, int]] = []  # (node, a, child, kind, amount)
-        self.blocks: list[tuple[int, _Template, int, str]] = []  # (start, template, parent, tok)
+        self.rows: list[list[int]] = []  # this round's nodes, in layout order
+        self.at: list[int] = []  # the layout index of each of those rows
+        # The layout in order: runs of own rows (out start, first row, count) and copied blocks
+        # (out start, template, parent, token), told apart by the type of the second item.
+        self.pieces: list[tuple[int, int, int] | tuple[int, _Template, int, str]] = []
+        self.blocks: list[tuple[int, _Template, int, str]] = []
 
-    def _claim(self, count: int) -> int:
+    def _grow(self, count: int) -> int:
         start = self.size
         self.size += count
         if self.size > self.b.max_nodes:
@@ -420,152 +428,139 @@ class _RoundWriter:
             )
         return start
 
+    def _own(self, row: list[int]) -> int:
+        """Place one node of this round; returns its index."""
+        node = self._grow(1)
+        last = self.pieces[-1] if self.pieces else None
+        if last is not None and isinstance(last[1], int) and last[0] + last[2] == node:
+            self.pieces[-1] = (last[0], last[1], last[2] + 1)
+        else:
+            self.pieces.append((node, len(self.rows), 1))
+        self.rows.append(row)
+        self.at.append(node)
+        return node
+
+    def _terminal(self, kind: int, round_index: int, st: _Street, parent: int,
+                  token: str) -> int:
+        b = self.b
+        return self._own([-1, round_index, kind, 0, parent, b.token_id(token), *b.no_edges,
+                          *st.contrib, *st.folded])
+
     def decision(self, st: _Street, seat: int, round_index: int, parent: int, token: str) -> int:
-        node = self._claim(1)
-        self.nodes.append((node, seat, round_index, DECISION, st.contrib[:], st.folded[:],
-                           parent, token))
+        b = self.b
+        row = [seat, round_index, DECISION, 0, parent, b.token_id(token), *b.no_edges,
+               *st.contrib, *st.folded]
+        node = self._own(row)
+        children: list[int] = []
+        kinds: list[int] = []
+        amounts: list[int] = []
         to_call = st.to_call(seat)
-        a = 0
         if to_call > 0:
             child = st.copy()
             child.folded[seat] = True
-            index = self.after(child, seat, round_index, node, "f")
-            self.edges.append((node, a, index, FOLD, st.contrib[seat]))
-            a += 1
+            children.append(self.after(child, seat, round_index, node, "f"))
+            kinds.append(FOLD)
+            amounts.append(st.contrib[seat])
         child = st.copy()
         child.put(seat, to_call)
         child.acted[seat] = True
-        index = self.after(child, seat, round_index, node, "c" if to_call else "k")
-        self.edges.append((node, a, index, CHECK_CALL, st.contrib[seat] + to_call))
-        a += 1
+        children.append(self.after(child, seat, round_index, node, "c" if to_call else "k"))
+        kinds.append(CHECK_CALL)
+        amounts.append(st.contrib[seat] + to_call)
         all_in_to = st.bets[seat] + st.stacks[seat]
-        for target in self.b.raise_targets(st, seat, round_index):
+        for target in b.raise_targets(st, seat, round_index):
             child = st.copy()
             child.raise_to(seat, target)
             if target == all_in_to:
                 kind, token_out = ALL_IN, "a"
             else:
                 kind, token_out = BET_RAISE, f"{'r' if st.level else 'b'}{target}"
-            index = self.after(child, seat, round_index, node, token_out)
-            self.edges.append((node, a, index, kind, st.contrib[seat] + target - st.bets[seat]))
-            a += 1
+            children.append(self.after(child, seat, round_index, node, token_out))
+            kinds.append(kind)
+            amounts.append(st.contrib[seat] + target - st.bets[seat])
+        lay = b.layout
+        count = len(children)
+        row[_Template.NUM_ACTIONS] = count
+        row[lay.children.start:lay.children.start + count] = children
+        row[lay.kind.start:lay.kind.start + count] = kinds
+        row[lay.amount.start:lay.amount.start + count] = amounts
         return node
 
     def after(self, st: _Street, seat: int, round_index: int, parent: int, token: str) -> int:
         """Lay out what follows an action of `seat` that led to `st`; returns the child index."""
         if st.folded.count(False) == 1:
             st.return_uncalled()
-            node = self._claim(1)
-            self.nodes.append((node, -1, round_index, FOLD_TERMINAL, st.contrib[:],
-                               st.folded[:], parent, token))
-            return node
+            return self._terminal(FOLD_TERMINAL, round_index, st, parent, token)
         following = st.next_to_act(seat + 1)
         if following is not None:
             return self.decision(st, following, round_index, parent, token)
         st.return_uncalled()
         template = self.b.next_round(round_index, st.contrib, st.folded)
         if isinstance(template, str):  # no more betting: straight to the showdown
-            node = self._claim(1)
-            self.nodes.append((node, -1, NUM_ROUNDS - 1, SHOWDOWN_TERMINAL, st.contrib[:],
-                               st.folded[:], parent, token + template))
-            return node
-        start = self._claim(template.size)
-        self.blocks.append((start, template, parent, token))
+            return self._terminal(SHOWDOWN_TERMINAL, NUM_ROUNDS - 1, st, parent,
+                                  token + template)
+        start = self._grow(template.size)
+        block = (start, template, parent, token)
+        self.pieces.append(block)
+        self.blocks.append(block)
         return start
 
-    def _local_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """This round's own nodes as template rows, and their positions in the layout."""
+    def _root_tokens(self) -> list[int]:
+        """Token ids of the copied blocks' roots: the action into the block, then its '/'s."""
         b = self.b
-        lay = b.layout
-        m = len(self.nodes)
-        local = lay.empty(m)
-        at = np.fromiter((n[0] for n in self.nodes), dtype=np.int64, count=m)
-        if m:
-            local[:, _Template.PLAYER] = [n[1] for n in self.nodes]
-            local[:, _Template.ROUND] = [n[2] for n in self.nodes]
-            local[:, _Template.TERMINAL] = [n[3] for n in self.nodes]
-            local[:, lay.contrib] = [n[4] for n in self.nodes]
-            local[:, lay.folded] = [n[5] for n in self.nodes]
-            local[:, _Template.PARENT] = [n[6] for n in self.nodes]
-            local[:, _Template.TOKEN] = [b.token_id(n[7]) for n in self.nodes]
-        if self.edges:
-            count = len(self.edges)
-            row = np.searchsorted(at, np.fromiter((e[0] for e in self.edges), dtype=np.int64,
-                                                  count=count))
-            col = np.fromiter((e[1] for e in self.edges), dtype=np.int64, count=count)
-            local[row, lay.children.start + col] = [e[2] for e in self.edges]
-            local[row, lay.kind.start + col] = [e[3] for e in self.edges]
-            local[row, lay.amount.start + col] = [e[4] for e in self.edges]
-            np.add.at(local[:, _Template.NUM_ACTIONS], row, 1)
-        return local, at
-
-    def _block_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Start and size of every copied block, and each row's shift (its block's start)."""
-        nb = len(self.blocks)
-        block_out = np.fromiter((blk[0] for blk in self.blocks), dtype=np.int64, count=nb)
-        block_size = np.fromiter((blk[1].size for blk in self.blocks), dtype=np.int64, count=nb)
-        steps = np.zeros(self.size + 1, dtype=np.int32)
-        np.add.at(steps, block_out, block_out.astype(np.int32))
-        np.add.at(steps, block_out + block_size, -block_out.astype(np.int32))
-        return block_out, block_size, np.cumsum(steps[:-1], dtype=np.int32)
-
-    def _block_root_tokens(self) -> list[int]:
-        b = self.b
-        return [b.token_id(blk[3] + b.token_text[int(blk[1].rows[0, _Template.TOKEN])])
-                for blk in self.blocks]
+        return [b.token_id(token + b.token_text[t.root_token])
+                for _, t, _, token in self.blocks]
 
     def assemble(self) -> _Template:
-        """Freeze the round: its own nodes plus copies of the following rounds' templates.
-
-        Large blocks are copied slice by slice; many small ones are gathered in one indexing
-        operation from a table holding each distinct template once. Child and parent indices
-        of a copied block are then shifted by the block's start.
-        """
+        """Freeze the round: its own rows plus copies of the following rounds' templates,
+        gathered in one indexing operation from a table holding each distinct template once;
+        child and parent indices of a copied block are then shifted by the block's start."""
         lay = self.b.layout
-        local, at = self._local_rows()
-        m = local.shape[0]
+        local = np.array(self.rows, dtype=np.int32).reshape(len(self.rows), lay.columns)
         if not self.blocks:
             return _Template(local)
-        nb = len(self.blocks)
-        block_out, block_size, row_shift = self._block_arrays()
-        if self.size >= 64 * nb:
-            rows = np.empty((self.size, lay.columns), dtype=np.int32)
-            rows[at] = local
-            for start, t, _, _ in self.blocks:
-                rows[start:start + t.size] = t.rows
-        else:
-            sources = [local]
-            source_start: dict[int, int] = {}
-            total = m
-            for _, t, _, _ in self.blocks:
+        sources = [local]
+        source_start: dict[int, int] = {}
+        total = len(self.rows)
+        deltas: list[int] = []
+        sizes: list[int] = []
+        shifts: list[int] = []
+        for piece in self.pieces:
+            start = piece[0]
+            if isinstance(piece[1], _Template):
+                t = piece[1]
                 if id(t) not in source_start:
                     source_start[id(t)] = total
                     sources.append(t.rows)
                     total += t.size
-            block_src = np.fromiter((source_start[id(blk[1])] for blk in self.blocks),
-                                    dtype=np.int64, count=nb)
-            out_start = np.concatenate([at, block_out])
-            order = np.argsort(out_start, kind="stable")
-            src_start = np.concatenate([np.arange(m, dtype=np.int64), block_src])[order]
-            sizes = np.concatenate([np.ones(m, dtype=np.int64), block_size])[order]
-            gather = np.repeat(src_start - out_start[order], sizes)
-            gather += np.arange(self.size, dtype=np.int64)
-            rows = np.concatenate(sources)[gather]
+                deltas.append(source_start[id(t)] - start)
+                sizes.append(t.size)
+                shifts.append(start)
+            else:
+                deltas.append(piece[1] - start)
+                sizes.append(piece[2])
+                shifts.append(0)
+        counts = np.array(sizes, dtype=np.int64)
+        gather = np.repeat(np.array(deltas, dtype=np.int64), counts)
+        gather += np.arange(self.size, dtype=np.int64)
+        rows = np.concatenate(sources)[gather]
+        row_shift = np.repeat(np.array(shifts, dtype=np.int32), counts)
         children = rows[:, lay.children]
         np.add(children, row_shift[:, None], out=children, where=children >= 0)
         rows[:, _Template.PARENT] += row_shift
-        rows[block_out, _Template.PARENT] = [blk[2] for blk in self.blocks]
-        rows[block_out, _Template.TOKEN] = self._block_root_tokens()
+        starts = [block[0] for block in self.blocks]
+        rows[starts, _Template.PARENT] = [block[2] for block in self.blocks]
+        rows[starts, _Template.TOKEN] = self._root_tokens()
         return _Template(rows)
 
     def finish(self) -> dict[str, np.ndarray]:
         """Lay out the whole tree (this is the root round) straight into the typed per-node
         arrays of BettingTree, skipping one full-size intermediate copy."""
         lay = self.b.layout
-        local, at = self._local_rows()
+        local = np.array(self.rows, dtype=np.int32).reshape(len(self.rows), lay.columns)
+        at = np.array(self.at, dtype=np.int64)
         width = max(int(local[:, _Template.NUM_ACTIONS].max()),
-                    max((int(blk[1].rows[:, _Template.NUM_ACTIONS].max())
-                         for blk in self.blocks), default=0), 1)
+                    max((t.max_actions for _, t, _, _ in self.blocks), default=0), 1)
         groups: dict[str, tuple[int | slice, Any]] = {
             "player": (_Template.PLAYER, np.int8),
             "round": (_Template.ROUND, np.int8),
@@ -588,17 +583,19 @@ class _RoundWriter:
             for start, t, _, _ in self.blocks:
                 array[start:start + t.size] = t.rows[:, cols]
             out[name] = array
-        if self.blocks:
-            block_out, _, row_shift = self._block_arrays()
-            children = out["children"]
-            np.add(children, row_shift[:, None], out=children, where=children >= 0)
-            out["parent"] += row_shift
-            out["parent"][block_out] = [blk[2] for blk in self.blocks]
-            out["tokens"][block_out] = self._block_root_tokens()
+        for start, t, parent, _ in self.blocks:
+            children = out["children"][start:start + t.size]
+            np.add(children, start, out=children, where=children >= 0)
+            out["parent"][start:start + t.size] += start
+            out["parent"][start] = parent
+        out["tokens"][[block[0] for block in self.blocks]] = self._root_tokens()
         return out
 
 
 class _Builder:
+    """Builds the tree: the root round, and one template per distinct state at which a later
+    round starts (round just closed, contributions, folds), each built once and copied."""
+
     def __init__(self, table: Table, sizing: BetSizing, max_nodes: int) -> None:
         self.table = table
         self.sizing = sizing
@@ -606,6 +603,8 @@ class _Builder:
         self.num_players = table.num_players
         self.big_blind = table.big_blind
         self.layout = _Layout(3 + sizing.max_menu, table.num_players)
+        width = self.layout.width
+        self.no_edges = [-1] * (2 * width) + [0] * width  # children, kinds, amounts
         self.memo: dict[tuple[int, tuple[int, ...], tuple[bool, ...]], _Template | str] = {}
         self.token_text: list[str] = []
         self.token_ids: dict[str, int] = {}
@@ -772,6 +771,8 @@ class StreetTracker:
     """
 
     def __init__(self, params: HoldemTreeParams) -> None:
+        if not isinstance(params, HoldemTreeParams):
+            raise GameError(f"params={params!r}: must be HoldemTreeParams")
         t = params.table
         self.base = [float(min(t.ante, s)) for s in t.stacks]
         self.round_index = 0
@@ -811,13 +812,13 @@ def tree_path_actions(tree: BettingTree, node: int,
     "r<street total>"), e.g. to replay a tree line with exact rules."""
     if params is None:
         params = holdem_tree_params(tree)
+    tracker = StreetTracker(params)
     if isinstance(node, bool) or not isinstance(node, Integral) or not 0 <= node < tree.num_nodes:
         raise GameError(f"node={node!r}: must be a node index in 0..{tree.num_nodes - 1}")
     path = [int(node)]
     while path[-1] != 0:
         path.append(int(tree.parent[path[-1]]))
     path.reverse()
-    tracker = StreetTracker(params)
     out: list[str] = []
     for here, there in zip(path, path[1:], strict=False):
         tracker.enter(tree, here)
