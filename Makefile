@@ -8,7 +8,7 @@ RUN    ?= runs/default_hu
 BUCKETS_CONFIG ?= holdem_lab/configs/buckets_default.yaml
 BUCKETS_DIR    ?= data/buckets/default
 
-.PHONY: setup test test-full lint bench chunks lab clean
+.PHONY: setup test test-full lint bench chunks lab clean clean-cache
 
 setup: $(STAMP)
 
@@ -43,5 +43,10 @@ chunks: setup
 lab: setup
 	$(BIN)/jupyter lab notebooks
 
-clean:
+# numba's on-disk cache is keyed by each kernel's own source file: after editing a module that
+# compiled kernels call into (holdem_lab/cards/*), drop the cache so callers are rebuilt.
+clean-cache:
+	find holdem_lab -name '*.nbi' -delete -o -name '*.nbc' -delete
+
+clean: clean-cache
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
