@@ -21,7 +21,7 @@ BENCHMARKS: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...] = (
     ("bench.bench_holdem", {}, {"rounds": 2, "seconds": 0.5}),
     ("bench.bench_checkpoint", {}, {"size_mb": 32}),
     ("bench.bench_chunks", {"target_seconds": 60.0}, {"target_seconds": 10.0}),
-    ("bench.bench_buckets", {}, {"quick": True}),
+    ("bench.bench_buckets", {}, {"ks": (10,)}),
 )
 
 
