@@ -16,8 +16,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
+import reprlib
 import resource
 import socket
 import sys
@@ -26,12 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import numpy as np
 
 from holdem_lab import __version__
 from holdem_lab.checkpoint import (
+    MAX_ITERATION,
     CheckpointInfo,
     clean_temp_files,
     find_latest_complete,
@@ -119,6 +122,34 @@ def _rng_from_json(state: dict[str, Any]) -> dict[str, Any]:
             return int(value)
         return value
     return {k: convert(k, v) for k, v in state.items()}
+
+
+def _check_resume_fields(info: CheckpointInfo, meta: dict[str, Any]) -> None:
+    """Refuse metadata fields a resume cannot use. The store vouches that the files are the
+    ones the metadata lists, not that every field has the right type: a forged or damaged but
+    re-sealed checkpoint must be refused here, naming the field, rather than crash the solver
+    or be silently coerced (1.5 discount steps read as 1)."""
+    def refuse(key: str, expected: str) -> NoReturn:
+        raise CheckpointError(f"{info.metadata_path}: metadata field {key!r} must be {expected},"
+                              f" found {reprlib.repr(meta.get(key))}")
+
+    for key in ("discount_steps", "chunk_index"):
+        value = meta.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) \
+                or not 0 <= value <= MAX_ITERATION:
+            refuse(key, f"an integer in [0, {MAX_ITERATION}]")
+    for key in ("compute_seconds", "elapsed_seconds"):
+        value = meta.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not 0 <= value < math.inf:
+            refuse(key, "a finite number of seconds >= 0")
+    for key in ("game_identity", "config", "rng_state"):
+        if not isinstance(meta.get(key), dict):
+            refuse(key, "a JSON object")
+    for key in ("chunks", "config_changes"):
+        value = meta.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            refuse(key, "a list of JSON objects")
 
 
 def _average_regret_by_round(game: Game, solver: Solver) -> dict[str, float]:
@@ -210,6 +241,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
         say(f"Resuming from checkpoint: {latest.policy_path}")
         loaded = load_checkpoint(latest)
         meta = loaded.metadata
+        _check_resume_fields(latest, meta)
         check_game(meta["game_identity"], game.identity())
         changes = check_config(meta["config"], config)
         config_changes = list(meta.get("config_changes", []))
@@ -218,12 +250,21 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
             for key, (old, new) in changes.items():
                 say(f"Setting changed since the last chunk: {key}: {old!r} -> {new!r}")
         state: dict[str, Any] = dict(loaded.state)
-        state.update(iteration=int(meta["iteration"]), discount_steps=int(meta["discount_steps"]),
-                     rng_state=_rng_from_json(meta["rng_state"]),
-                     compute_seconds=float(meta["compute_seconds"]))
-        solver.load_state_dict(state)
+        try:
+            stats = state.get("stats", solver.stats)  # the kernel writes it without bounds checks
+            if stats.shape != solver.stats.shape or stats.dtype != solver.stats.dtype:
+                raise ValueError(f"stats: shape {stats.shape} dtype {stats.dtype}, expected "
+                                 f"{solver.stats.shape} {solver.stats.dtype}")
+            state.update(iteration=meta["iteration"], discount_steps=meta["discount_steps"],
+                         rng_state=_rng_from_json(meta["rng_state"]),
+                         compute_seconds=float(meta["compute_seconds"]))
+            solver.load_state_dict(state)
+        except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+            detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise CheckpointError(f"{latest.directory / latest.stem}: cannot restore the "
+                                  f"solver state from it: {detail}") from exc
         previous_elapsed = float(meta["elapsed_seconds"])
-        chunk_index = int(meta["chunk_index"]) + 1
+        chunk_index = meta["chunk_index"] + 1
         history = list(meta.get("chunks", []))
         say(f"Successfully resumed from iteration {solver.iteration}")
     start_iteration = solver.iteration

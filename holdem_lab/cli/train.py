@@ -117,6 +117,7 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    graceful: GracefulStop | None = None
     try:
         spec, config = config_from_mapping(settings_from_args(args))
         graceful = GracefulStop().install()
@@ -145,6 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:  # a bug: show everything
         traceback.print_exc()
         return exit_codes.ERROR
+    finally:
+        if graceful is not None:  # an in-process caller gets its own handlers back
+            graceful.uninstall()
     if result.status is ChunkStatus.COMPLETE:
         return exit_codes.COMPLETE
     if result.status is ChunkStatus.STOPPED:
@@ -153,7 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(code: int, message: str) -> int:
-    print(f"holdem-train-blueprint: error: {message}", file=sys.stderr)
+    """Print the error as one line (a YAML parser's message spans several) and return `code`."""
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    print(f"holdem-train-blueprint: error: {line}", file=sys.stderr)
     return code
 
 
