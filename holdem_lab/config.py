@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +29,22 @@ SAMPLINGS: tuple[str, ...] = ("external", "outcome")
 GAMES: tuple[str, ...] = ("kuhn", "leduc", "holdem")
 
 
-def _require_int(name: str, value: object, *, minimum: int | None = None) -> None:
+# Largest integer any setting may hold: iteration counts and intervals must fit the kernels'
+# int64 arithmetic with room to add them (and checkpoint names have 12 digits).
+MAX_INTEGER = 10**12 - 1
+# Exponents beyond this overflow k ** alpha long before any run ends.
+MAX_EXPONENT = 100.0
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def _require_int(name: str, value: object, *, minimum: int | None = None,
+                 maximum: int = MAX_INTEGER) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(name, value, "must be an integer")
     if minimum is not None and value < minimum:
         raise ConfigError(name, value, f"must be >= {minimum}")
+    if value > maximum:
+        raise ConfigError(name, value, f"must be <= {maximum}")
 
 
 def _require_number(
@@ -44,7 +57,11 @@ def _require_number(
 ) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(name, value, "must be a number")
-    if not math.isfinite(float(value)):
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:
+        finite = False
+    if not finite:
         raise ConfigError(name, value, "must be finite")
     if minimum is not None:
         if strict_minimum and value <= minimum:
@@ -177,9 +194,10 @@ class MCCFRConfig:
         if self.discount_mode not in DISCOUNT_MODES:
             raise ConfigError("discount_mode", self.discount_mode,
                               f"must be one of {', '.join(DISCOUNT_MODES)}")
-        _require_number("dcfr_alpha", self.dcfr_alpha, minimum=0.0)
-        _require_number("dcfr_beta", self.dcfr_beta)
-        _require_number("dcfr_gamma", self.dcfr_gamma, minimum=0.0)
+        _require_number("dcfr_alpha", self.dcfr_alpha, minimum=0.0, maximum=MAX_EXPONENT)
+        _require_number("dcfr_beta", self.dcfr_beta, minimum=-MAX_EXPONENT,
+                        maximum=MAX_EXPONENT)
+        _require_number("dcfr_gamma", self.dcfr_gamma, minimum=0.0, maximum=MAX_EXPONENT)
         _require_int("discount_interval", self.discount_interval, minimum=1)
 
         _require_bool("enable_pruning", self.enable_pruning)
@@ -304,9 +322,23 @@ def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
     """Read a YAML file that must hold a mapping (empty file = empty mapping)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise ConfigError("config", str(path), f"cannot be read: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError("config", str(path), "is not a regular file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError("config", str(path),
+                              f"is {info.st_size} bytes; a config is at most {MAX_CONFIG_BYTES}")
+        raw = os.read(fd, MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError("config", str(path), f"cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError("config", str(path), "is not UTF-8 text") from None
     try:

@@ -6,6 +6,17 @@ The CLI maps each class to one line of text and a documented exit code
 
 from __future__ import annotations
 
+import reprlib
+
+# Values are shown in messages through a bounded repr: a hostile config (a YAML alias bomb,
+# a million-element list) must still give a one-line error.
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 80
+_SHORT.maxother = 80
+_SHORT.maxlong = 40
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
+_SHORT.maxlevel = 3
+
 
 class HoldemLabError(Exception):
     """Root of every error raised deliberately by holdem_lab."""
@@ -18,7 +29,8 @@ class ConfigError(HoldemLabError, ValueError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        super().__init__(f"{_SHORT.repr(field) if not isinstance(field, str) else field}="
+                         f"{_SHORT.repr(value)}: {reason}")
 
 
 class GameError(HoldemLabError, ValueError):

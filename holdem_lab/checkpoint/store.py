@@ -73,6 +73,11 @@ from holdem_lab.errors import CheckpointError
 FORMAT_VERSION = 1
 """Version of the on-disk layout and metadata schema written by this module."""
 
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+"""Metadata migrations: MIGRATIONS[v] turns a verified version-v document into version v + 1.
+Applied, in order, after the metadata's own hash is checked, so older checkpoints stay loadable
+(their next write is at FORMAT_VERSION). Version 1 is the first: nothing to migrate yet."""
+
 RESERVED_METADATA_KEYS = frozenset({"iteration", "format_version", "files", "metadata_sha256"})
 """Metadata keys filled in by :func:`write_checkpoint`; callers may not supply them."""
 
@@ -92,6 +97,7 @@ class VerificationReason(StrEnum):
     METADATA_UNREADABLE = "unreadable metadata"
     METADATA_INVALID = "invalid metadata"
     FORMAT_VERSION = "unsupported format_version"
+    FORMAT_NEWER = "written by a newer format_version"
     ITERATION_MISMATCH = "iteration mismatch"
     PAYLOAD_MISSING = "payload missing"
     PAYLOAD_UNREADABLE = "unreadable payload"
@@ -483,6 +489,12 @@ def find_latest_complete(
         try:
             verify_checkpoint(info)
         except CheckpointVerificationError as exc:
+            if exc.reason is VerificationReason.FORMAT_NEWER:
+                # Not corrupt: written by a newer holdem_lab. Skipping it would let this
+                # version overwrite it when training reaches the same iteration.
+                raise CheckpointError(
+                    f"{exc}; refusing to train this run with an older version (nothing was "
+                    "changed)") from exc
             problems.append(str(exc))
         else:
             return info, problems
@@ -526,7 +538,14 @@ def _read_manifest(info: CheckpointInfo) -> _Manifest:
         _fail(info, reason.METADATA_INVALID, None, "not a JSON object")
 
     version = document.get("format_version")
-    if type(version) is not int or version != FORMAT_VERSION:
+    if type(version) is int and version > FORMAT_VERSION:
+        _fail(info, reason.FORMAT_NEWER, None,
+              f"format_version {version}; this version of holdem_lab reads up to "
+              f"{FORMAT_VERSION}: upgrade holdem_lab to use it")
+    if type(version) is not int or not (
+            version == FORMAT_VERSION
+            or all(v in MIGRATIONS for v in range(max(version, 1), FORMAT_VERSION))
+            and version >= 1):
         _fail(info, reason.FORMAT_VERSION, None, f"expected {FORMAT_VERSION}, found {version!r}")
     recorded = document.get("iteration")
     if type(recorded) is not int or recorded != info.iteration:
@@ -540,6 +559,8 @@ def _read_manifest(info: CheckpointInfo) -> _Manifest:
     if recorded_digest != metadata_digest(document):
         _fail(info, reason.METADATA_INVALID, None,
               "metadata_sha256 does not match the metadata (the file was altered)")
+    for step in range(version, FORMAT_VERSION):
+        document = MIGRATIONS[step](document)
     files = document.get("files")
     if not isinstance(files, dict):
         _fail(info, reason.METADATA_INVALID, None, "'files' is not a JSON object")

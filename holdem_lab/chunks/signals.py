@@ -52,5 +52,6 @@ class GracefulStop:
             os._exit(128 + signum)  # second signal: abort now; checkpoints are atomic
         self.signal_name = signal.Signals(signum).name
         if self._solver is not None:
-            self.signal_iteration = self._solver.iterations_completed_now
+            # Stop first, then read: the kernel can finish at most the iteration in progress.
             self._solver.request_stop()
+            self.signal_iteration = self._solver.iterations_completed_now
