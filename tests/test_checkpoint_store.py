@@ -264,7 +264,8 @@ def test_flipped_hash_digit_in_metadata_is_detected(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "reason"),
     [
-        ({"format_version": 2}, VerificationReason.FORMAT_VERSION),
+        ({"format_version": 2}, VerificationReason.FORMAT_NEWER),
+        ({"format_version": 0}, VerificationReason.FORMAT_VERSION),
         ({"format_version": "1"}, VerificationReason.FORMAT_VERSION),
         ({"iteration": 8}, VerificationReason.ITERATION_MISMATCH),
         ({"files": []}, VerificationReason.METADATA_INVALID),
