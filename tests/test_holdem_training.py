@@ -14,6 +14,7 @@ from holdem_lab.checkpoint import load_checkpoint
 from holdem_lab.chunks import ChunkStatus, run_chunk
 from holdem_lab.chunks.runner import latest_checkpoint
 from holdem_lab.config import GameSpec
+from holdem_lab.errors import ConfigError, GameError
 from holdem_lab.eval.blueprint import load_blueprint
 from holdem_lab.eval.match import play_match
 from holdem_lab.games.tree import BET_RAISE, FOLD
@@ -93,3 +94,35 @@ def test_holdem_chunked_equals_unchunked(tmp_path: Path, sampling: str) -> None:
 
 def game_actions(game: object, node: int) -> int:
     return int(game.tree.num_actions[node])  # type: ignore[attr-defined]
+
+
+def test_blueprint_answers_real_situations_through_translation(
+        trained: tuple[object, np.ndarray]) -> None:
+    from holdem_lab.eval.blueprint import Blueprint
+
+    game, policy = trained
+    blueprint = Blueprint(game=game, policy=policy, iteration=0, source="test")  # type: ignore
+    first = blueprint.query("AsAh")
+    assert set(first) == set(blueprint.node_actions(0))
+    assert sum(first.values()) == pytest.approx(1.0)
+    # An off-tree open (to 7 chips) is translated onto the tree's sizes.
+    facing = blueprint.query("7c2d", actions=["r7"])
+    assert "fold" in facing and sum(facing.values()) == pytest.approx(1.0)
+    assert facing["fold"] > blueprint.query("AsAh", actions=["r7"])["fold"]
+    flop = blueprint.query("AsKs", "2c7d9h", ["c", "x"])
+    assert sum(flop.values()) == pytest.approx(1.0)
+    with pytest.raises(GameError, match="shows 3 board cards"):
+        blueprint.query("AsKs", "", ["c", "x"])
+    with pytest.raises(GameError, match="a card appears twice"):
+        blueprint.bucket_of("AsKs", "As7d9h")
+
+
+def test_a_game_too_big_for_memory_is_refused_with_the_figure() -> None:
+    from holdem_lab.solver.solver import check_memory, memory_needed
+
+    game = load_game("holdem", bet_sizing=SMALL_MENU)
+    needed = memory_needed(game)
+    assert needed >= 3 * game.num_rows * game.max_actions * 8
+    assert check_memory(game, available=needed) == needed
+    with pytest.raises(ConfigError, match=r"needs 0\.\d\d GiB for [\d,]+ infosets"):
+        check_memory(game, available=needed - 1)

@@ -51,6 +51,7 @@ from holdem_lab.config import GameSpec, MCCFRConfig
 from holdem_lab.errors import CheckpointError
 from holdem_lab.games import Game, load_game
 from holdem_lab.solver import Solver
+from holdem_lab.solver.solver import memory_needed
 
 CHECKPOINT_DIR = "checkpoints"
 TENSORBOARD_DIR = "tensorboard"
@@ -230,6 +231,8 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
             "them (move them away to start a fresh run): " + "; ".join(problems))
 
     game = build_game(spec)
+    say(f"Game: {game.name}, {game.num_rows:,} infosets; the solver needs "
+        f"{memory_needed(game) / 2**20:,.1f} MiB")
     solver = Solver(game, config)
     previous_elapsed = 0.0
     chunk_index = 0

@@ -3,6 +3,7 @@ probabilities for a situation, and lay the preflop strategy out as a 13x13 grid.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,51 @@ class Blueprint:
         row = self.game.row_of(node, bucket)
         return {label: float(self.policy[row, a])
                 for a, label in enumerate(self.node_actions(node))}
+
+    def bucket_of(self, hole: str | Sequence[int], board: str | Sequence[int] = "") -> int:
+        """The Hold'em bucket of hole cards and a visible board (0, 3, 4 or 5 cards), through
+        the suit-isomorphic index and the game's bucket tables."""
+        from holdem_lab.cards.deck import parse_cards
+        from holdem_lab.cards.isomorphism import index_hand
+
+        game = self.game
+        if game.name != "holdem":
+            raise GameError("bucket_of is for Hold'em blueprints")
+        hole_cards = [int(c) for c in (parse_cards(hole) if isinstance(hole, str) else hole)]
+        board_cards = [int(c) for c in (parse_cards(board) if isinstance(board, str) else board)]
+        rounds = {0: 0, 3: 1, 4: 2, 5: 3}
+        if len(hole_cards) != 2 or len(board_cards) not in rounds:
+            raise GameError(f"need 2 hole cards and 0, 3, 4 or 5 board cards, got "
+                            f"{len(hole_cards)} and {len(board_cards)}")
+        if len(set(hole_cards + board_cards)) != len(hole_cards) + len(board_cards):
+            raise GameError("a card appears twice")
+        round_index = rounds[len(board_cards)]
+        index = index_hand(hole_cards + board_cards)
+        offsets = game.holdem_table_offsets
+        start, stop = int(offsets[round_index]), int(offsets[round_index + 1])
+        if stop > start:
+            return int(game.holdem_bucket_tables[start + index])
+        return index if round_index == 0 else 0
+
+    def query(self, hole: str, board: str = "",
+              actions: Sequence[str] = ()) -> dict[str, float]:
+        """Action probabilities of the player to act in a real heads-up or multi-way situation:
+        `hole` cards of that player, the visible `board`, and the hand's `actions` so far in
+        chips ("f", "x", "c", "r<to>"/"b<to>"), mapped onto the abstract betting tree by
+        pseudo-harmonic action translation (Ganzfried & Sandholm 2013)."""
+        from holdem_lab.games.translation import map_history
+
+        mapping = map_history(self.game.tree, list(actions))
+        if mapping.hand_over or self.game.tree.terminal[mapping.node] != DECISION:
+            raise GameError("the hand is over after these actions: no decision to query")
+        node = mapping.node
+        expected_round = int(self.game.tree.round[node])
+        board_count = (0, 3, 4, 5)[expected_round]
+        cards = board.replace(" ", "")
+        if len(cards) // 2 != board_count:
+            raise GameError(f"the actions lead to round {expected_round}, which shows "
+                            f"{board_count} board cards; got {board!r}")
+        return self.probabilities(node, self.bucket_of(hole, board))
 
     def preflop_grid(self, node: int) -> np.ndarray:
         """(13, 13, num_actions) probabilities at a preflop node of a Hold'em blueprint with a

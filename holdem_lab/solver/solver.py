@@ -45,6 +45,7 @@ class Solver:
                               f"the game {game.name!r} has {game.num_players} players")
         self.game = game
         self.config = config
+        check_memory(game)
         self._arrays = game.arrays()
         shape = (game.num_rows, game.max_actions)
         self.regrets = np.zeros(shape, dtype=np.float64)
@@ -162,6 +163,30 @@ class Solver:
 
     def statistics(self) -> dict[str, int]:
         return {name: int(v) for name, v in zip(STAT_NAMES, self.stats, strict=True)}
+
+
+def memory_needed(game: Game) -> int:
+    """Bytes a Solver of this game holds: regrets and strategy sums (float64, rows x actions),
+    the average policy computed for each checkpoint, and the game's tables."""
+    table = game.num_rows * game.max_actions * 8
+    tree = sum(np.asarray(a).nbytes for a in (game.tree.children, game.tree.contrib,
+                                               game.tree.action_amount, game.row_offset))
+    return 3 * table + tree + int(game.holdem_bucket_tables.nbytes)
+
+
+def check_memory(game: Game, available: int | None = None) -> int:
+    """Refuse a game whose solver would not fit in the memory available now, with the figure."""
+    needed = memory_needed(game)
+    if available is None:
+        import psutil
+
+        available = int(psutil.virtual_memory().available)
+    if needed > available:
+        raise ConfigError("game", game.name,
+                          f"needs {needed / 2**30:.2f} GiB for {game.num_rows:,} infosets x "
+                          f"{game.max_actions} actions but only {available / 2**30:.2f} GiB "
+                          "is available: use fewer buckets, bet sizes or players")
+    return needed
 
 
 def _parameters(config: MCCFRConfig) -> tuple[np.ndarray, np.ndarray]:
