@@ -347,12 +347,13 @@ echo "Training complete or stopped"
 
 
 def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
-    total = 40_000
+    kills = 12 if FULL else 4
+    total = 1_000_000 + 100_000 * kills
     config = MCCFRConfig(num_iterations=total, enable_chunked_training=True,
-                         chunk_size_iterations=10_000, checkpoint_interval=2_500,
-                         tensorboard_log_interval=500, seed=21, **OPTIONS)  # type: ignore
-    args = ["--iters", str(total), "--chunked", "--chunk-iterations", "10000",
-            "--checkpoint-interval", "2500", "--tensorboard-interval", "500", "--seed", "21"]
+                         chunk_size_iterations=200_000, checkpoint_interval=20_000,
+                         tensorboard_log_interval=2_000, seed=21, **OPTIONS)  # type: ignore
+    args = ["--iters", str(total), "--chunked", "--chunk-iterations", "200000",
+            "--checkpoint-interval", "20000", "--tensorboard-interval", "2000", "--seed", "21"]
     config_file = tmp_path / "options.yaml"
     config_file.write_text(
         "discount_mode: dcfr\ndiscount_interval: 7\nenable_pruning: true\n"
@@ -360,31 +361,38 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
         "epsilon_schedule: [[0, 0.6], [150, 0.3]]\n")
     logdir = tmp_path / "run"
     rng = np.random.default_rng(123)
-    kills = 12 if FULL else 4
     killed = 0
     for _ in range(200):
         process = subprocess.Popen(
             [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--game",
              "leduc", "--no-progress", "--config", str(config_file), *args],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if killed < kills:
-            time.sleep(float(rng.uniform(0.5, 4.0)))
+            # Kill at a random moment of the chunk's training, interval checkpoint writes
+            # included (one every 20,000 iterations).
+            assert process.stdout is not None
+            for line in process.stdout:
+                if line.startswith(("Starting fresh", "Successfully resumed")):
+                    break
+            time.sleep(float(rng.uniform(0.0, 1.0)))
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
                 killed += 1
-        code = process.wait(timeout=300)
+        _, err = process.communicate(timeout=300)
+        code = process.returncode
         if code == exit_codes.COMPLETE:
             break
-        assert code in (exit_codes.CHUNK_DONE, -signal.SIGKILL), process.stderr
+        assert code in (exit_codes.CHUNK_DONE, -signal.SIGKILL), err
     assert killed == kills
     _assert_same_state(logdir, _reference(config, total))
     scalars = read_scalars(logdir / "tensorboard")
     steps = [s for s, _ in scalars["train/epsilon"]]
-    assert steps == list(range(500, total + 1, 500))
+    assert steps == list(range(2_000, total + 1, 2_000))
 
 
 def test_sigterm_checkpoints_within_one_iteration_and_resumes_exactly(tmp_path: Path) -> None:
-    total = 3_000_000
+    signals = 20 if FULL else 6
+    total = 500_000 * signals  # a stopped chunk trains ~0.4 s: the run outlasts the signals
     config = MCCFRConfig(num_iterations=total, enable_chunked_training=True,
                          chunk_size_iterations=1_000_000, seed=8, discount_mode="linear",
                          discount_interval=100)
@@ -392,7 +400,6 @@ def test_sigterm_checkpoints_within_one_iteration_and_resumes_exactly(tmp_path: 
             "--discount-mode", "linear", "--discount-interval", "100", "--no-tensorboard"]
     logdir = tmp_path / "run"
     rng = np.random.default_rng(7)
-    signals = 20 if FULL else 6
     stopped = 0
     for _ in range(200):
         process = subprocess.Popen(

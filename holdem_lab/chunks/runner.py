@@ -323,6 +323,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
     def save(reason: str) -> Path:
         nonlocal last_checkpoint, last_checkpoint_iteration, last_snapshot_clock
         say(f"Saving checkpoint at iteration {solver.iteration}... ({reason})")
+        scalars.flush()
         paths = write_checkpoint(
             checkpoints, solver.iteration, policy=_policy_arrays(solver),
             state={name: solver.state_dict()[name] for name in STATE_ARRAYS},

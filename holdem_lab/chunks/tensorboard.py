@@ -9,30 +9,50 @@ collide.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 
 class ScalarLog:
-    """Scalar writer for one chunk (a no-op when disabled)."""
+    """Scalar writer for one chunk (a no-op when disabled).
+
+    Events are written synchronously with tensorboardX's `EventsWriter` rather than through
+    `SummaryWriter`, whose background queue is not drained by `flush()`: a chunk killed after a
+    checkpoint could otherwise lose scalars logged before that checkpoint, and the next chunk's
+    purge would never bring them back."""
 
     def __init__(self, directory: Path, *, purge_step: int, chunk_index: int,
                  enabled: bool = True) -> None:
         self._writer: Any = None
         if not enabled:
             return
-        from tensorboardX import SummaryWriter
+        from tensorboardX.event_file_writer import EventsWriter
+        from tensorboardX.proto.event_pb2 import Event, SessionLog
 
         directory.mkdir(parents=True, exist_ok=True)
-        self._writer = SummaryWriter(logdir=str(directory), purge_step=purge_step,
-                                     filename_suffix=f".chunk{chunk_index:06d}",
-                                     flush_secs=30)
+        self._writer = EventsWriter(str(directory / "events"),
+                                    filename_suffix=f".chunk{chunk_index:06d}")
+        # A session start at `purge_step` tells readers to drop any step >= purge_step logged
+        # earlier (by a chunk that died after its last checkpoint).
+        self._writer.write_event(Event(wall_time=time.time(), step=purge_step,
+                                       session_log=SessionLog(status=SessionLog.START)))
 
     def scalars(self, step: int, values: dict[str, float]) -> None:
-        if self._writer is None:
+        if self._writer is None or not values:
             return
-        for tag, value in values.items():
-            self._writer.add_scalar(tag, float(value), global_step=step)
+        from tensorboardX.proto.event_pb2 import Event
+        from tensorboardX.proto.summary_pb2 import Summary
+
+        summary = Summary(value=[Summary.Value(tag=tag, simple_value=float(value))
+                                 for tag, value in values.items()])
+        self._writer.write_event(Event(wall_time=time.time(), step=step, summary=summary))
+
+    def flush(self) -> None:
+        """Write every logged scalar to the event file (before a checkpoint, so that a run
+        killed afterwards never has a checkpoint newer than its TensorBoard series)."""
+        if self._writer is not None:
+            self._writer.flush()
 
     def close(self) -> None:
         """Flush everything to disk and close the event file."""
