@@ -344,6 +344,32 @@ def _relabel(labels: np.ndarray, totals: np.ndarray, k: int, scale: int
     return new_id, mean[order], sizes[order]
 
 
+def _histogram_features(name: str, round_index: int, boards: Any, next_boards: Any,
+                        next_values: np.ndarray, scale: int, sum_dtype: type[np.integer[Any]],
+                        bins: int, parts: int, stages: Any
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distribution-aware features of one round (turn or flop): for every canonical hand, the
+    histogram over the next card of the next round's value (`next_values`, per board and
+    holding), plus each hand's value total and index, and the per-board value table the round
+    before this one reads. `sum_dtype` holds the totals and the table (int32 fits the turn's
+    sums of river strengths; the flop's sums of turn sums need int64)."""
+    from holdem_lab.abstraction import features as F
+
+    size = ROUND_SIZES[round_index]
+    offsets = F.representative_offsets(boards)
+    _check_total(name, int(offsets[-1]), size)
+    features = np.zeros((size, bins - 1), dtype=np.uint8)
+    totals = np.zeros(size, dtype=sum_dtype)
+    indices = np.zeros(size, dtype=np.int64)
+    table = np.zeros((boards.count, F.NUM_PAIRS), dtype=sum_dtype)
+    with stages.stage(f"{name} features", total=boards.count, unit="board") as update:
+        for start, stop in _chunked(boards.count, parts):
+            F.next_round_features(boards, next_boards, next_values, scale, offsets, features,
+                                  totals, indices, table, start, stop)
+            update(stop - start)
+    return features, totals, indices, table
+
+
 def _cluster_round(
     name: str,
     features: np.ndarray,
@@ -449,18 +475,9 @@ def build_buckets(config: BucketConfig, out_dir: str | Path, progress: bool = Tr
         arrays["river_bounds"] = bounds
 
     # Turn: histograms over the river card of the river strength.
-    turn_offsets = F.representative_offsets(turn_b)
-    _check_total("turn", int(turn_offsets[-1]), ROUND_SIZES[2])
-    turn_features = np.zeros((ROUND_SIZES[2], bins - 1), dtype=np.uint8)
-    turn_totals = np.zeros(ROUND_SIZES[2], dtype=np.int32)
-    turn_indices = np.zeros(ROUND_SIZES[2], dtype=np.int64)
-    turn_table = np.zeros((turn_b.count, F.NUM_PAIRS), dtype=np.int32)
-    with stages.stage("turn features", total=turn_b.count, unit="board") as update:
-        for start, stop in _chunked(turn_b.count, 100):
-            F.next_round_features(turn_b, river_b, river_strength, F.RIVER_SCALE, turn_offsets,
-                                  turn_features, turn_totals, turn_indices, turn_table,
-                                  start, stop)
-            update(stop - start)
+    turn_features, turn_totals, turn_indices, turn_table = _histogram_features(
+        "turn", 2, turn_b, river_b, river_strength, F.RIVER_SCALE, np.int32, bins, 100,
+        stages)
     del river_strength
     table, strength, sizes, centroids, iterations["turn"] = _cluster_round(
         "turn", turn_features, turn_totals, turn_indices, k_turn, F.TURN_SCALE, config, 2,
@@ -470,18 +487,8 @@ def build_buckets(config: BucketConfig, out_dir: str | Path, progress: bool = Tr
     del turn_features, turn_totals, turn_indices
 
     # Flop: histograms over the turn card of the turn E[HS].
-    flop_offsets = F.representative_offsets(flop_b)
-    _check_total("flop", int(flop_offsets[-1]), ROUND_SIZES[1])
-    flop_features = np.zeros((ROUND_SIZES[1], bins - 1), dtype=np.uint8)
-    flop_totals = np.zeros(ROUND_SIZES[1], dtype=np.int64)
-    flop_indices = np.zeros(ROUND_SIZES[1], dtype=np.int64)
-    flop_table = np.zeros((flop_b.count, F.NUM_PAIRS), dtype=np.int64)
-    with stages.stage("flop features", total=flop_b.count, unit="board") as update:
-        for start, stop in _chunked(flop_b.count, 50):
-            F.next_round_features(flop_b, turn_b, turn_table, F.TURN_SCALE, flop_offsets,
-                                  flop_features, flop_totals, flop_indices, flop_table,
-                                  start, stop)
-            update(stop - start)
+    flop_features, flop_totals, flop_indices, flop_table = _histogram_features(
+        "flop", 1, flop_b, turn_b, turn_table, F.TURN_SCALE, np.int64, bins, 50, stages)
     del turn_table
     table, strength, sizes, centroids, iterations["flop"] = _cluster_round(
         "flop", flop_features, flop_totals, flop_indices, k_flop, F.FLOP_SCALE, config, 1,
