@@ -48,6 +48,22 @@ CALL_ABOVE = 0.45
 
 
 @njit(cache=True)
+def holdem_bucket(hand, round_index, holdem_tables, holdem_offsets):
+    """Bucket of `hand` (hole cards, then the board) on a round: the round's table at the
+    suit-isomorphic index; a round without a table is lossless preflop (the 169 classes) or one
+    bucket. (The training kernel writes the same lookup out in place, for speed.)"""
+    start = holdem_offsets[round_index]
+    size = holdem_offsets[round_index + 1] - start
+    if round_index == 0:
+        index = preflop_class_kernel(hand[0], hand[1])
+    elif size > 0:
+        index = index_kernel(hand, round_index)
+    else:
+        index = 0
+    return holdem_tables[start + index] if size > 0 else index
+
+
+@njit(cache=True)
 def _evaluate(cards, count):
     if count == 5:
         return eval5_kernel(cards[0], cards[1], cards[2], cards[3], cards[4])
@@ -220,16 +236,11 @@ def play_duplicate(player, round_, num_actions_, children, terminal, row_offset,
         for p in range(2):
             hand[0] = deck[2 * p]
             hand[1] = deck[2 * p + 1]
+            strengths[p, 0] = preflop_equity[preflop_class_kernel(hand[0], hand[1])]
             for rnd in range(4):
-                start = holdem_offsets[rnd]
-                size = holdem_offsets[rnd + 1] - start
-                if rnd == 0:
-                    index = preflop_class_kernel(hand[0], hand[1])
-                    strengths[p, rnd] = preflop_equity[index]
-                else:
-                    index = index_kernel(hand, rnd) if size > 0 else 0
+                if rnd > 0:
                     strengths[p, rnd] = -1.0  # computed on demand
-                buckets[p, rnd] = holdem_tables[start + index] if size > 0 else index
+                buckets[p, rnd] = holdem_bucket(hand, rnd, holdem_tables, holdem_offsets)
             showdown[p] = eval7_kernel(hand[0], hand[1], hand[2], hand[3], hand[4], hand[5],
                                        hand[6])
         total = 0.0

@@ -48,7 +48,7 @@ class Blueprint:
         """The Hold'em bucket of hole cards and a visible board (0, 3, 4 or 5 cards), through
         the suit-isomorphic index and the game's bucket tables."""
         from holdem_lab.cards.deck import parse_cards
-        from holdem_lab.cards.isomorphism import index_hand
+        from holdem_lab.eval.agents import holdem_bucket
 
         game = self.game
         if game.name != "holdem":
@@ -61,13 +61,10 @@ class Blueprint:
                             f"{len(hole_cards)} and {len(board_cards)}")
         if len(set(hole_cards + board_cards)) != len(hole_cards) + len(board_cards):
             raise GameError("a card appears twice")
-        round_index = rounds[len(board_cards)]
-        index = index_hand(hole_cards + board_cards)
-        offsets = game.holdem_table_offsets
-        start, stop = int(offsets[round_index]), int(offsets[round_index + 1])
-        if stop > start:
-            return int(game.holdem_bucket_tables[start + index])
-        return index if round_index == 0 else 0
+        hand = np.zeros(7, dtype=np.int64)
+        hand[: 2 + len(board_cards)] = hole_cards + board_cards
+        return int(holdem_bucket(hand, rounds[len(board_cards)], game.holdem_bucket_tables,
+                                 game.holdem_table_offsets))
 
     def query(self, hole: str, board: str = "",
               actions: Sequence[str] = ()) -> dict[str, float]:
