@@ -10,7 +10,7 @@ tables determine the run exactly.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
+from numba import literally, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -237,7 +237,8 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
         g.board_total, g.board_visible, g.deck_size, g.card_rank, g.showdown_kind,
         g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables, g.holdem_table_offsets,
         regrets, strategy_sum, rng, first_iteration, num_iterations, iparams, fparams,
-        schedule_iterations, schedule_values, discount_steps, stats, control)
+        schedule_iterations, schedule_values, discount_steps, stats, control,
+        iparams[I_SAMPLING])
 
 
 @njit(cache=True, nogil=True)
@@ -245,7 +246,8 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
            row_offset, contrib, folded, pot, equal_live, hole_cards, board_total, board_visible,
            deck_size, card_rank, showdown_kind, bucket_table, bucket_kind, holdem_tables,
            holdem_offsets, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
-           fparams, schedule_iterations, schedule_values, discount_steps, stats, control):
+           fparams, schedule_iterations, schedule_values, discount_steps, stats, control,
+           sampling):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
 
     External sampling: each traversal explores every action of the traverser, samples one
@@ -266,7 +268,6 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
     Everything per node is written out in this one function on purpose: numba turns a call
     with array arguments, inlined or not, into atomic reference-count updates on every array,
     which cost more than the node's own work."""
-    external = iparams[I_SAMPLING] == SAMPLING_EXTERNAL
     last_round = num_rounds - 1
     prune_threshold = fparams[F_PRUNE_THRESHOLD]
     use_floor = iparams[I_USE_FLOOR] != 0
@@ -283,6 +284,10 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
     stack_node = np.empty(depth_cap, dtype=np.int64)
     stack_next = np.empty(depth_cap, dtype=np.int64)
     stack_row = np.empty(depth_cap, dtype=np.int64)
+    stack_mask = np.empty(depth_cap, dtype=np.int64)
+    full_mask = np.empty(max_actions + 1, dtype=np.int64)
+    for b in range(max_actions + 1):
+        full_mask[b] = (1 << b) - 1
     sigma = np.zeros((depth_cap, max_actions))
     values = np.zeros((depth_cap, max_actions))
     explored = np.zeros((depth_cap, max_actions), dtype=np.bool_)
@@ -306,51 +311,51 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
         for k in range(schedule_iterations.shape[0]):
             if t >= schedule_iterations[k]:
                 epsilon = schedule_values[k]
+        # Deal, once per iteration for every traverser's walk: uniform without replacement (partial Fisher-Yates), then buckets and
+        # showdown strengths (Kuhn: higher card; Leduc: a pair with the board, then rank).
+        for i in range(deck_size):
+            deck[i] = i
+        for j in range(dealt):
+            pick = j + int(rng.random() * (deck_size - j))
+            if pick >= deck_size:
+                pick = deck_size - 1
+            tmp = deck[j]
+            deck[j] = deck[pick]
+            deck[pick] = tmp
+            cards[j] = deck[j]
+        if bucket_kind == BUCKETS_HOLDEM:
+            # Hold'em: buckets through the suit-isomorphic index of (hole, visible board);
+            # a round without a table is lossless preflop (169 classes) or one bucket.
+            for j in range(5):
+                hand[2 + j] = cards[board_start + j]
+            for p in range(num_players):
+                hand[0] = cards[2 * p]
+                hand[1] = cards[2 * p + 1]
+                for rnd in range(num_rounds):
+                    start = holdem_offsets[rnd]
+                    size = holdem_offsets[rnd + 1] - start
+                    if rnd == 0:
+                        index = preflop_class_kernel(hand[0], hand[1])
+                    elif size > 0:
+                        index = index_kernel(hand, rnd)
+                    else:
+                        index = 0
+                    buckets[p, rnd] = holdem_tables[start + index] if size > 0 else index
+                strength[p] = eval7_kernel(hand[0], hand[1], hand[2], hand[3], hand[4],
+                                           hand[5], hand[6])
+        else:
+            for p in range(num_players):
+                hole = cards[p * hole_cards]
+                for rnd in range(num_rounds):
+                    board = cards[board_start] if board_visible[rnd] > 0 else deck_size
+                    buckets[p, rnd] = bucket_table[rnd, hole, board]
+                rank = card_rank[hole]
+                if showdown_kind == 1 and board_total > 0 \
+                        and card_rank[cards[board_start]] == rank:
+                    rank += 1000
+                strength[p] = rank
         for traverser in range(num_players):
-            # Deal: uniform without replacement (partial Fisher-Yates), then buckets and
-            # showdown strengths (Kuhn: higher card; Leduc: a pair with the board, then rank).
-            for i in range(deck_size):
-                deck[i] = i
-            for j in range(dealt):
-                pick = j + int(rng.random() * (deck_size - j))
-                if pick >= deck_size:
-                    pick = deck_size - 1
-                tmp = deck[j]
-                deck[j] = deck[pick]
-                deck[pick] = tmp
-                cards[j] = deck[j]
-            if bucket_kind == BUCKETS_HOLDEM:
-                # Hold'em: buckets through the suit-isomorphic index of (hole, visible board);
-                # a round without a table is lossless preflop (169 classes) or one bucket.
-                for j in range(5):
-                    hand[2 + j] = cards[board_start + j]
-                for p in range(num_players):
-                    hand[0] = cards[2 * p]
-                    hand[1] = cards[2 * p + 1]
-                    for rnd in range(num_rounds):
-                        start = holdem_offsets[rnd]
-                        size = holdem_offsets[rnd + 1] - start
-                        if rnd == 0:
-                            index = preflop_class_kernel(hand[0], hand[1])
-                        elif size > 0:
-                            index = index_kernel(hand, rnd)
-                        else:
-                            index = 0
-                        buckets[p, rnd] = holdem_tables[start + index] if size > 0 else index
-                    strength[p] = eval7_kernel(hand[0], hand[1], hand[2], hand[3], hand[4],
-                                               hand[5], hand[6])
-            else:
-                for p in range(num_players):
-                    hole = cards[p * hole_cards]
-                    for rnd in range(num_rounds):
-                        board = cards[board_start] if board_visible[rnd] > 0 else deck_size
-                        buckets[p, rnd] = bucket_table[rnd, hole, board]
-                    rank = card_rank[hole]
-                    if showdown_kind == 1 and board_total > 0 \
-                            and card_rank[cards[board_start]] == rank:
-                        rank += 1000
-                    strength[p] = rank
-            if external:
+            if sampling == SAMPLING_EXTERNAL:
                     # Frames of traverser nodes live at stack[depth]; `descend` is True while
                     # walking down from `node`, False while handing `ret` to the frame below.
                     depth = 0
@@ -388,44 +393,51 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                             row = row_offset[node] + buckets[p, round_[node]]
                             total = 0.0
                             for b in range(num_actions):
-                                if regrets[row, b] > 0.0:
-                                    total += regrets[row, b]
-                            if total > 0.0:
-                                scale = 1.0 / total
-                                for b in range(num_actions):
-                                    r = regrets[row, b]
-                                    sigma[depth, b] = r * scale if r > 0.0 else 0.0
-                            else:
-                                for b in range(num_actions):
-                                    sigma[depth, b] = 1.0 / num_actions
+                                positive = max(regrets[row, b], 0.0)
+                                sigma[depth, b] = positive
+                                total += positive
                             if p != traverser:
-                                x = rng.random()
+                                # Sample from the positive regrets scaled by the draw (no
+                                # division on the path to the next node), then add the
+                                # normalised strategy to the strategy sum.
+                                if total > 0.0:
+                                    x = rng.random() * total
+                                    scale = 1.0 / total
+                                else:
+                                    x = rng.random() * num_actions
+                                    scale = 1.0 / num_actions
+                                    for b in range(num_actions):
+                                        sigma[depth, b] = 1.0
                                 cumulative = 0.0
-                                a = -1
-                                last = 0
+                                a = 0
                                 for b in range(num_actions):
                                     q = sigma[depth, b]
                                     if q > 0.0:
-                                        last = b
+                                        a = b
                                         cumulative += q
-                                        if a < 0 and x < cumulative:
-                                            a = b
-                                if a < 0:
-                                    a = last
+                                        if x < cumulative:
+                                            break
                                 for b in range(num_actions):
-                                    strategy_sum[row, b] += sigma[depth, b]
+                                    strategy_sum[row, b] += sigma[depth, b] * scale
                                 node = children[node, a]
                                 continue
-                            any_explored = False
-                            for b in range(num_actions):
-                                keep = not (prune and round_[node] != last_round
-                                            and terminal[children[node, b]] == DECISION
-                                            and regrets[row, b] < prune_threshold)
-                                explored[depth, b] = keep
-                                any_explored = any_explored or keep
-                            if not any_explored:
+                            if total > 0.0:
+                                scale = 1.0 / total
                                 for b in range(num_actions):
-                                    explored[depth, b] = True
+                                    sigma[depth, b] *= scale
+                            else:
+                                for b in range(num_actions):
+                                    sigma[depth, b] = 1.0 / num_actions
+                            mask = full_mask[num_actions]
+                            if prune and round_[node] != last_round:
+                                mask = 0
+                                for b in range(num_actions):
+                                    if terminal[children[node, b]] != DECISION \
+                                            or regrets[row, b] >= prune_threshold:
+                                        mask |= 1 << b
+                                if mask == 0:
+                                    mask = full_mask[num_actions]
+                            stack_mask[depth] = mask
                             stack_node[depth] = node
                             stack_row[depth] = row
                             a = 0
@@ -438,7 +450,8 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                             a = stack_next[depth]
                             values[depth, a] = ret
                             a += 1
-                        while a < num_actions and not explored[depth, a]:
+                        mask = stack_mask[depth]
+                        while a < num_actions and (mask >> a) & 1 == 0:
                             a += 1
                         if a < num_actions:
                             stack_next[depth] = a
@@ -449,10 +462,10 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                         row = stack_row[depth]
                         value = 0.0
                         for b in range(num_actions):
-                            if explored[depth, b]:
+                            if (mask >> b) & 1:
                                 value += sigma[depth, b] * values[depth, b]
                         for b in range(num_actions):
-                            if explored[depth, b]:
+                            if (mask >> b) & 1:
                                 r = regrets[row, b] + values[depth, b] - value
                                 if use_floor and r < regret_floor:
                                     r = regret_floor
@@ -473,13 +486,13 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                         row = row_offset[node] + buckets[p, round_[node]]
                         total = 0.0
                         for b in range(num_actions):
-                            if regrets[row, b] > 0.0:
-                                total += regrets[row, b]
+                            positive = max(regrets[row, b], 0.0)
+                            sigma[depth, b] = positive
+                            total += positive
                         if total > 0.0:
                             scale = 1.0 / total
                             for b in range(num_actions):
-                                r = regrets[row, b]
-                                sigma[depth, b] = r * scale if r > 0.0 else 0.0
+                                sigma[depth, b] *= scale
                         else:
                             for b in range(num_actions):
                                 sigma[depth, b] = 1.0 / num_actions
@@ -514,17 +527,14 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                                 allowed[depth, b] = True
                         x = rng.random()
                         cumulative = 0.0
-                        a = -1
-                        last = 0
+                        a = 0
                         for b in range(num_actions):
                             q = sample_probs[depth, b]
                             if q > 0.0:
-                                last = b
+                                a = b
                                 cumulative += q
-                                if a < 0 and x < cumulative:
-                                    a = b
-                        if a < 0:
-                            a = last
+                                if x < cumulative:
+                                    break
                         path_node[depth] = node
                         path_row[depth] = row
                         path_action[depth] = a
