@@ -10,7 +10,8 @@ tables determine the run exactly.
 from __future__ import annotations
 
 import numpy as np
-from numba import literally, njit, types
+from llvmlite import ir
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -60,6 +61,25 @@ def _atomic_store(typingctx, array, index, value):
         builder.store_atomic(args[2], pointer, "monotonic", 8)
         return context.get_dummy_value()
     return types.void(array, index, value), codegen
+
+
+@intrinsic
+def _prefetch(typingctx, array, flat_index):
+    """Hint the CPU to start loading the cache line of element `flat_index` of a C-contiguous
+    array (any dimension, counted in row-major order). It changes no value: it only lets cache
+    misses that are known in advance overlap with other work."""
+    def codegen(context, builder, signature, args):
+        view = context.make_array(signature.args[0])(context, builder, args[0])
+        pointer = builder.gep(view.data, [args[1]])
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        # read/write = 1 (the rows are updated), locality = 3 (keep in all levels), data cache
+        builder.call(function, [builder.bitcast(pointer, byte_pointer), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return types.void(array, flat_index), codegen
 
 
 # ---------------------------------------------------------------- dealing and showdown
@@ -276,6 +296,7 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
     board_start = num_players * hole_cards
     depth_cap = max_depth + 1
     max_actions = children.shape[1]
+    row_width = regrets.shape[1]
     deck = np.empty(deck_size, dtype=np.int64)
     cards = np.empty(deck_size, dtype=np.int64)
     hand = np.empty(7, dtype=np.int64)
@@ -300,6 +321,9 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
     path_sample_reach = np.empty(depth_cap)
     sample_probs = np.zeros((depth_cap, max_actions))
     visited = 0
+    # Tables larger than a core's L2 cache: fetch the rows of a node's children while the node
+    # itself is being worked on, so that their cache misses overlap.
+    prefetch = regrets.size * regrets.itemsize > (1 << 20)
     for it in range(num_iterations):
         t = first_iteration + it
         prune = False
@@ -311,8 +335,9 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
         for k in range(schedule_iterations.shape[0]):
             if t >= schedule_iterations[k]:
                 epsilon = schedule_values[k]
-        # Deal, once per iteration for every traverser's walk: uniform without replacement (partial Fisher-Yates), then buckets and
-        # showdown strengths (Kuhn: higher card; Leduc: a pair with the board, then rank).
+        # Deal, once per iteration and shared by every traverser's walk: uniform without
+        # replacement (partial Fisher-Yates), then buckets and showdown strengths (Kuhn: higher
+        # card; Leduc: a pair with the board, then rank).
         for i in range(deck_size):
             deck[i] = i
         for j in range(dealt):
@@ -333,16 +358,24 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                 hand[1] = cards[2 * p + 1]
                 for rnd in range(num_rounds):
                     start = holdem_offsets[rnd]
-                    size = holdem_offsets[rnd + 1] - start
                     if rnd == 0:
                         index = preflop_class_kernel(hand[0], hand[1])
-                    elif size > 0:
+                    elif holdem_offsets[rnd + 1] > start:
                         index = index_kernel(hand, rnd)
                     else:
                         index = 0
-                    buckets[p, rnd] = holdem_tables[start + index] if size > 0 else index
+                    if holdem_offsets[rnd + 1] > start:
+                        index += start
+                        _prefetch(holdem_tables, index)
+                    buckets[p, rnd] = index
                 strength[p] = eval7_kernel(hand[0], hand[1], hand[2], hand[3], hand[4],
                                            hand[5], hand[6])
+            # The table reads come after every index is known, so that their cache misses
+            # (the river table is large) overlap instead of following one another.
+            for p in range(num_players):
+                for rnd in range(num_rounds):
+                    if holdem_offsets[rnd + 1] > holdem_offsets[rnd]:
+                        buckets[p, rnd] = holdem_tables[buckets[p, rnd]]
         else:
             for p in range(num_players):
                 hole = cards[p * hole_cards]
@@ -391,6 +424,16 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                             p = player[node]
                             num_actions = num_actions_[node]
                             row = row_offset[node] + buckets[p, round_[node]]
+                            if prefetch:
+                                for b in range(num_actions):
+                                    child = children[node, b]
+                                    if terminal[child] == DECISION:
+                                        q_player = player[child]
+                                        child_row = row_offset[child] \
+                                            + buckets[q_player, round_[child]]
+                                        _prefetch(regrets, child_row * row_width)
+                                        if q_player != traverser:
+                                            _prefetch(strategy_sum, child_row * row_width)
                             total = 0.0
                             for b in range(num_actions):
                                 positive = max(regrets[row, b], 0.0)
