@@ -244,9 +244,11 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
                    fparams, schedule_iterations, schedule_values, discount_steps, stats,
                    control):
     """Run iterations first_iteration .. first_iteration + num_iterations - 1 (1-based t). One
-    iteration is one traversal per player, each on a fresh deal. After iteration t, if t is a
-    multiple of the discount interval (and t <= the stop iteration when that is > 0), the next
-    discount step is applied. Returns the number of discount steps applied so far.
+    iteration deals the cards once, then runs one traversal per player on that deal: each walk
+    is still an unbiased sample of its player's regrets, and sharing the chance outcome between
+    the walks halves the dealing and bucket lookups. After iteration t, if t is a multiple of
+    the discount interval (and t <= the stop iteration when that is > 0), the next discount
+    step is applied. Returns the number of discount steps applied so far.
 
     `control` (int64[2]) is shared with the caller while the kernel runs without the GIL:
     control[1] receives each completed iteration, and a non-zero control[0] stops the run after
@@ -257,8 +259,7 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
         g.board_total, g.board_visible, g.deck_size, g.card_rank, g.showdown_kind,
         g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables, g.holdem_table_offsets,
         regrets, strategy_sum, rng, first_iteration, num_iterations, iparams, fparams,
-        schedule_iterations, schedule_values, discount_steps, stats, control,
-        iparams[I_SAMPLING])
+        schedule_iterations, schedule_values, discount_steps, stats, control)
 
 
 @njit(cache=True, nogil=True)
@@ -266,8 +267,7 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
            row_offset, contrib, folded, pot, equal_live, hole_cards, board_total, board_visible,
            deck_size, card_rank, showdown_kind, bucket_table, bucket_kind, holdem_tables,
            holdem_offsets, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
-           fparams, schedule_iterations, schedule_values, discount_steps, stats, control,
-           sampling):
+           fparams, schedule_iterations, schedule_values, discount_steps, stats, control):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
 
     External sampling: each traversal explores every action of the traverser, samples one
@@ -288,6 +288,7 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
     Everything per node is written out in this one function on purpose: numba turns a call
     with array arguments, inlined or not, into atomic reference-count updates on every array,
     which cost more than the node's own work."""
+    external = iparams[I_SAMPLING] == SAMPLING_EXTERNAL
     last_round = num_rounds - 1
     prune_threshold = fparams[F_PRUNE_THRESHOLD]
     use_floor = iparams[I_USE_FLOOR] != 0
@@ -388,7 +389,7 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                     rank += 1000
                 strength[p] = rank
         for traverser in range(num_players):
-            if sampling == SAMPLING_EXTERNAL:
+            if external:
                     # Frames of traverser nodes live at stack[depth]; `descend` is True while
                     # walking down from `node`, False while handing `ret` to the frame below.
                     depth = 0
