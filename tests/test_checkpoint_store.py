@@ -25,6 +25,7 @@ from holdem_lab.checkpoint import (
     CheckpointVerificationError,
     PayloadRole,
     VerificationReason,
+    arrays,
     clean_temp_files,
     delete_checkpoint,
     fileio,
@@ -548,13 +549,23 @@ def _copy_of_template(tmp_path: Path, fail_at: int) -> tuple[Path, CheckpointInf
     return directory, CheckpointInfo(10, directory)
 
 
-@pytest.mark.parametrize("async_min_bytes", [fileio.ASYNC_MIN_BYTES, 0], ids=["inline", "threaded"])
+@pytest.mark.parametrize("mode", ["inline", "threaded", "flushing"])
 @pytest.mark.parametrize("name", ["write", "fsync", "replace", "open", "close"])
 def test_failure_at_every_system_call_leaves_previous_checkpoint_intact(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, async_min_bytes: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, mode: str
 ) -> None:
-    monkeypatch.setattr(fileio, "ASYNC_MIN_BYTES", async_min_bytes)
+    """inline: small writes are made by the caller; threaded: every write goes through the
+    worker threads; flushing: also in small chunks, with an intermediate fsync (on its own
+    thread) every 64 bytes, so each of those can fail too."""
+    if mode != "inline":
+        monkeypatch.setattr(fileio, "ASYNC_MIN_BYTES", 0)
+    if mode == "flushing":
+        monkeypatch.setattr(arrays, "WRITE_CHUNK_BYTES", 48)
+        monkeypatch.setattr(fileio, "FLUSH_INTERVAL_BYTES", 64)
+        monkeypatch.setattr(fileio, "MAX_IN_FLIGHT_BYTES", 100)
     total = _calls_during_write(tmp_path, name)
+    if mode == "flushing" and name == "fsync":  # 2 per file (itself, its directory) + flushes
+        assert total >= 12, total
     assert total >= 3, f"os.{name} should be used by every file written"
     for fail_at in range(1, total + 1):
         directory, previous = _copy_of_template(tmp_path, fail_at)

@@ -5,23 +5,39 @@ no structured, string or datetime dtypes, and no NaN or infinity in floating-poi
 (a non-finite regret or strategy sum means training already diverged; better to fail at write
 time than to resume from it).
 
-Loading never unpickles. Before ``np.load(..., allow_pickle=False)`` sees an archive, the zip
-directory and each member's ``.npy`` header are parsed with numpy's literal-only header
-reader and checked against the real file size, so a forged header cannot make the loader
-allocate more memory than the file actually holds.
+Loading never unpickles. Before any array is allocated, the zip directory, each member's local
+header and its ``.npy`` header are parsed (the latter with numpy's literal-only header reader)
+and checked against the real file size, so a forged header cannot make the loader allocate
+more memory than the file actually holds.
+
+Writing (:func:`write_npz`) produces exactly the bytes ``np.savez`` writes to a forward-only
+stream, but hands contiguous array data to the stream as read-only views instead of copies.
+Reading a checkpoint (:func:`read_npz`) reads each array's bytes straight into the array with
+``preadv``, checks each member's CRC-32 and, if asked, hashes the whole file with sha256 as it
+goes, on worker threads: the file is read once. :func:`load_npz` is the ``np.load`` based
+reader for archives already in memory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import math
+import os
 import re
 import struct
 import zipfile
-from collections.abc import Mapping
+import zlib
+from collections import deque
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
+
+from holdem_lab.checkpoint.fileio import READ_CHUNK_BYTES, SerialWorkers, pread_into
 
 ALLOWED_KINDS = frozenset("biufc")
 """dtype kinds a checkpoint array may have: bool, signed/unsigned int, float, complex."""
@@ -32,8 +48,19 @@ ARRAY_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,127}")
 RESERVED_ARRAY_NAMES = frozenset({"file", "allow_pickle"})
 """Parameter names of ``np.savez``: arrays cannot be passed under these keywords."""
 
+WRITE_CHUNK_BYTES = 8 << 20
+"""Contiguous array data is handed to the output stream in slices of this many bytes."""
+
+MAX_READ_AHEAD_BYTES = 32 << 20
+"""How far :func:`read_npz` may read ahead of its hashing and CRC workers."""
+
+READER_WORKERS = ("hash", "crc")
+"""The workers :func:`read_npz` uses: ``SerialWorkers(*READER_WORKERS)``."""
+
 _FINITE_CHECK_ELEMENTS = 1 << 20
 _NPY_SUFFIX = ".npy"
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
+_LOCAL_HEADER_MAGIC = b"PK\x03\x04"
 
 # What zipfile and numpy's header reader raise on corrupt bytes (OSError is not among them:
 # a genuine read failure is reported as such by the caller).
@@ -119,39 +146,114 @@ def name_problem(name: object) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class MemberLayout:
+    """Where one array of an npz archive lives in the file, and what it must hash to."""
+
+    name: str
+    spec: ArraySpec
+    fortran_order: bool
+    header_offset: int
+    """Offset of the member's local file header."""
+    data_offset: int
+    """Offset of the member's stored bytes (its ``.npy`` header, then the array data)."""
+    npy_header_size: int
+    stored_size: int
+    """Bytes stored for the member: ``.npy`` header plus array data."""
+    crc32: int
+    """CRC-32 of the stored bytes, as recorded in the zip central directory."""
+
+    @property
+    def array_offset(self) -> int:
+        """Offset of the first byte of array data."""
+        return self.data_offset + self.npy_header_size
+
+    @property
+    def end(self) -> int:
+        """Offset just past the member's stored bytes."""
+        return self.data_offset + self.stored_size
+
+
 def inspect_npz(stream: IO[bytes], file_size: int) -> dict[str, ArraySpec]:
     """Check an npz archive's structure without reading array data; return member specs.
 
+    Refuses (``NpzFormatError``) everything :func:`inspect_npz_layout` refuses.
+    """
+    return {member.name: member.spec for member in inspect_npz_layout(stream, file_size)}
+
+
+def inspect_npz_layout(stream: IO[bytes], file_size: int) -> list[MemberLayout]:
+    """Check an npz archive's structure without reading array data; return its members in
+    the order of the zip directory.
+
     Refuses (``NpzFormatError``): anything that is not a zip archive, encrypted or compressed
     members, names that are not ``<valid name>.npy``, duplicate names, members extending past
-    the end of the file, npy versions other than 1.0/2.0, disallowed dtypes (object arrays are
-    detected from the header alone), and any member whose header claims a data size different
-    from the bytes actually stored. The last check is the memory guard: ``np.load`` allocates
-    the claimed size before reading, and the claim can never exceed ``file_size``.
+    the end of the file or overlapping one another, npy versions other than 1.0/2.0,
+    disallowed dtypes (object arrays are detected from the header alone), and any member whose
+    header claims a data size different from the bytes actually stored. The last check is the
+    memory guard: a reader allocates the claimed size before reading, and the claim can never
+    exceed ``file_size``.
     """
     stream.seek(0)
     try:
         with zipfile.ZipFile(stream) as archive:
-            specs: dict[str, ArraySpec] = {}
+            members: list[MemberLayout] = []
+            seen: set[str] = set()
             total = 0
             for member in archive.infolist():
-                name = _member_array_name(member, specs)
+                name = _member_array_name(member, seen)
+                seen.add(name)
                 if member.header_offset + member.compress_size > file_size:
                     raise NpzFormatError(f"member {member.filename!r} extends past end of file")
                 total += member.file_size
                 if total > file_size:
                     raise NpzFormatError("members claim more bytes than the file holds")
-                specs[name] = _read_member_spec(archive, member)
-            return specs
+                spec, fortran_order, npy_header_size = _read_member_header(archive, member)
+                data_offset = _member_data_offset(stream, member)
+                if data_offset + member.compress_size > file_size:
+                    raise NpzFormatError(f"member {member.filename!r} extends past end of file")
+                members.append(
+                    MemberLayout(
+                        name=name,
+                        spec=spec,
+                        fortran_order=fortran_order,
+                        header_offset=member.header_offset,
+                        data_offset=data_offset,
+                        npy_header_size=npy_header_size,
+                        stored_size=member.compress_size,
+                        crc32=member.CRC,
+                    )
+                )
     except NpzFormatError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise NpzFormatError(f"not a valid npz (zip) archive: {exc}") from exc
     except _PARSER_ERRORS as exc:
         raise NpzFormatError(f"malformed npz archive: {exc}") from exc
+    in_file_order = sorted(members, key=lambda m: m.header_offset)
+    for before, after in zip(in_file_order, in_file_order[1:], strict=False):
+        if after.header_offset < before.end:
+            raise NpzFormatError(
+                f"members {before.name + _NPY_SUFFIX!r} and {after.name + _NPY_SUFFIX!r} overlap"
+            )
+    return members
 
 
-def _member_array_name(member: zipfile.ZipInfo, seen: Mapping[str, ArraySpec]) -> str:
+def _member_data_offset(stream: IO[bytes], member: zipfile.ZipInfo) -> int:
+    """Offset of the member's stored bytes: after its *local* header, whose name and extra
+    field lengths may differ from the central directory's."""
+    stream.seek(member.header_offset)
+    fixed = stream.read(_LOCAL_HEADER.size)
+    if len(fixed) != _LOCAL_HEADER.size:
+        raise NpzFormatError(f"member {member.filename!r}: truncated local header")
+    fields = _LOCAL_HEADER.unpack(fixed)
+    if fields[0] != _LOCAL_HEADER_MAGIC:
+        raise NpzFormatError(f"member {member.filename!r}: bad local header signature")
+    name_length, extra_length = fields[-2], fields[-1]
+    return int(member.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+
+
+def _member_array_name(member: zipfile.ZipInfo, seen: set[str]) -> str:
     if member.flag_bits & 0x1:
         raise NpzFormatError(f"member {member.filename!r} is encrypted")
     if member.compress_type != zipfile.ZIP_STORED:
@@ -169,13 +271,16 @@ def _member_array_name(member: zipfile.ZipInfo, seen: Mapping[str, ArraySpec]) -
     return name
 
 
-def _read_member_spec(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> ArraySpec:
+def _read_member_header(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo
+) -> tuple[ArraySpec, bool, int]:
+    """The member's array spec, fortran_order flag and ``.npy`` header size in bytes."""
     with archive.open(member) as handle:
         version = np.lib.format.read_magic(handle)
         if version == (1, 0):
-            shape, _fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(handle)
         elif version == (2, 0):
-            shape, _fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(handle)
         else:
             raise NpzFormatError(f"member {member.filename!r}: unsupported npy version {version}")
         header_size = handle.tell()
@@ -190,7 +295,7 @@ def _read_member_spec(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Arra
             f"member {member.filename!r}: header claims {claimed} data bytes but the member "
             f"holds {member.file_size - header_size}"
         )
-    return ArraySpec(dtype, tuple(shape))
+    return ArraySpec(dtype, tuple(shape)), bool(fortran_order), header_size
 
 
 def load_npz(stream: IO[bytes], specs: Mapping[str, ArraySpec]) -> dict[str, np.ndarray[Any, Any]]:
@@ -220,3 +325,251 @@ def load_npz(stream: IO[bytes], specs: Mapping[str, ArraySpec]) -> dict[str, np.
         if problem is not None:
             raise NpzFormatError(f"array {name!r} {problem}")
     return arrays
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+class WritableStream(Protocol):
+    """What :func:`write_npz` writes to: a forward-only binary stream (``zipfile``'s needs)."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def write_npz(stream: WritableStream, arrays: Mapping[str, np.ndarray[Any, Any]]) -> None:
+    """Write ``arrays`` to ``stream`` as an npz archive of stored (uncompressed) members.
+
+    The bytes are exactly those ``np.savez(stream, allow_pickle=False, **arrays)`` writes to
+    the same stream (same zip records, same ``.npy`` headers, same data order), so any numpy
+    reads the result. The difference is cost: numpy copies every 16 MiB of a non-file stream's
+    array data with ``tobytes``; here C- or Fortran-contiguous data is passed as read-only
+    ``memoryview`` slices of the array itself (:data:`WRITE_CHUNK_BYTES` each), so the stream
+    sees the caller's memory. The arrays must therefore not change until the stream has
+    consumed them (see :class:`~holdem_lab.checkpoint.fileio.HashingWriter`). Arrays that
+    are not contiguous are copied chunk by chunk, as numpy does.
+    """
+    archive = zipfile.ZipFile(stream, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)
+    try:
+        for name, value in arrays.items():
+            array = np.asarray(value)
+            problem = dtype_problem(array.dtype)
+            if problem is not None:
+                raise ValueError(f"array {name!r}: {problem}")
+            with archive.open(name + _NPY_SUFFIX, mode="w", force_zip64=True) as member:
+                member.write(_npy_header(array))
+                for chunk in _data_chunks(array):
+                    member.write(chunk)
+    finally:
+        archive.close()
+
+
+def _npy_header(array: np.ndarray[Any, Any]) -> bytes:
+    """The ``.npy`` header numpy writes for ``array`` (format 1.0 unless it does not fit)."""
+    header = np.lib.format.header_data_from_array_1_0(array)
+    buffer = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(buffer, header)
+    except ValueError:  # pragma: no cover - needs a header over 64 KiB (thousands of axes)
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_2_0(buffer, header)
+    return buffer.getvalue()
+
+
+def _data_chunks(array: np.ndarray[Any, Any]) -> Iterator[bytes | memoryview]:
+    """``array``'s data in the order ``np.save`` writes it (Fortran order for arrays that are
+    only Fortran-contiguous, C order otherwise)."""
+    if array.flags.c_contiguous:
+        flat = array.reshape(-1, order="C")
+    elif array.flags.f_contiguous:
+        flat = array.reshape(-1, order="F")
+    else:
+        buffer_size = max(16 * 1024**2 // array.itemsize, 1)
+        for chunk in np.nditer(
+            array,
+            flags=["external_loop", "buffered", "zerosize_ok"],
+            buffersize=buffer_size,
+            order="C",
+        ):
+            yield np.asarray(chunk).tobytes("C")  # one operand: each chunk is an ndarray
+        return
+    data = flat.view(np.uint8).data.toreadonly()
+    for start in range(0, data.nbytes, WRITE_CHUNK_BYTES):
+        yield data[start : start + WRITE_CHUNK_BYTES]
+
+
+# --------------------------------------------------------------------------------------------
+# Reading from a file descriptor
+
+
+@dataclass(frozen=True)
+class NpzContents:
+    """What :func:`read_npz` read: the arrays and, if hashing was asked for, the file's sha256
+    and how many bytes it covers (the whole file, read to its end)."""
+
+    arrays: dict[str, np.ndarray[Any, Any]]
+    sha256: str | None
+    bytes_hashed: int
+
+
+def read_npz(
+    fd: int, file_size: int, workers: SerialWorkers, *, sha256: bool
+) -> NpzContents:
+    """Read every array of the npz archive open at ``fd`` (``file_size`` bytes), safely.
+
+    The structure is checked first (:func:`inspect_npz_layout`: no pickles, no object or
+    structured dtypes, no member claiming more bytes than it stores). Then each array is
+    allocated with its header's dtype, shape and order and its bytes are read into it with
+    ``preadv``, in file order; each chunk goes to the ``crc`` worker, which checks every
+    member's CRC-32 against the zip directory, and, with ``sha256``, every byte of the file
+    (headers and directory included, then on to the end of the file even if it grew) goes to
+    the ``hash`` worker. Finally every float array must be finite.
+
+    Raises ``NpzFormatError`` for an invalid archive (naming the array where there is one)
+    and ``OSError`` if reading fails. The descriptor's offset is used only while inspecting.
+    """
+    with os.fdopen(fd, "rb", closefd=False) as stream:
+        members = inspect_npz_layout(stream, file_size)
+    arrays = {
+        m.name: np.empty(m.spec.shape, m.spec.dtype, order="F" if m.fortran_order else "C")
+        for m in members
+    }
+    reader = _FileReader(fd, workers, sha256)
+    try:
+        problem: str | None = None
+        for member in sorted(members, key=lambda m: m.header_offset):
+            if sha256:
+                reader.read_gap(member.data_offset)  # the local header: hashed, not CRC-ed
+            else:
+                reader.skip_to(member.data_offset)
+            reader.start_member(member)
+            reader.read_gap(member.array_offset, crc=True)
+            array = arrays[member.name]
+            reader.read_into(array.reshape(-1, order="A").view(np.uint8).data, crc=True)
+            reader.finish_member()
+            if problem is None and has_non_finite(array):
+                problem = f"array {member.name!r} contains NaN or infinity"
+        if sha256:
+            reader.read_to_end(file_size)
+        reader.wait()
+    finally:
+        reader.wait_quietly()
+    if problem is not None:
+        raise NpzFormatError(problem)
+    return NpzContents(arrays, reader.hexdigest(), reader.offset if sha256 else 0)
+
+
+class _FileReader:
+    """Reads one file front to back with ``preadv``, feeding the chunks, in order, to sha256
+    on the ``hash`` worker and to the current member's CRC-32 on the ``crc`` worker."""
+
+    def __init__(self, fd: int, workers: SerialWorkers, sha256: bool) -> None:
+        self._fd = fd
+        self._workers = workers
+        self._sha = hashlib.sha256() if sha256 else None
+        self.offset = 0
+        self._member_crc = _MemberCrc(None)
+        self._queued: deque[tuple[int, list[Future[None]]]] = deque()
+        self._queued_bytes = 0
+
+    def skip_to(self, offset: int) -> None:
+        """Move forward without reading (only when nothing is hashed)."""
+        assert self._sha is None and offset >= self.offset
+        self.offset = offset
+
+    def read_gap(self, end: int, *, crc: bool = False) -> None:
+        """Read the bytes up to ``end`` that belong to no array (headers, directory)."""
+        while self.offset < end:
+            buffer = bytearray(min(end - self.offset, READ_CHUNK_BYTES))
+            self.read_into(memoryview(buffer), crc=crc)
+
+    def read_to_end(self, file_size: int) -> None:
+        """Hash the rest of the file, to its real end (bytes past ``file_size`` count too)."""
+        self.read_gap(file_size)
+        buffer = bytearray(READ_CHUNK_BYTES)
+        while True:
+            count = pread_into(self._fd, memoryview(buffer), self.offset)
+            if count == 0:
+                return
+            self._submit(bytes(buffer[:count]), crc=False)
+
+    def read_into(self, view: memoryview, *, crc: bool) -> None:
+        """Fill ``view`` (bytes) from the current offset, chunk by chunk."""
+        for start in range(0, view.nbytes, READ_CHUNK_BYTES):
+            chunk = view[start : start + READ_CHUNK_BYTES]
+            count = pread_into(self._fd, chunk, self.offset)
+            if count < chunk.nbytes:
+                raise NpzFormatError(
+                    f"file ends at byte {self.offset + count} but its zip directory says more"
+                )
+            self._submit(chunk.toreadonly(), crc=crc)
+
+    def _submit(self, chunk: bytes | memoryview, *, crc: bool) -> None:
+        size = len(memoryview(chunk))
+        while self._queued and self._queued_bytes + size > MAX_READ_AHEAD_BYTES:
+            self._finish_oldest()
+        futures: list[Future[None]] = []
+        if self._sha is not None:
+            futures.append(self._workers["hash"].submit(self._sha.update, chunk))
+        if crc:
+            futures.append(self._workers["crc"].submit(self._member_crc.update, chunk))
+        self._queued.append((size, futures))
+        self._queued_bytes += size
+        self.offset += size
+
+    def start_member(self, member: MemberLayout) -> None:
+        """Start the CRC-32 of ``member``'s stored bytes (the reader is at its data offset)."""
+        assert self.offset == member.data_offset
+        self._member_crc = _MemberCrc(member)
+
+    def finish_member(self) -> None:
+        """Queue the check of the member's CRC-32 (a mismatch is raised by :meth:`wait`)."""
+        check = self._workers["crc"].submit(self._member_crc.check)
+        self._queued.append((0, [check]))
+
+    def _finish_oldest(self) -> None:
+        size, futures = self._queued.popleft()
+        self._queued_bytes -= size
+        for future in futures:
+            future.result()
+
+    def wait(self) -> None:
+        """Wait for every queued chunk; raise the first error (a CRC mismatch)."""
+        while self._queued:
+            self._finish_oldest()
+
+    def wait_quietly(self) -> None:
+        """Wait for every queued chunk, ignoring errors (one is already propagating)."""
+        queued, self._queued = self._queued, deque()
+        self._queued_bytes = 0
+        for _size, futures in queued:
+            for future in futures:
+                with contextlib.suppress(BaseException):
+                    future.result()
+
+    def hexdigest(self) -> str | None:
+        """sha256 of everything read, or None when not hashing."""
+        return None if self._sha is None else self._sha.hexdigest()
+
+
+class _MemberCrc:
+    """Running CRC-32 of one member's stored bytes; updated and checked on the crc worker."""
+
+    def __init__(self, member: MemberLayout | None) -> None:
+        self._member = member
+        self._crc = 0
+
+    def update(self, chunk: bytes | memoryview) -> None:
+        self._crc = zlib.crc32(chunk, self._crc)
+
+    def check(self) -> None:
+        member = self._member
+        if member is not None and self._crc != member.crc32:
+            raise NpzFormatError(
+                f"array {member.name!r}: CRC-32 mismatch (the zip directory records "
+                f"{member.crc32:08x}, the stored bytes give {self._crc:08x}): the file is corrupt"
+            )

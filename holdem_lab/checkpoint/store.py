@@ -14,9 +14,11 @@ Why each step exists:
   ``os.replace``-d onto its final name, then the directory is fsynced, so a power loss cannot
   expose a file whose name exists but whose contents were never persisted;
 * hashes are computed as the bytes stream to disk, so writing a multi-gigabyte payload costs
-  one pass, not two;
-* loading uses ``np.load(..., allow_pickle=False)`` after a structural check of the archive,
-  so a file planted under a checkpoint name can neither run code nor exhaust memory;
+  one pass, not two (and contiguous array data is not even copied on its way to the file);
+* loading checks the archive's structure before allocating anything, never unpickles, and
+  reads each array's bytes straight into the array while checking the members' CRC-32 and
+  the file's sha256 in the same pass, so a file planted under a checkpoint name can neither
+  run code nor exhaust memory;
 * older checkpoints are never modified by a write, and retention deletes metadata before
   payloads so an interrupted deletion leaves an *incomplete* checkpoint, not a wrong one.
 
@@ -35,25 +37,28 @@ import os
 import secrets
 import stat
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 import numpy.typing as npt
 
 from holdem_lab.checkpoint.arrays import (
+    READER_WORKERS,
     ArraySpec,
+    NpzContents,
     NpzFormatError,
     array_problem,
-    inspect_npz,
-    load_npz,
     name_problem,
+    read_npz,
+    write_npz,
 )
 from holdem_lab.checkpoint.fileio import (
+    WRITER_WORKERS,
     HashingWriter,
+    SerialWorkers,
     fsync_directory,
     open_for_reading,
     open_new_file,
@@ -178,8 +183,9 @@ def write_checkpoint(
     ``sha256`` and array dtypes/shapes of each payload) to ``…_metadata.json``, last.
 
     Arrays must be numpy arrays of bool/int/float/complex dtype with finite values, named
-    like identifiers (``.`` and ``-`` also allowed). Metadata must be strict JSON (numpy
-    scalars are converted; NaN and infinity are refused).
+    like identifiers (``.`` and ``-`` also allowed), and must not be modified (by another
+    thread) until this returns: their memory is written to the files without being copied.
+    Metadata must be strict JSON (numpy scalars are converted; NaN and infinity are refused).
 
     All or nothing: on any exception nothing new remains (temp files and any file already
     renamed into place by this call are removed) and the exception propagates; OS failures
@@ -199,9 +205,9 @@ def write_checkpoint(
     writer = _AtomicWriter(info)
     try:
         files: dict[str, Any] = {}
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="checkpoint-io") as pool:
+        with SerialWorkers(*WRITER_WORKERS) as workers:
             for role, arrays in payloads.items():
-                files[role.value] = writer.write_payload(role, arrays, pool)
+                files[role.value] = writer.write_payload(role, arrays, workers)
         document = {
             "format_version": FORMAT_VERSION,
             "iteration": info.iteration,
@@ -225,16 +231,16 @@ class _AtomicWriter:
         self._placed: list[Path] = []
 
     def write_payload(
-        self, role: PayloadRole, arrays: Mapping[str, Array], pool: ThreadPoolExecutor
+        self, role: PayloadRole, arrays: Mapping[str, Array], workers: SerialWorkers
     ) -> dict[str, Any]:
         """Write one npz payload atomically; return its metadata ``files`` entry."""
         final = self._info.payload_path(role)
         sink: list[HashingWriter] = []
 
         def body(fd: int) -> None:
-            with HashingWriter(fd, pool) as stream:
+            with HashingWriter(fd, workers) as stream:
                 sink.append(stream)
-                np.savez(stream, allow_pickle=False, **arrays)
+                write_npz(stream, arrays)
 
         size = self._write_atomically(final, body)
         stream = sink[0]
@@ -678,18 +684,18 @@ def load_checkpoint(info: CheckpointInfo, verify: bool = True) -> LoadedCheckpoi
     """Load a checkpoint's metadata and arrays, refusing anything unsafe or inconsistent.
 
     With ``verify`` (the default) the payload sizes and sha256 are checked as part of the
-    same read (hashing runs on a second thread over the same file descriptor). Whatever
+    same read (hashing runs on a worker thread over the chunks as they are read). Whatever
     ``verify`` says, the metadata is validated, each archive's structure is checked before
-    ``np.load(..., allow_pickle=False)`` reads it (no pickles, no object/structured dtypes,
-    no member whose header claims more bytes than it holds), every float array must be
-    finite, and the arrays must match the dtypes and shapes the metadata lists.
+    any array is allocated (no pickles, no object/structured dtypes, no member whose header
+    claims more bytes than it holds), every member's zip CRC-32 is checked, every float array
+    must be finite, and the arrays must match the dtypes and shapes the metadata lists.
     Raises :class:`CheckpointVerificationError` naming the file and the reason.
     """
     manifest = _read_manifest(info)
     loaded: dict[PayloadRole, dict[str, Array]] = {}
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint-hash") as pool:
+    with SerialWorkers(*READER_WORKERS) as workers:
         for role in PayloadRole:
-            loaded[role] = _load_payload(info, role, manifest.payloads[role], verify, pool)
+            loaded[role] = _load_payload(info, role, manifest.payloads[role], verify, workers)
     return LoadedCheckpoint(
         info=info,
         metadata=manifest.metadata,
@@ -703,42 +709,36 @@ def _load_payload(
     role: PayloadRole,
     record: _PayloadRecord,
     verify: bool,
-    pool: ThreadPoolExecutor,
+    workers: SerialWorkers,
 ) -> dict[str, Array]:
+    """Read one payload in one pass; a wrong size or hash is reported before anything else."""
     fd = _open_payload(info, role)
-    hashing = None
     try:
         if verify:
             size = _check_payload_size(info, role, fd, record)
-            hashing = pool.submit(sha256_of_fd, fd)
         else:
             size = _payload_size(info, role, fd)
-        arrays: dict[str, Array] | None = None
-        load_error: NpzFormatError | OSError | None = None
+        contents: NpzContents | None = None
+        invalid: NpzFormatError | None = None
         try:
-            with os.fdopen(fd, "rb", closefd=False) as stream:
-                arrays = _parse_npz(stream, size)
-        except (NpzFormatError, OSError) as exc:
-            load_error = exc
-        if hashing is not None:
-            pending, hashing = hashing, None
-            try:
-                digest, count = pending.result()
-            except OSError as exc:
-                _fail(info, VerificationReason.PAYLOAD_UNREADABLE, role, _os_detail(exc))
+            contents = read_npz(fd, size, workers, sha256=verify)
+        except NpzFormatError as exc:
+            invalid = exc
+        if verify:
+            if contents is None:  # stopped early: hash the file to tell corruption from forgery
+                digest, count = sha256_of_fd(fd)
+            else:
+                assert contents.sha256 is not None
+                digest, count = contents.sha256, contents.bytes_hashed
             _check_digest(info, role, record, digest, count)
     except OSError as exc:
         _fail(info, VerificationReason.PAYLOAD_UNREADABLE, role, _os_detail(exc))
     finally:
-        if hashing is not None:  # only on an early exit: never close fd under the hasher
-            with contextlib.suppress(Exception):
-                hashing.result()
         os.close(fd)
-    if isinstance(load_error, OSError):
-        _fail(info, VerificationReason.PAYLOAD_UNREADABLE, role, _os_detail(load_error))
-    if load_error is not None:
-        _fail(info, VerificationReason.PAYLOAD_INVALID, role, str(load_error))
-    assert arrays is not None
+    if invalid is not None:
+        _fail(info, VerificationReason.PAYLOAD_INVALID, role, str(invalid))
+    assert contents is not None
+    arrays = contents.arrays
     listed = {name: ArraySpec.of(array).to_json() for name, array in arrays.items()}
     if listed != record.arrays:
         _fail(
@@ -748,10 +748,6 @@ def _load_payload(
             "arrays differ from the listing in the metadata",
         )
     return arrays
-
-
-def _parse_npz(stream: IO[bytes], size: int) -> dict[str, Array]:
-    return load_npz(stream, inspect_npz(stream, size))
 
 
 # --------------------------------------------------------------------------------------------
