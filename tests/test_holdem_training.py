@@ -126,3 +126,33 @@ def test_a_game_too_big_for_memory_is_refused_with_the_figure() -> None:
     assert check_memory(game, available=needed) == needed
     with pytest.raises(ConfigError, match=r"needs 0\.\d\d GiB for [\d,]+ infosets"):
         check_memory(game, available=needed - 1)
+
+
+def test_holdem_rows_are_bucket_major_per_player_and_round() -> None:
+    game = load_game("holdem", bet_sizing=SMALL_MENU)
+    tree = game.tree
+    rows = np.concatenate([np.asarray(game.rows_of_node(int(n))) for n in tree.decision_nodes])
+    assert np.array_equal(np.sort(rows), np.arange(game.num_rows))  # every row exactly once
+    for player in range(tree.num_players):
+        nodes = [int(n) for n in tree.decision_nodes
+                 if tree.player[n] == player and tree.round[n] == 0]
+        for bucket in (0, 1, 168):
+            block = [game.row_of(n, bucket) for n in nodes]
+            # one bucket's rows at every preflop node of the player sit side by side
+            assert block == list(range(block[0], block[0] + len(nodes)))
+    for node in map(int, tree.decision_nodes[:20]):
+        assert list(game.rows_of_node(node)) == [
+            game.row_of(node, b) for b in range(game.num_buckets[int(tree.round[node])])]
+    mask = game.row_action_mask()
+    for node in map(int, tree.decision_nodes):
+        assert mask[list(game.rows_of_node(node))].sum(axis=1).tolist() == \
+            [int(tree.num_actions[node])] * game.num_buckets[int(tree.round[node])]
+
+
+def test_small_games_keep_each_nodes_rows_together() -> None:
+    for name in ("kuhn", "leduc"):
+        game = load_game(name)
+        offsets = [int(game.row_offset[n]) for n in game.tree.decision_nodes]
+        sizes = [game.num_buckets[int(game.tree.round[n])] for n in game.tree.decision_nodes]
+        assert offsets == list(np.cumsum([0, *sizes[:-1]]))
+        assert all(game.rows_of_node(int(n)).step == 1 for n in game.tree.decision_nodes)

@@ -161,10 +161,9 @@ def _average_regret_by_round(game: Game, solver: Solver) -> dict[str, float]:
     out = {}
     tree = game.tree
     for r in range(tree.num_rounds):
-        rows = [range(int(game.row_offset[n]), int(game.row_offset[n]) + game.num_buckets[r])
-                for n in tree.decision_nodes if tree.round[n] == r]
+        rows = [game.rows_of_node(int(n)) for n in tree.decision_nodes if tree.round[n] == r]
         if rows:
-            index = np.concatenate([np.arange(x.start, x.stop) for x in rows])
+            index = np.concatenate([np.asarray(x) for x in rows])
             out[f"round{r}"] = float(positive[index].mean())
     return out
 

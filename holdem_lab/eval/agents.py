@@ -210,7 +210,8 @@ def _choose(agent, policy, row, node, num_actions, action_kind, action_amount, c
 
 
 @njit(cache=True)
-def play_duplicate(player, round_, num_actions_, children, terminal, row_offset, contrib,
+def play_duplicate(player, round_, num_actions_, children, terminal, row_offset, row_stride,
+                   contrib,
                    folded, pot, equal_live, action_kind, action_amount, holdem_tables,
                    holdem_offsets, policy_a, policy_b, agent_a, agent_b, preflop_equity, rng,
                    num_deals):
@@ -255,7 +256,7 @@ def play_duplicate(player, round_, num_actions_, children, terminal, row_offset,
                 if agent == 5 and strengths[p, rnd] < 0.0:
                     strengths[p, rnd] = hand_strength(deck[2 * p], deck[2 * p + 1], deck[4:9],
                                                       2 + rnd)
-                row = row_offset[node] + buckets[p, rnd]
+                row = row_offset[node] + buckets[p, rnd] * row_stride[node]
                 a = _choose(agent, policy, row, node, num_actions_[node], action_kind,
                             action_amount, contrib, p, strengths[p, rnd], rng, probs)
                 node = children[node, a]

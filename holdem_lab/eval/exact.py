@@ -50,7 +50,8 @@ def _check_policy(game: Game, policy: np.ndarray) -> np.ndarray:
 def _action_probs(exact: _Exact, policy: np.ndarray, node: int) -> np.ndarray:
     tree = exact.game.tree
     player = int(tree.player[node])
-    rows = exact.game.row_offset[node] + exact.deals.buckets[:, player, int(tree.round[node])]
+    rows = exact.game.row_offset[node] + exact.game.row_stride[node] \
+        * exact.deals.buckets[:, player, int(tree.round[node])]
     return policy[rows, : int(tree.num_actions[node])]
 
 

@@ -70,7 +70,7 @@ def to_openspiel(game: Game, policy: np.ndarray) -> dict[str, dict[int, float]]:
             history = "".join("pb"[_kuhn_action_id(k, f)] for _, _, k, f in steps)
             ids = [_kuhn_action_id(k, facing) for k in kinds]
             for hole in range(deck):
-                row = game.row_offset[node] + game.small_bucket_table[0, hole, deck]
+                row = game.row_of(node, int(game.small_bucket_table[0, hole, deck]))
                 out[f"{hole}{history}"] = {i: float(policy[row, a]) for a, i in enumerate(ids)}
             continue
         ids = [_leduc_action_id(k) for k in kinds]
@@ -87,7 +87,7 @@ def to_openspiel(game: Game, policy: np.ndarray) -> dict[str, dict[int, float]]:
                 key = (f"[Observer: {player}][Private: {hole}][Round {round_index + 1}]"
                        f"[Player: {player}][Pot: {int(pot)}][Money: {money}]{public}"
                        f"[Round1: {rounds[0]}][Round2: {rounds[1]}]")
-                row = game.row_offset[node] + game.small_bucket_table[round_index, hole, board]
+                row = game.row_of(node, int(game.small_bucket_table[round_index, hole, board]))
                 out[key] = {i: float(policy[row, a]) for a, i in enumerate(ids)}
     return out
 

@@ -119,9 +119,10 @@ def node_label(game: Game, node: int) -> str:
 
 def _values(game: Game, policy: np.ndarray, baseline: np.ndarray | None,
             rows: range, actions: int) -> np.ndarray:
-    values = np.asarray(policy[rows.start:rows.stop, :actions], dtype=np.float64)
+    picked = slice(rows.start, rows.stop, rows.step)
+    values = np.asarray(policy[picked, :actions], dtype=np.float64)
     if baseline is not None:
-        values = values - np.asarray(baseline[rows.start:rows.stop, :actions], dtype=np.float64)
+        values = values - np.asarray(baseline[picked, :actions], dtype=np.float64)
     return values
 
 

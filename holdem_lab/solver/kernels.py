@@ -255,8 +255,8 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
     the iteration in progress (a signal handler's graceful stop)."""
     return _train(
         g.num_players, g.num_rounds, g.max_depth, g.player, g.round, g.num_actions, g.children,
-        g.terminal, g.row_offset, g.contrib, g.folded, g.pot, g.equal_live, g.hole_cards,
-        g.board_total, g.board_visible, g.deck_size, g.card_rank, g.showdown_kind,
+        g.terminal, g.row_offset, g.row_stride, g.contrib, g.folded, g.pot, g.equal_live,
+        g.hole_cards, g.board_total, g.board_visible, g.deck_size, g.card_rank, g.showdown_kind,
         g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables, g.holdem_table_offsets,
         regrets, strategy_sum, rng, first_iteration, num_iterations, iparams, fparams,
         schedule_iterations, schedule_values, discount_steps, stats, control)
@@ -264,10 +264,11 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
 
 @njit(cache=True, nogil=True)
 def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, children, terminal,
-           row_offset, contrib, folded, pot, equal_live, hole_cards, board_total, board_visible,
-           deck_size, card_rank, showdown_kind, bucket_table, bucket_kind, holdem_tables,
-           holdem_offsets, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
-           fparams, schedule_iterations, schedule_values, discount_steps, stats, control):
+           row_offset, row_stride, contrib, folded, pot, equal_live, hole_cards, board_total,
+           board_visible, deck_size, card_rank, showdown_kind, bucket_table, bucket_kind,
+           holdem_tables, holdem_offsets, regrets, strategy_sum, rng, first_iteration,
+           num_iterations, iparams, fparams, schedule_iterations, schedule_values, discount_steps,
+           stats, control):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
 
     External sampling: each traversal explores every action of the traverser, samples one
@@ -424,14 +425,14 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                                 continue
                             p = player[node]
                             num_actions = num_actions_[node]
-                            row = row_offset[node] + buckets[p, round_[node]]
+                            row = row_offset[node] + buckets[p, round_[node]] * row_stride[node]
                             if prefetch:
                                 for b in range(num_actions):
                                     child = children[node, b]
                                     if terminal[child] == DECISION:
                                         q_player = player[child]
-                                        child_row = row_offset[child] \
-                                            + buckets[q_player, round_[child]]
+                                        child_row = row_offset[child] + row_stride[child] \
+                                            * buckets[q_player, round_[child]]
                                         _prefetch(regrets, child_row * row_width)
                                         if q_player != traverser:
                                             _prefetch(strategy_sum, child_row * row_width)
@@ -527,7 +528,7 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                         visited += 1
                         p = player[node]
                         num_actions = num_actions_[node]
-                        row = row_offset[node] + buckets[p, round_[node]]
+                        row = row_offset[node] + buckets[p, round_[node]] * row_stride[node]
                         total = 0.0
                         for b in range(num_actions):
                             positive = max(regrets[row, b], 0.0)

@@ -170,7 +170,8 @@ def memory_needed(game: Game) -> int:
     the average policy computed for each checkpoint, and the game's tables."""
     table = game.num_rows * game.max_actions * 8
     tree = sum(np.asarray(a).nbytes for a in (game.tree.children, game.tree.contrib,
-                                               game.tree.action_amount, game.row_offset))
+                                               game.tree.action_amount, game.row_offset,
+                                               game.row_stride))
     return 3 * table + tree + int(game.holdem_bucket_tables.nbytes)
 
 
