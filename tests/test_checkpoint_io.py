@@ -256,11 +256,11 @@ def test_fsync_failure_inside_checkpoint_write_names_the_file(
 # Reading
 
 
-def _read(path: Path, *, sha256: bool = True) -> arrays.NpzContents:
+def _read(path: Path, *, sha256: bool = True, crc32: bool = True) -> arrays.NpzContents:
     fd = os.open(path, os.O_RDONLY)
     try:
         with SerialWorkers(*arrays.READER_WORKERS) as workers:
-            return read_npz(fd, os.fstat(fd).st_size, workers, sha256=sha256)
+            return read_npz(fd, os.fstat(fd).st_size, workers, sha256=sha256, crc32=crc32)
     finally:
         os.close(fd)
 
@@ -340,6 +340,20 @@ def test_flipped_data_byte_fails_the_crc_naming_the_array(tmp_path: Path) -> Non
     for sha256 in (True, False):
         with pytest.raises(NpzFormatError, match=r"'second': CRC-32 mismatch"):
             _read(tmp_path / "a.npz", sha256=sha256)
+
+
+def test_crc32_false_reads_without_checking_the_crcs_but_still_hashes(tmp_path: Path) -> None:
+    """For callers that compare the sha256 with a trusted digest: the damaged byte is
+    loaded as is, and the digest (of the damaged file) is what exposes it."""
+    data = _savez_bytes({"first": np.arange(1000.0), "second": np.arange(2000.0)})
+    _, start = _local_header_offsets(data)["second.npy"]
+    damaged = _flip(data, start + 128 + 8 * 1500)
+    (tmp_path / "a.npz").write_bytes(damaged)
+    contents = _read(tmp_path / "a.npz", crc32=False)
+    assert contents.sha256 == hashlib.sha256(damaged).hexdigest()
+    assert contents.sha256 != hashlib.sha256(data).hexdigest()
+    assert contents.arrays["second"][1500] != 1500.0
+    assert contents.arrays["first"].tolist() == list(np.arange(1000.0))
 
 
 def test_wrong_crc_in_the_directory_is_refused(tmp_path: Path) -> None:
@@ -429,18 +443,24 @@ def _forge(info: Any, role: PayloadRole, data: bytes) -> None:
     info.metadata_path.write_text(json.dumps(document))
 
 
-def test_store_refuses_a_bad_crc_even_when_the_hashes_match(tmp_path: Path) -> None:
+def test_store_checks_crcs_only_when_not_verifying_the_sha256(tmp_path: Path) -> None:
+    """A payload whose metadata vouches for its sha256 although a member's CRC-32 is wrong:
+    without verify the CRC catches it; with verify the sha256 is the integrity check and the
+    CRCs are not computed (whoever can rewrite the recorded sha256 can rewrite a CRC too)."""
     values = {"average_strategy": np.arange(4096.0).reshape(1024, 4)}
     info = write_checkpoint(tmp_path, 1, values, {"r": np.zeros(3)}, {}).info
     data = info.policy_path.read_bytes()
     _, start = _local_header_offsets(data)["average_strategy.npy"]
     damaged = _flip(data, start + 128 + 20_000)
     _forge(info, PayloadRole.POLICY, damaged)
-    for verify in (True, False):
-        with pytest.raises(CheckpointVerificationError) as caught:
-            load_checkpoint(info, verify=verify)
-        assert caught.value.reason is VerificationReason.PAYLOAD_INVALID
-        assert "'average_strategy': CRC-32 mismatch" in str(caught.value)
+    with pytest.raises(CheckpointVerificationError) as caught:
+        load_checkpoint(info, verify=False)
+    assert caught.value.reason is VerificationReason.PAYLOAD_INVALID
+    assert "'average_strategy': CRC-32 mismatch" in str(caught.value)
+    loaded = load_checkpoint(info, verify=True)
+    assert loaded.policy["average_strategy"].tobytes() == damaged[
+        start + 128 : start + 128 + values["average_strategy"].nbytes
+    ]
 
 
 def test_store_reports_a_sha256_mismatch_before_a_crc_mismatch(tmp_path: Path) -> None:

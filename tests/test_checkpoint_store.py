@@ -459,6 +459,26 @@ def test_write_refuses_invalid_arrays_and_writes_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+def test_nan_found_part_way_through_the_write_rolls_everything_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    """NaN is looked for while the data streams out: here only after the policy file is in
+    place and most of the state is written, through the threaded pipeline in many chunks."""
+    monkeypatch.setattr(arrays, "WRITE_CHUNK_BYTES", 4096)
+    _write(tmp_path, 10)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    regrets = np.ones(3 * fileio.ASYNC_MIN_BYTES // 8, dtype=np.float64)
+    if layout == "strided":
+        regrets = np.ones((regrets.size, 2))[:, 0]
+    regrets[-3] = np.nan
+    state = {"strategy_sums": np.zeros(1000), "regrets": regrets}
+    with pytest.raises(CheckpointError, match="state array 'regrets': contains NaN or infinity"):
+        write_checkpoint(tmp_path, 20, _policy(0), state, {})
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert find_latest_complete(tmp_path) == (CheckpointInfo(10, tmp_path), [])
+
+
 @pytest.mark.parametrize(
     ("metadata", "message"),
     [

@@ -13,8 +13,8 @@ more memory than the file actually holds.
 Writing (:func:`write_npz`) produces exactly the bytes ``np.savez`` writes to a forward-only
 stream, but hands contiguous array data to the stream as read-only views instead of copies.
 Reading a checkpoint (:func:`read_npz`) reads each array's bytes straight into the array with
-``preadv``, checks each member's CRC-32 and, if asked, hashes the whole file with sha256 as it
-goes, on worker threads: the file is read once. :func:`load_npz` is the ``np.load`` based
+``preadv`` and, as it goes, on worker threads, hashes the whole file with sha256 or checks each
+member's CRC-32 (or both): the file is read once. :func:`load_npz` is the ``np.load`` based
 reader for archives already in memory.
 """
 
@@ -341,17 +341,36 @@ class WritableStream(Protocol):
     def close(self) -> None: ...
 
 
-def write_npz(stream: WritableStream, arrays: Mapping[str, np.ndarray[Any, Any]]) -> None:
+class NonFiniteArrayError(ValueError):
+    """:func:`write_npz` met NaN or infinity in an array it was told to refuse them in."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"array {name!r} contains NaN or infinity")
+
+
+def write_npz(
+    stream: WritableStream,
+    arrays: Mapping[str, np.ndarray[Any, Any]],
+    *,
+    refuse_non_finite: bool = False,
+) -> None:
     """Write ``arrays`` to ``stream`` as an npz archive of stored (uncompressed) members.
 
     The bytes are exactly those ``np.savez(stream, allow_pickle=False, **arrays)`` writes to
     the same stream (same zip records, same ``.npy`` headers, same data order), so any numpy
     reads the result. The difference is cost: numpy copies every 16 MiB of a non-file stream's
     array data with ``tobytes``; here C- or Fortran-contiguous data is passed as read-only
-    ``memoryview`` slices of the array itself (:data:`WRITE_CHUNK_BYTES` each), so the stream
-    sees the caller's memory. The arrays must therefore not change until the stream has
-    consumed them (see :class:`~holdem_lab.checkpoint.fileio.HashingWriter`). Arrays that
+    ``memoryview`` slices of the array itself (about :data:`WRITE_CHUNK_BYTES` each), so the
+    stream sees the caller's memory. The arrays must therefore not change until the stream
+    has consumed them (see :class:`~holdem_lab.checkpoint.fileio.HashingWriter`). Arrays that
     are not contiguous are copied chunk by chunk, as numpy does.
+
+    With ``refuse_non_finite``, each chunk of a float or complex array is checked with
+    ``np.isfinite`` just before it is handed to the stream (while the stream's workers are
+    still busy with the previous chunks, so the check costs no pass of its own), and
+    :class:`NonFiniteArrayError` is raised at the first NaN or infinity. What was written by
+    then is an incomplete archive: the caller must discard it.
     """
     archive = zipfile.ZipFile(stream, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)
     try:
@@ -360,10 +379,13 @@ def write_npz(stream: WritableStream, arrays: Mapping[str, np.ndarray[Any, Any]]
             problem = dtype_problem(array.dtype)
             if problem is not None:
                 raise ValueError(f"array {name!r}: {problem}")
+            check = refuse_non_finite and array.dtype.kind in "fc"
             with archive.open(name + _NPY_SUFFIX, mode="w", force_zip64=True) as member:
                 member.write(_npy_header(array))
-                for chunk in _data_chunks(array):
-                    member.write(chunk)
+                for values, data in _data_chunks(array):
+                    if check and not np.isfinite(values).all():
+                        raise NonFiniteArrayError(name)
+                    member.write(data)
     finally:
         archive.close()
 
@@ -380,9 +402,12 @@ def _npy_header(array: np.ndarray[Any, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def _data_chunks(array: np.ndarray[Any, Any]) -> Iterator[bytes | memoryview]:
+def _data_chunks(
+    array: np.ndarray[Any, Any],
+) -> Iterator[tuple[np.ndarray[Any, Any], bytes | memoryview]]:
     """``array``'s data in the order ``np.save`` writes it (Fortran order for arrays that are
-    only Fortran-contiguous, C order otherwise)."""
+    only Fortran-contiguous, C order otherwise), chunk by chunk: each chunk's elements as a
+    1-D array and its bytes (a read-only view of the array's memory when it is contiguous)."""
     if array.flags.c_contiguous:
         flat = array.reshape(-1, order="C")
     elif array.flags.f_contiguous:
@@ -395,11 +420,13 @@ def _data_chunks(array: np.ndarray[Any, Any]) -> Iterator[bytes | memoryview]:
             buffersize=buffer_size,
             order="C",
         ):
-            yield np.asarray(chunk).tobytes("C")  # one operand: each chunk is an ndarray
+            values = np.asarray(chunk)  # one operand: each chunk is an ndarray
+            yield values, values.tobytes("C")
         return
-    data = flat.view(np.uint8).data.toreadonly()
-    for start in range(0, data.nbytes, WRITE_CHUNK_BYTES):
-        yield data[start : start + WRITE_CHUNK_BYTES]
+    step = max(WRITE_CHUNK_BYTES // array.itemsize, 1)
+    for start in range(0, flat.size, step):
+        values = flat[start : start + step]
+        yield values, values.view(np.uint8).data.toreadonly()
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,17 +444,22 @@ class NpzContents:
 
 
 def read_npz(
-    fd: int, file_size: int, workers: SerialWorkers, *, sha256: bool
+    fd: int, file_size: int, workers: SerialWorkers, *, sha256: bool, crc32: bool = True
 ) -> NpzContents:
     """Read every array of the npz archive open at ``fd`` (``file_size`` bytes), safely.
 
     The structure is checked first (:func:`inspect_npz_layout`: no pickles, no object or
     structured dtypes, no member claiming more bytes than it stores). Then each array is
     allocated with its header's dtype, shape and order and its bytes are read into it with
-    ``preadv``, in file order; each chunk goes to the ``crc`` worker, which checks every
-    member's CRC-32 against the zip directory, and, with ``sha256``, every byte of the file
-    (headers and directory included, then on to the end of the file even if it grew) goes to
-    the ``hash`` worker. Finally every float array must be finite.
+    ``preadv``, in file order. With ``crc32``, each member's stored bytes go to the ``crc``
+    worker, which checks the member's CRC-32 against the zip directory; with ``sha256``, every
+    byte of the file (headers and directory included, then on to the end of the file even if
+    it grew) goes to the ``hash`` worker. Finally every float array must be finite.
+
+    A caller that compares the returned sha256 with a digest it trusts may pass
+    ``crc32=False``: the digest covers every byte the CRCs cover (and the CRCs themselves),
+    so a damaged byte is caught by the comparison and computing the CRCs would only cost CPU
+    time. With neither ``sha256`` nor ``crc32`` nothing checks the bytes' integrity.
 
     Raises ``NpzFormatError`` for an invalid archive (naming the array where there is one)
     and ``OSError`` if reading fails. The descriptor's offset is used only while inspecting.
@@ -446,11 +478,13 @@ def read_npz(
                 reader.read_gap(member.data_offset)  # the local header: hashed, not CRC-ed
             else:
                 reader.skip_to(member.data_offset)
-            reader.start_member(member)
-            reader.read_gap(member.array_offset, crc=True)
+            if crc32:
+                reader.start_member(member)
+            reader.read_gap(member.array_offset, crc=crc32)
             array = arrays[member.name]
-            reader.read_into(array.reshape(-1, order="A").view(np.uint8).data, crc=True)
-            reader.finish_member()
+            reader.read_into(array.reshape(-1, order="A").view(np.uint8).data, crc=crc32)
+            if crc32:
+                reader.finish_member()
             if problem is None and has_non_finite(array):
                 problem = f"array {member.name!r} contains NaN or infinity"
         if sha256:

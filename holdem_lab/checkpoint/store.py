@@ -16,9 +16,9 @@ Why each step exists:
 * hashes are computed as the bytes stream to disk, so writing a multi-gigabyte payload costs
   one pass, not two (and contiguous array data is not even copied on its way to the file);
 * loading checks the archive's structure before allocating anything, never unpickles, and
-  reads each array's bytes straight into the array while checking the members' CRC-32 and
-  the file's sha256 in the same pass, so a file planted under a checkpoint name can neither
-  run code nor exhaust memory;
+  reads each array's bytes straight into the array while checking the file's sha256 (or,
+  when not verifying, the members' CRC-32) in the same pass, so a file planted under a
+  checkpoint name can neither run code nor exhaust memory;
 * older checkpoints are never modified by a write, and retention deletes metadata before
   payloads so an interrupted deletion leaves an *incomplete* checkpoint, not a wrong one.
 
@@ -48,9 +48,10 @@ import numpy.typing as npt
 from holdem_lab.checkpoint.arrays import (
     READER_WORKERS,
     ArraySpec,
+    NonFiniteArrayError,
     NpzContents,
     NpzFormatError,
-    array_problem,
+    dtype_problem,
     name_problem,
     read_npz,
     write_npz,
@@ -185,6 +186,9 @@ def write_checkpoint(
     Arrays must be numpy arrays of bool/int/float/complex dtype with finite values, named
     like identifiers (``.`` and ``-`` also allowed), and must not be modified (by another
     thread) until this returns: their memory is written to the files without being copied.
+    Names and dtypes are checked before anything is written; NaN and infinity are looked for
+    chunk by chunk as the data streams to the files (no separate pass over the arrays), so a
+    non-finite value fails the write part-way and the rollback below removes what was written.
     Metadata must be strict JSON (numpy scalars are converted; NaN and infinity are refused).
 
     All or nothing: on any exception nothing new remains (temp files and any file already
@@ -240,9 +244,14 @@ class _AtomicWriter:
         def body(fd: int) -> None:
             with HashingWriter(fd, workers) as stream:
                 sink.append(stream)
-                write_npz(stream, arrays)
+                write_npz(stream, arrays, refuse_non_finite=True)
 
-        size = self._write_atomically(final, body)
+        try:
+            size = self._write_atomically(final, body)
+        except NonFiniteArrayError as exc:
+            raise CheckpointError(
+                f"cannot checkpoint {role.value} array {exc.name!r}: contains NaN or infinity"
+            ) from exc
         stream = sink[0]
         if size != stream.tell():
             raise CheckpointError(
@@ -327,8 +336,8 @@ def _validated_arrays(role: PayloadRole, arrays: object) -> dict[str, Array]:
         problem = name_problem(name)
         if problem is None and not isinstance(array, np.ndarray):
             problem = f"{type(array).__name__} is not a numpy array"
-        if problem is None:
-            problem = array_problem(array)
+        if problem is None:  # NaN and infinity are looked for while writing
+            problem = dtype_problem(array.dtype)
         if problem is not None:
             raise CheckpointError(f"cannot checkpoint {role.value} array {name!r}: {problem}")
         result[name] = array
@@ -684,12 +693,15 @@ def load_checkpoint(info: CheckpointInfo, verify: bool = True) -> LoadedCheckpoi
     """Load a checkpoint's metadata and arrays, refusing anything unsafe or inconsistent.
 
     With ``verify`` (the default) the payload sizes and sha256 are checked as part of the
-    same read (hashing runs on a worker thread over the chunks as they are read). Whatever
-    ``verify`` says, the metadata is validated, each archive's structure is checked before
-    any array is allocated (no pickles, no object/structured dtypes, no member whose header
-    claims more bytes than it holds), every member's zip CRC-32 is checked, every float array
-    must be finite, and the arrays must match the dtypes and shapes the metadata lists.
-    Raises :class:`CheckpointVerificationError` naming the file and the reason.
+    same read (hashing runs on a worker thread over the chunks as they are read); a mismatch
+    is reported before any problem with the archive's contents. The zip CRC-32 of the members
+    is then not computed: the sha256 covers every byte the CRCs cover, so it would add CPU
+    time and no protection. Without ``verify``, every member's CRC-32 is checked instead, so
+    a damaged byte is still detected. Whatever ``verify`` says, the metadata is validated,
+    each archive's structure is checked before any array is allocated (no pickles, no
+    object/structured dtypes, no member whose header claims more bytes than it holds), every
+    float array must be finite, and the arrays must match the dtypes and shapes the metadata
+    lists. Raises :class:`CheckpointVerificationError` naming the file and the reason.
     """
     manifest = _read_manifest(info)
     loaded: dict[PayloadRole, dict[str, Array]] = {}
@@ -721,7 +733,7 @@ def _load_payload(
         contents: NpzContents | None = None
         invalid: NpzFormatError | None = None
         try:
-            contents = read_npz(fd, size, workers, sha256=verify)
+            contents = read_npz(fd, size, workers, sha256=verify, crc32=not verify)
         except NpzFormatError as exc:
             invalid = exc
         if verify:
