@@ -3,7 +3,8 @@
 Measures, for arrays totalling ``size_mb`` MiB (a quarter policy, the rest solver state):
 
 * write: ``write_checkpoint`` (validation, npz encoding, sha256, fsyncs, renames);
-* read: ``load_checkpoint(verify=True)`` (structure checks, sha256, ``np.load``, finiteness);
+* read: ``load_checkpoint(verify=True)`` (structure checks, reading into the arrays, sha256,
+  finiteness);
 * copy: ``shutil.copyfile`` of the two payload files, without and with an fsync of the copies
   (the checkpoint write fsyncs, so the fsynced copy is the like-for-like durable baseline).
 
@@ -11,20 +12,25 @@ Each repeat runs copy, write and read back to back so background load affects al
 alike; one untimed warm-up repeat comes first, then the median over repeats is reported.
 Rates are MiB/s of payload bytes. The target is a ratio of at least 0.5 against the copy.
 
-Measured on the 2-core development VM, 10 runs of the default command (medians of the runs'
-medians, another CPU-bound process running part of the time): copyfile 2478 MiB/s, copyfile +
-fsync 1060; write_checkpoint 883 MiB/s (0.36x copy, 0.84x copy + fsync; runs 762-1037);
-load_checkpoint 976 MiB/s (0.41x, 0.94x; runs 464-1211). The np.savez / np.load based store
-measured 467-485 MiB/s writing (0.21x) and 377-923 reading in the same conditions.
+Measured on the 2-core development VM, 15 runs of the default command (medians of the runs'
+medians, another CPU-bound process running part of the time): copyfile 2436 MiB/s, copyfile +
+fsync 1082; write_checkpoint 888 MiB/s (0.36x copy, 0.83x copy + fsync; runs 799-986);
+load_checkpoint 539 MiB/s (0.28x, 0.57x; runs 334-1375, 4 of the 15 at or above 0.5x copy).
+The np.savez / np.load based store measured 467-485 MiB/s writing (0.21x) and 377-923 reading
+in the same conditions.
 
-What bounds the ratios: a checkpoint must sha256 every byte (about 1.5 GB/s on one core with
-SHA-NI), CRC-32 it for the zip format, copy it between the page cache and the arrays and, when
-writing, get it to the disk (fsync): about 0.4 s of CPU per 256 MiB shared by two cores, while
-the copy moves pages inside the kernel on one core and never waits for the disk. Reading
-also allocates fresh memory for the arrays; on this VM, 2 MiB pages that the host has taken
-back (free page reporting) cost about 3 ms per MiB to fault in again, so a load lands either
-near 1100-1200 MiB/s or near 450-750 depending on which memory it gets: expect the read median
-to move between runs.
+What bounds the ratios: the copy moves pages inside the kernel on one core and never waits for
+the disk, while a checkpoint costs CPU time per byte. Writing 256 MiB takes about 0.45 s of CPU
+shared by the two cores: sha256 of every byte (about 1.5 GB/s on one core with SHA-NI, the
+longest single stream), the zip format's CRC-32 of every byte (zipfile computes it on the
+caller's thread), copying into the page cache, the finiteness check and getting the data to
+the disk (fsync); so the write cannot beat roughly 0.23 s (1100 MiB/s) on two cores. Loading
+with ``verify=True`` skips the CRC-32 (the sha256 covers every byte) and costs about 0.3 s of
+CPU: sha256, copying out of the page cache and the finiteness check. Reading also allocates
+fresh memory for the arrays; on this VM, 2 MiB pages that the host has taken back (free page
+reporting) cost about 3 ms per MiB to fault in again, so a load lands either near
+1250-1380 MiB/s or near 330-550 depending on which memory it gets: expect the read median to
+move between runs.
 
 Run: ``python -m bench.bench_checkpoint [--size-mb 256] [--repeats 5] [--dir PATH]``.
 """
