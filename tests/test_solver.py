@@ -166,3 +166,25 @@ def test_solver_rejects_mismatched_players_and_bad_counts() -> None:
     solver = Solver(load_game("kuhn"))
     with pytest.raises(ValueError, match="iterations=-1"):
         solver.run(-1)
+
+
+def test_interruptible_runs_share_one_worker_thread_and_equal_direct_runs() -> None:
+    config = MCCFRConfig(seed=4, **FULL_OPTIONS)  # type: ignore[arg-type]
+    threaded = Solver(load_game("leduc"), config)
+    threaded.interruptible = True
+    threaded.run(300)
+    worker = threaded._kernel_thread
+    for _ in range(4):
+        threaded.run(300)
+    assert threaded._kernel_thread is worker
+    direct = _run("leduc", config, [1500])
+    assert np.array_equal(threaded.regrets, direct.regrets)
+    assert np.array_equal(threaded.strategy_sum, direct.strategy_sum)
+
+
+def test_a_failing_kernel_in_the_worker_thread_raises_in_the_caller() -> None:
+    solver = Solver(load_game("kuhn"), MCCFRConfig(seed=0))
+    solver.interruptible = True
+    solver.regrets = solver.regrets.astype(np.int64)  # no kernel is compiled for int tables
+    with pytest.raises(RuntimeError, match="training kernel failed"):
+        solver.run(10)

@@ -160,11 +160,13 @@ def _average_regret_by_round(game: Game, solver: Solver) -> dict[str, float]:
     positive = np.maximum(solver.regrets, 0.0).max(axis=1) / solver.iteration
     out = {}
     tree = game.tree
+    decision = np.asarray(tree.decision_nodes, dtype=np.int64)
     for r in range(tree.num_rounds):
-        rows = [game.rows_of_node(int(n)) for n in tree.decision_nodes if tree.round[n] == r]
-        if rows:
-            index = np.concatenate([np.asarray(x) for x in rows])
-            out[f"round{r}"] = float(positive[index].mean())
+        nodes = decision[tree.round[decision] == r]
+        if len(nodes):
+            buckets = np.arange(game.num_buckets[r], dtype=np.int64)
+            index = game.row_offset[nodes, None] + buckets[None, :] * game.row_stride[nodes, None]
+            out[f"round{r}"] = float(positive[index.ravel()].mean())
     return out
 
 
@@ -343,7 +345,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
             from holdem_lab.eval.exact import exploitability
             last_exploitability = exploitability(game, solver.average_policy())
             values["exploitability"] = last_exploitability
-        if solver.iteration % config.tensorboard_log_interval == 0:
+        if scalars.enabled and solver.iteration % config.tensorboard_log_interval == 0:
             seconds = max(solver.compute_seconds, 1e-9)
             stats = solver.statistics()
             values.update({

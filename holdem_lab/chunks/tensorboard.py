@@ -38,6 +38,11 @@ class ScalarLog:
         self._writer.write_event(Event(wall_time=time.time(), step=purge_step,
                                        session_log=SessionLog(status=SessionLog.START)))
 
+    @property
+    def enabled(self) -> bool:
+        """False when TensorBoard logging is off (values need not be computed at all)."""
+        return self._writer is not None
+
     def scalars(self, step: int, values: dict[str, float]) -> None:
         if self._writer is None or not values:
             return

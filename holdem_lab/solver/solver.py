@@ -57,6 +57,7 @@ class Solver:
         self.compute_seconds = 0.0
         self.control = np.zeros(2, dtype=np.int64)
         self.interruptible = False
+        self._kernel_thread: _KernelThread | None = None
         schedule = config.epsilon_schedule
         self._schedule_iterations = np.array([s[0] for s in schedule], dtype=np.int64)
         self._schedule_values = np.array([s[1] for s in schedule], dtype=np.float64)
@@ -77,25 +78,22 @@ class Solver:
         args = (self._arrays, self.regrets, self.strategy_sum, self.rng, self.iteration + 1,
                 int(iterations), self._iparams, self._fparams, self._schedule_iterations,
                 self._schedule_values, self.discount_steps, self.stats, self.control)
-        if self.interruptible:
-            # The kernel runs without the GIL in a worker thread, so that the main thread
-            # stays free to run signal handlers (which call request_stop).
-            box: list[int] = []
-            worker = threading.Thread(target=lambda: box.append(kernels.run_iterations(*args)),
-                                      name="mccfr")
-            worker.start()
-            while worker.is_alive():
-                worker.join(0.05)
-            if not box:
-                raise RuntimeError("the training kernel failed; see the error above")
-            steps = box[0]
-        else:
-            steps = kernels.run_iterations(*args)
+        # Interruptible: the kernel runs without the GIL in a worker thread, so that the main
+        # thread stays free to run signal handlers (which call request_stop). The thread is
+        # kept between calls: starting one costs about a millisecond, as much as a thousand
+        # Leduc iterations.
+        steps = self._worker().run(args) if self.interruptible \
+            else kernels.run_iterations(*args)
         self.discount_steps = int(steps)
         done = int(self.control[1]) - self.iteration
         self.iteration = int(self.control[1])
         self.compute_seconds += time.perf_counter() - started
         return done
+
+    def _worker(self) -> _KernelThread:
+        if self._kernel_thread is None:
+            self._kernel_thread = _KernelThread()
+        return self._kernel_thread
 
     def request_stop(self) -> None:
         """Stop the running (and any later) `run` after the iteration in progress. Safe to call
@@ -163,6 +161,47 @@ class Solver:
 
     def statistics(self) -> dict[str, int]:
         return {name: int(v) for name, v in zip(STAT_NAMES, self.stats, strict=True)}
+
+
+class _KernelThread:
+    """A daemon thread that runs `kernels.run_iterations` calls handed to it, one at a time,
+    while the calling thread waits in short timed waits (during which Python runs signal
+    handlers)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._job = threading.Condition(self._lock)
+        self._done = threading.Event()
+        self._args: tuple[Any, ...] | None = None
+        self._result: int | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name="mccfr", daemon=True)
+        self._thread.start()
+
+    def run(self, args: tuple[Any, ...]) -> int:
+        with self._job:
+            self._args, self._result, self._error = args, None, None
+            self._done.clear()
+            self._job.notify()
+        while not self._done.wait(0.05):
+            if not self._thread.is_alive():  # pragma: no cover - the loop below never exits
+                raise RuntimeError("the training thread died")
+        if self._error is not None:
+            raise RuntimeError("the training kernel failed") from self._error
+        assert self._result is not None
+        return self._result
+
+    def _serve(self) -> None:
+        while True:
+            with self._job:
+                while self._args is None:
+                    self._job.wait()
+                args, self._args = self._args, None
+            try:
+                self._result = int(kernels.run_iterations(*args))
+            except BaseException as exc:  # reported to the caller by run()
+                self._error = exc
+            self._done.set()
 
 
 def memory_needed(game: Game) -> int:
