@@ -392,11 +392,13 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
 
 def test_sigterm_checkpoints_within_one_iteration_and_resumes_exactly(tmp_path: Path) -> None:
     signals = 20 if FULL else 6
-    total = 500_000 * signals  # a stopped chunk trains ~0.4 s: the run outlasts the signals
+    # A chunk trains for ~2 s (about 1M Leduc iterations/s) and is stopped after at most
+    # 0.8 s, so each signal lands inside training and the run outlasts the signals.
+    total = 2_000_000 * signals
     config = MCCFRConfig(num_iterations=total, enable_chunked_training=True,
-                         chunk_size_iterations=1_000_000, seed=8, discount_mode="linear",
+                         chunk_size_iterations=2_000_000, seed=8, discount_mode="linear",
                          discount_interval=100)
-    args = ["--iters", str(total), "--chunked", "--chunk-iterations", "1000000", "--seed", "8",
+    args = ["--iters", str(total), "--chunked", "--chunk-iterations", "2000000", "--seed", "8",
             "--discount-mode", "linear", "--discount-interval", "100", "--no-tensorboard"]
     logdir = tmp_path / "run"
     rng = np.random.default_rng(7)

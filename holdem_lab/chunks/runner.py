@@ -368,12 +368,15 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
     status = ChunkStatus.CHUNK_DONE
     try:
         while True:
-            stop_points = [config.tensorboard_log_interval]
+            # Batches end where something is due: a TensorBoard step (only when logging), a
+            # checkpoint, an exploitability evaluation.
+            stop_points = [config.tensorboard_log_interval] if scalars.enabled else []
             if config.checkpoint_interval:
                 stop_points.append(config.checkpoint_interval)
             if small_game and config.exploitability_interval:
                 stop_points.append(config.exploitability_interval)
-            target = min(solver.iteration + p - solver.iteration % p for p in stop_points)
+            target = min((solver.iteration + p - solver.iteration % p for p in stop_points),
+                         default=solver.iteration + batch)
             if iteration_end is not None:
                 target = min(target, iteration_end)
             step = min(batch, target - solver.iteration)
@@ -386,7 +389,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
                 batch //= 2
             if bar is not None:
                 bar.update(step)
-            if solver.iteration % config.tensorboard_log_interval == 0 or (
+            if (scalars.enabled and solver.iteration % config.tensorboard_log_interval == 0) or (
                     small_game and config.exploitability_interval
                     and solver.iteration % config.exploitability_interval == 0):
                 log_scalars()
