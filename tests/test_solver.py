@@ -188,3 +188,18 @@ def test_a_failing_kernel_in_the_worker_thread_raises_in_the_caller() -> None:
     solver.regrets = solver.regrets.astype(np.int64)  # no kernel is compiled for int tables
     with pytest.raises(RuntimeError, match="training kernel failed"):
         solver.run(10)
+
+
+def test_a_game_with_more_actions_than_the_kernel_holds_is_refused() -> None:
+    import dataclasses
+
+    from holdem_lab.errors import GameError
+    from holdem_lab.solver import kernels
+
+    game = load_game("kuhn")
+    tree = game.tree
+    wide = np.full((tree.num_nodes, kernels.MAX_ACTIONS + 1), -1, dtype=tree.children.dtype)
+    wide[:, : tree.children.shape[1]] = tree.children
+    wide_game = dataclasses.replace(game, tree=dataclasses.replace(tree, children=wide))
+    with pytest.raises(GameError, match="at most 62"):
+        Solver(wide_game, MCCFRConfig(seed=0))

@@ -34,6 +34,10 @@ STAT_PRUNED_ACTIONS = 2  # traverser actions skipped by pruning
 STAT_TRAVERSALS = 3
 NUM_STATS = 4
 
+MAX_ACTIONS = 62
+"""Most actions a node may have: a traverser frame keeps its explored actions as bits of an
+int64 mask."""
+
 
 # ---------------------------------------------------------------- shared control words
 

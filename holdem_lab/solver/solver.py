@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from holdem_lab.config import MCCFRConfig
-from holdem_lab.errors import ConfigError
+from holdem_lab.errors import ConfigError, GameError
 from holdem_lab.games.game import Game
 from holdem_lab.solver import kernels
 
@@ -45,6 +45,9 @@ class Solver:
                               f"the game {game.name!r} has {game.num_players} players")
         self.game = game
         self.config = config
+        if game.max_actions > kernels.MAX_ACTIONS:
+            raise GameError(f"the game has nodes with {game.max_actions} actions; the training "
+                            f"kernel supports at most {kernels.MAX_ACTIONS} per node")
         check_memory(game)
         self._arrays = game.arrays()
         shape = (game.num_rows, game.max_actions)
