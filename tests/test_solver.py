@@ -3,6 +3,8 @@ determinism, exact continuation, and the behaviour of pruning and exploration.""
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -180,6 +182,11 @@ def test_interruptible_runs_share_one_worker_thread_and_equal_direct_runs() -> N
     direct = _run("leduc", config, [1500])
     assert np.array_equal(threaded.regrets, direct.regrets)
     assert np.array_equal(threaded.strategy_sum, direct.strategy_sum)
+    thread = worker._thread
+    del threaded, worker
+    gc.collect()
+    thread.join(5)
+    assert not thread.is_alive()  # a discarded solver's worker ends
 
 
 def test_a_failing_kernel_in_the_worker_thread_raises_in_the_caller() -> None:

@@ -93,6 +93,11 @@ class Solver:
         self.compute_seconds += time.perf_counter() - started
         return done
 
+    def __del__(self) -> None:
+        thread = getattr(self, "_kernel_thread", None)
+        if thread is not None:
+            thread.close()
+
     def _worker(self) -> _KernelThread:
         if self._kernel_thread is None:
             self._kernel_thread = _KernelThread()
@@ -178,6 +183,7 @@ class _KernelThread:
         self._args: tuple[Any, ...] | None = None
         self._result: int | None = None
         self._error: BaseException | None = None
+        self._closed = False
         self._thread = threading.Thread(target=self._serve, name="mccfr", daemon=True)
         self._thread.start()
 
@@ -189,21 +195,32 @@ class _KernelThread:
         while not self._done.wait(0.05):
             if not self._thread.is_alive():  # pragma: no cover - the loop below never exits
                 raise RuntimeError("the training thread died")
-        if self._error is not None:
-            raise RuntimeError("the training kernel failed") from self._error
+        error, self._error = self._error, None
+        if error is not None:
+            raise RuntimeError("the training kernel failed") from error
         assert self._result is not None
         return self._result
+
+    def close(self) -> None:
+        """Let the thread end once it is idle (it holds no reference to the solver's tables
+        between calls)."""
+        with self._job:
+            self._closed = True
+            self._job.notify()
 
     def _serve(self) -> None:
         while True:
             with self._job:
-                while self._args is None:
+                while self._args is None and not self._closed:
                     self._job.wait()
+                if self._args is None:
+                    return
                 args, self._args = self._args, None
             try:
                 self._result = int(kernels.run_iterations(*args))
             except BaseException as exc:  # reported to the caller by run()
                 self._error = exc
+            del args  # the tables belong to the solver, not to an idle thread
             self._done.set()
 
 
