@@ -487,3 +487,20 @@ def test_store_round_trip_with_many_small_chunks(
     loaded = load_checkpoint(info)
     for name, array in values.items():
         assert loaded.policy[name].tobytes() == array.tobytes(), name
+
+
+def test_read_npy_header_reads_versions_1_and_2_and_refuses_others() -> None:
+    from holdem_lab.checkpoint.arrays import NpyVersionError, read_npy_header
+
+    array = np.zeros((3, 4), dtype=np.float32)
+    for version in ((1, 0), (2, 0)):
+        stream = io.BytesIO()
+        np.lib.format.write_array(stream, array, version=version)
+        stream.seek(0)
+        assert read_npy_header(stream) == ((3, 4), False, np.dtype(np.float32))
+    stream = io.BytesIO()
+    np.lib.format.write_array(stream, array, version=(1, 0))
+    forged = bytearray(stream.getvalue())
+    forged[6] = 3  # major version byte after the magic string
+    with pytest.raises(NpyVersionError, match=r"unsupported npy version \(3, 0\)"):
+        read_npy_header(io.BytesIO(bytes(forged)))

@@ -70,6 +70,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from holdem_lab.checkpoint.arrays import NpyVersionError, read_npy_header
 from holdem_lab.config import load_yaml_mapping
 from holdem_lab.errors import BucketError, ConfigError
 
@@ -674,13 +675,9 @@ def _check_header(zf: zipfile.ZipFile, name: str, expected: tuple[int, ...], kin
     info = zf.getinfo(f"{name}.npy")
     with zf.open(info) as member:
         try:
-            version = np.lib.format.read_magic(member)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
-            elif version == (2, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
-            else:
-                raise BucketError(f"array {name!r} has unsupported npy version {version}")
+            shape, fortran, dtype = read_npy_header(member)
+        except NpyVersionError as exc:
+            raise BucketError(f"array {name!r} has {exc}") from None
         except ValueError as exc:
             raise BucketError(f"array {name!r} has a malformed npy header: {exc}") from None
         header_bytes = member.tell()

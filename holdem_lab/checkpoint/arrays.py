@@ -271,18 +271,35 @@ def _member_array_name(member: zipfile.ZipInfo, seen: set[str]) -> str:
     return name
 
 
+class NpyVersionError(ValueError):
+    """An ``.npy`` header of a version other than 1.0 or 2.0."""
+
+    def __init__(self, version: tuple[int, int]) -> None:
+        super().__init__(f"unsupported npy version {version}")
+        self.version = version
+
+
+def read_npy_header(stream: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
+    """Shape, fortran_order flag and dtype from the ``.npy`` header at the stream's position,
+    with numpy's literal-only header reader (never unpickles). Versions 1.0 and 2.0 only
+    (:class:`NpyVersionError`); a malformed header raises numpy's ValueError."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(stream)
+    raise NpyVersionError(version)
+
+
 def _read_member_header(
     archive: zipfile.ZipFile, member: zipfile.ZipInfo
 ) -> tuple[ArraySpec, bool, int]:
     """The member's array spec, fortran_order flag and ``.npy`` header size in bytes."""
     with archive.open(member) as handle:
-        version = np.lib.format.read_magic(handle)
-        if version == (1, 0):
-            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(handle)
-        elif version == (2, 0):
-            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(handle)
-        else:
-            raise NpzFormatError(f"member {member.filename!r}: unsupported npy version {version}")
+        try:
+            shape, fortran_order, dtype = read_npy_header(handle)
+        except NpyVersionError as exc:
+            raise NpzFormatError(f"member {member.filename!r}: {exc}") from None
         header_size = handle.tell()
     problem = dtype_problem(dtype)
     if problem is not None:
