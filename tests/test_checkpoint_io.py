@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
+import itertools
 import os
 import struct
 import zipfile
@@ -82,7 +83,7 @@ def _savez_bytes(values: Arrays) -> bytes:
 
 def _small_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every write asynchronous and every buffer tiny, so small arrays take many chunks,
-    fill the queue and trigger intermediate fsyncs."""
+    fill the queue and start write-back often."""
     monkeypatch.setattr(fileio, "ASYNC_MIN_BYTES", 0)
     monkeypatch.setattr(fileio, "MAX_IN_FLIGHT_BYTES", 96)
     monkeypatch.setattr(fileio, "FLUSH_INTERVAL_BYTES", 200)
@@ -112,14 +113,14 @@ def test_payload_file_is_byte_identical_to_np_savez_and_hashed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _small_pipeline(monkeypatch)
-    fsyncs: list[int] = []
-    real_fsync = os.fsync
+    requests: list[tuple[int, int]] = []
+    real_start = fileio.start_writeback
 
-    def counting_fsync(fd: int) -> None:
-        fsyncs.append(fd)
-        real_fsync(fd)
+    def recording_start(fd: int, offset: int, length: int) -> None:
+        requests.append((offset, length))
+        real_start(fd, offset, length)
 
-    monkeypatch.setattr(os, "fsync", counting_fsync)
+    monkeypatch.setattr(fileio, "start_writeback", recording_start)
     values = _varied_arrays()
     fd = os.open(tmp_path / "out.npz", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
@@ -131,7 +132,13 @@ def test_payload_file_is_byte_identical_to_np_savez_and_hashed(
     assert data == _savez_bytes(values)
     assert stream.hexdigest() == hashlib.sha256(data).hexdigest()
     assert stream.tell() == len(data)
-    assert len(fsyncs) >= len(data) // 400, "intermediate fsyncs about every 200 bytes"
+    # Write-back is started for consecutive ranges of at least 200 bytes, from the start.
+    assert len(requests) >= len(data) // 400, "write-back started about every 200 bytes"
+    assert [offset for offset, _ in requests] == list(
+        itertools.accumulate([0] + [length for _, length in requests[:-1]])
+    )
+    assert all(length >= 200 for _, length in requests)
+    assert sum(length for _, length in requests) <= len(data)
     with np.load(tmp_path / "out.npz", allow_pickle=False) as npz:
         for name, array in values.items():
             assert np.array_equal(npz[name], array), name
@@ -199,12 +206,13 @@ def test_hashing_writer_keeps_order_and_copies_mutable_buffers(
     assert stream.hexdigest() == hashlib.sha256(expected).hexdigest()
 
 
-@pytest.mark.parametrize("failing", ["write", "fsync"])
+@pytest.mark.parametrize("failing", ["write", "start_writeback"])
 def test_worker_failure_surfaces_and_stops_later_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
     _small_pipeline(monkeypatch)
-    real = getattr(os, failing)
+    owner: Any = os if failing == "write" else fileio
+    real = getattr(owner, failing)
     calls: list[int] = []
 
     def fail_third(*args: Any) -> Any:
@@ -213,7 +221,7 @@ def test_worker_failure_surfaces_and_stops_later_writes(
             raise OSError(errno.EIO, os.strerror(errno.EIO))
         return real(*args)
 
-    monkeypatch.setattr(os, failing, fail_third)
+    monkeypatch.setattr(owner, failing, fail_third)
     fd = os.open(tmp_path / "out.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
         with SerialWorkers(*WRITER_WORKERS) as workers:
@@ -228,6 +236,22 @@ def test_worker_failure_surfaces_and_stops_later_writes(
     if failing == "write":
         # Nothing was written after the failed call: chunks queued behind it were dropped.
         assert os.path.getsize(tmp_path / "out.bin") == 50
+
+
+def test_start_writeback_starts_the_disk_write_and_reports_errors(tmp_path: Path) -> None:
+    path = tmp_path / "out.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    try:
+        os.write(fd, b"x" * 10_000)
+        fileio.start_writeback(fd, 0, 10_000)
+        fileio.start_writeback(fd, 4096, 100)  # any range, even one not page-aligned
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"x" * 10_000
+    with pytest.raises(OSError) as caught:
+        fileio.start_writeback(fd, 0, 10_000)  # closed descriptor
+    assert caught.value.errno == errno.EBADF
 
 
 def test_fsync_failure_inside_checkpoint_write_names_the_file(

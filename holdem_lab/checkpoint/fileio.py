@@ -7,17 +7,20 @@ arrays' own memory (see :func:`holdem_lab.checkpoint.arrays.read_npz`). ``hashli
 buffers, so each of those streams of work runs on its own thread and they overlap on the cores
 that are free.
 
-All system calls go through the ``os`` module (``os.write``, ``os.fsync``, ``os.replace``...)
-rather than buffered file objects, so that every step can fail loudly and be tested.
+All system calls go through the ``os`` module (``os.write``, ``os.fsync``, ``os.replace``...),
+or :func:`start_writeback` for the one ``os`` lacks, rather than buffered file objects, so
+that every step can fail loudly and be tested.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import hashlib
 import io
 import os
+import sys
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -33,12 +36,10 @@ MAX_IN_FLIGHT_BYTES = 32 << 20
 (a single larger write is still accepted alone). Bounds the memory held by queued ``bytes``."""
 
 FLUSH_INTERVAL_BYTES = 8 << 20
-"""A :class:`HashingWriter` with threads queues an ``os.fsync`` of its file each time this many
-more bytes have been written, run on a thread of its own, so that the disk absorbs the data
-while the rest is still being produced and the caller's final fsync only has the tail left to
-flush. 0 disables it. Measured on the development VM (256 MiB checkpoints): median write 279 ms
-with 8 MiB, 292 ms with 16 MiB, 324 ms with 64 MiB; the earlier flushing starts, the less is
-left for the end."""
+"""A :class:`HashingWriter` with threads starts the disk write of each further this many bytes
+(:func:`start_writeback`, on a thread of its own), so that the disk absorbs the data while the
+rest is still being produced and the caller's final fsync only has the tail left to flush.
+0 disables it."""
 
 READ_CHUNK_BYTES = 8 << 20
 """Buffer size used when hashing or reading an existing file."""
@@ -54,6 +55,43 @@ written in 8 MiB calls took about 1 s once the memory had been returned, against
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+def _find_sync_file_range() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    """libc's ``sync_file_range`` (Linux), or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):  # pragma: no cover - every Linux libc has it
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+_SYNC_FILE_RANGE = _find_sync_file_range()
+_SYNC_FILE_RANGE_WRITE = 2  # from <fcntl.h>: start write-out of dirty pages, do not wait
+
+
+def start_writeback(fd: int, offset: int, length: int) -> None:
+    """Start writing bytes ``offset .. offset + length`` of ``fd`` to the disk, without
+    waiting for them and without making them durable: that is still the final ``os.fsync``'s
+    job, which then finds most of the file already on its way.
+
+    On Linux this is ``sync_file_range(SYNC_FILE_RANGE_WRITE)``: it queues the pages for the
+    disk and returns, and unlike an ``fsync`` it commits no journal transaction and flushes no
+    disk cache. Measured on the development VM, 256 MiB written in 1 MiB calls took 130-170 ms
+    with it every 8 MiB (final fsync included), 250-320 ms with an fsync every 8 MiB and
+    200-290 ms with one fsync at the end. Elsewhere it is an ``os.fsync``. A failure raises
+    ``OSError``; an I/O error met later by the write-back is reported by the final fsync.
+    """
+    if _SYNC_FILE_RANGE is None:
+        os.fsync(fd)
+        return
+    if _SYNC_FILE_RANGE(fd, offset, length, _SYNC_FILE_RANGE_WRITE) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
 
 
 def open_new_file(path: Path) -> int:
@@ -145,9 +183,9 @@ class HashingWriter:
     queued, later small writes are queued behind it too (copied first if their buffer is
     mutable), so order is kept without stalling the pipeline; a large mutable buffer waits
     for the queue to empty and is written by the caller's thread. Every
-    :data:`FLUSH_INTERVAL_BYTES` the write thread queues an ``os.fsync`` on the third worker
-    without waiting for it, so the caller's final fsync has little left to do. A failed
-    intermediate fsync fails the write (Linux may not report a lost write-back twice): it is
+    :data:`FLUSH_INTERVAL_BYTES` the write thread queues a :func:`start_writeback` of the new
+    bytes on the third worker without waiting for it, so the caller's final fsync has little
+    left to do. A failed write-back request fails the write: it is
     raised by the next chunk written after it finished, or at the latest by :meth:`drain`.
 
     "Immutable" means ``bytes`` or a *read-only* ``memoryview``: a read-only view is taken as
@@ -174,6 +212,7 @@ class HashingWriter:
         # Owned by whichever thread writes (the write worker while anything is queued).
         self._write_failed = False
         self._unflushed = 0
+        self._flushed_to = 0
         self._flushes: deque[Future[None]] = deque()
 
     def __enter__(self) -> HashingWriter:
@@ -224,7 +263,7 @@ class HashingWriter:
         return size
 
     def _write_chunk(self, view: memoryview) -> None:
-        """Write one chunk; every :data:`FLUSH_INTERVAL_BYTES`, start an fsync of the file.
+        """Write one chunk; every :data:`FLUSH_INTERVAL_BYTES`, start the disk write of the new bytes.
 
         Runs on the write worker (or inline when nothing is queued). After a failure, chunks
         still queued are skipped: the file is broken and the error is already on its way."""
@@ -232,7 +271,7 @@ class HashingWriter:
             return
         try:
             while self._flushes and self._flushes[0].done():
-                self._flushes.popleft().result()  # a failed fsync fails the write
+                self._flushes.popleft().result()  # a failed write-back fails the write
             write_all(self._fd, view)
             self._unflushed += view.nbytes
             if (
@@ -240,8 +279,11 @@ class HashingWriter:
                 and FLUSH_INTERVAL_BYTES > 0
                 and self._unflushed >= FLUSH_INTERVAL_BYTES
             ):
+                start, self._flushed_to = self._flushed_to, self._flushed_to + self._unflushed
+                self._flushes.append(
+                    self._workers["flush"].submit(start_writeback, self._fd, start, self._unflushed)
+                )
                 self._unflushed = 0
-                self._flushes.append(self._workers["flush"].submit(os.fsync, self._fd))
         except BaseException:
             self._write_failed = True
             raise
@@ -267,7 +309,7 @@ class HashingWriter:
 
     def drain(self) -> None:
         """Wait until every byte passed to :meth:`write` is hashed and handed to the OS, and
-        any intermediate fsync has finished; raise the first error of any of them."""
+        any write-back request has finished; raise the first error of any of them."""
         self._raise_if_failed()
         while self._queued:
             self._finish_oldest()
@@ -284,7 +326,7 @@ class HashingWriter:
             raise self._error
 
     def _wait_quietly(self) -> None:
-        """Wait for everything queued (and any fsync), ignoring errors: the caller is already
+        """Wait for everything queued (and any write-back request), ignoring errors: the caller is already
         propagating one. Afterwards no worker touches the descriptor."""
         queued, self._queued = self._queued, deque()
         self._queued_bytes = 0
