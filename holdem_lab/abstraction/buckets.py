@@ -58,8 +58,6 @@ import json
 import math
 import os
 import platform
-import resource
-import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
@@ -73,6 +71,7 @@ import numpy as np
 from holdem_lab.checkpoint.arrays import NpyVersionError, read_npy_header
 from holdem_lab.config import load_yaml_mapping
 from holdem_lab.errors import BucketError, ConfigError
+from holdem_lab.process import peak_rss_bytes
 
 __all__ = [
     "FORMAT",
@@ -295,11 +294,6 @@ class BucketTables:
 # --------------------------------------------------------------------------------------------
 # Build
 # --------------------------------------------------------------------------------------------
-
-
-def _peak_rss_bytes() -> int:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
 class _Stages:
@@ -542,7 +536,7 @@ def build_buckets(config: BucketConfig, out_dir: str | Path, progress: bool = Tr
         "build_cpu_seconds": round(time.process_time() - started_cpu, 3),
         "stage_seconds": stages.seconds,
         "stage_cpu_seconds": stages.cpu_seconds,
-        "peak_rss_bytes": _peak_rss_bytes(),
+        "peak_rss_bytes": peak_rss_bytes(),
         "versions": _versions(),
         "strength": "equity against one uniformly random opponent hand (ties count half); "
                     "the stand-in for multiway pots, whatever num_players is",

@@ -263,7 +263,8 @@ class HashingWriter:
         return size
 
     def _write_chunk(self, view: memoryview) -> None:
-        """Write one chunk; every :data:`FLUSH_INTERVAL_BYTES`, start the disk write of the new bytes.
+        """Write one chunk; every :data:`FLUSH_INTERVAL_BYTES`, start the disk write of the new
+        bytes.
 
         Runs on the write worker (or inline when nothing is queued). After a failure, chunks
         still queued are skipped: the file is broken and the error is already on its way."""
@@ -326,8 +327,8 @@ class HashingWriter:
             raise self._error
 
     def _wait_quietly(self) -> None:
-        """Wait for everything queued (and any write-back request), ignoring errors: the caller is already
-        propagating one. Afterwards no worker touches the descriptor."""
+        """Wait for everything queued (and any write-back request), ignoring errors: the caller
+        is already propagating one. Afterwards no worker touches the descriptor."""
         queued, self._queued = self._queued, deque()
         self._queued_bytes = 0
         for _size, hashed, written in queued:

@@ -20,7 +20,6 @@ import math
 import os
 import platform
 import reprlib
-import resource
 import socket
 import sys
 import time
@@ -50,6 +49,7 @@ from holdem_lab.chunks.tensorboard import ScalarLog
 from holdem_lab.config import GameSpec, MCCFRConfig
 from holdem_lab.errors import CheckpointError
 from holdem_lab.games import Game, load_game
+from holdem_lab.process import peak_rss_bytes
 from holdem_lab.solver import Solver
 from holdem_lab.solver.solver import memory_needed
 
@@ -91,12 +91,6 @@ def build_game(spec: GameSpec) -> Game:
     if spec.buckets is not None:
         params["buckets"] = spec.buckets
     return load_game(spec.game, **params)
-
-
-def peak_rss_bytes() -> int:
-    """Peak resident memory of this process (each chunk is its own process)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
 def _rng_to_json(state: dict[str, Any]) -> dict[str, Any]:
