@@ -46,7 +46,7 @@ lab: setup
 # numba's on-disk cache is keyed by each kernel's own source file: after editing a module that
 # compiled kernels call into (holdem_lab/cards/*), drop the cache so callers are rebuilt.
 clean-cache:
-	find holdem_lab -name '*.nbi' -delete -o -name '*.nbc' -delete
+	find holdem_lab -name '*.nbi' -delete -o -name '*.nbc' -delete -o -name '*-tables-v*.npz' -delete
 
 clean: clean-cache
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

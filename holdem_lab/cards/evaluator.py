@@ -62,7 +62,9 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from holdem_lab.cards import deck
 from holdem_lab.cards.deck import NUM_CARDS, parse_card, parse_cards
+from holdem_lab.cards.tablecache import cached_tables
 from holdem_lab.errors import GameError
 
 __all__ = [
@@ -335,6 +337,13 @@ CARD_KEY = (RANK_KEYS[np.arange(NUM_CARDS) >> 2] << _SUIT_SHIFT) + (
 )
 """Per-card key: rank key shifted above the suit counters, plus 1 in the card's suit counter."""
 
+_TABLE_NAMES = ("flush", "hash5_offset", "hash5_value", "hash6_offset", "hash6_value",
+                "hash7_offset", "hash7_value")
+_TABLES = cached_tables(
+    "evaluator",
+    [__file__, deck.__file__],
+    lambda: dict(zip(_TABLE_NAMES, _build_tables(), strict=True)),
+)
 (
     FLUSH_VALUE,
     HASH5_OFFSET,
@@ -343,7 +352,7 @@ CARD_KEY = (RANK_KEYS[np.arange(NUM_CARDS) >> 2] << _SUIT_SHIFT) + (
     HASH6_VALUE,
     HASH7_OFFSET,
     HASH7_VALUE,
-) = _build_tables()
+) = (_TABLES[name] for name in _TABLE_NAMES)
 
 VALUE_CATEGORY = np.zeros(NUM_HAND_VALUES + 1, dtype=np.int8)
 """Category of each value (index 0 is unused)."""

@@ -65,7 +65,9 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from holdem_lab.cards import deck
 from holdem_lab.cards.deck import NUM_CARDS, RANKS, parse_card, parse_cards
+from holdem_lab.cards.tablecache import cached_tables
 from holdem_lab.errors import GameError
 
 __all__ = [
@@ -219,7 +221,7 @@ def _build_tables() -> dict[str, npt.NDArray[np.int64]]:
     return t
 
 
-_T = _build_tables()
+_T = cached_tables("isomorphism", [__file__, deck.__file__], _build_tables)
 _NGROUPS = _T["ngroups"]
 _GSIZE = _T["gsize"]
 _CARD_GROUP = _T["card_group"]

@@ -1,0 +1,107 @@
+"""Lookup tables that are computed from code alone, kept on disk between processes.
+
+The hand evaluator and the isomorphism index build their tables at import (about 0.2 s and
+0.1 s on the development VM). Every chunk of a training run is a fresh process, so that cost
+came back with each one. :func:`cached_tables` keeps the built arrays in an ``.npz`` file
+named after the sha256 of the source files they are computed from: editing any of them gives
+a new name, so a stale file is never read, and nothing needs invalidating by hand.
+
+The file lives in the ``__pycache__`` folder beside the module, as Python's and numba's compiled
+files do, or in ``$XDG_CACHE_HOME/holdem_lab`` (``~/.cache/holdem_lab``) when that folder cannot
+be written; with neither, the tables are built every time. It is read with
+``allow_pickle=False`` and must hold exactly the arrays the builder returns; anything else
+(a damaged or half-written file, a foreign one) is ignored and replaced. Files are written to a
+temporary name and renamed, so concurrent processes never see a partial file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import tempfile
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Tables = dict[str, npt.NDArray[Any]]
+
+CACHE_FORMAT = 1
+"""Part of every file name: bump it if the file layout itself changes."""
+
+
+def default_directories(source: Path) -> list[Path]:
+    """Where the tables built from ``source`` may be kept, in order of preference."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return [source.parent / "__pycache__", Path(base) / "holdem_lab"]
+
+
+def cached_tables(
+    name: str,
+    sources: Sequence[str | os.PathLike[str]],
+    build: Callable[[], Mapping[str, npt.NDArray[Any]]],
+    directories: Sequence[Path] | None = None,
+) -> Tables:
+    """The tables ``build()`` returns, read from the cache when the ``sources`` are unchanged.
+
+    ``sources`` are the files whose code determines the tables (the builder's module and any
+    module it takes constants from). ``directories`` defaults to :func:`default_directories`
+    of the first source.
+    """
+    paths = [Path(s) for s in sources]
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    filename = f"{name}-tables-v{CACHE_FORMAT}-{digest.hexdigest()[:20]}.npz"
+    candidates = list(directories) if directories is not None else default_directories(paths[0])
+    for directory in candidates:
+        tables = _read(directory / filename)
+        if tables is not None:
+            return tables
+    tables = dict(build())
+    for directory in candidates:
+        if _write(directory / filename, tables):
+            break
+    return tables
+
+
+def _read(path: Path) -> Tables | None:
+    """The arrays stored at ``path``, or None if it is missing or not a complete table file."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            names = npz.files
+            tables = {key: npz[key] for key in names}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError):
+        return None
+    if "__names__" not in tables:
+        return None
+    listed = [str(n) for n in tables.pop("__names__").tolist()]
+    if sorted(listed) != sorted(tables):
+        return None
+    return {key: tables[key] for key in listed}
+
+
+def _write(path: Path, tables: Tables) -> bool:
+    """Store ``tables`` at ``path`` atomically; False if the folder cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=f".{secrets.token_hex(4)}.tmp", dir=path.parent
+        )
+    except OSError:
+        return False
+    try:
+        payload: dict[str, Any] = {"__names__": np.array(list(tables)), **tables}
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, **payload)
+        os.replace(temp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        return False
+    return True
