@@ -276,6 +276,20 @@ def test_peak_rss_is_the_chunks_own_not_its_parents(tmp_path: Path) -> None:
     del ballast
 
 
+def test_peak_rss_is_flat_across_chunks(tmp_path: Path) -> None:
+    """A resumed chunk holds no more memory than the first: loading a checkpoint costs its
+    arrays, not fixed-size read buffers (Leduc's tables are tiny, so any would show)."""
+    args = ("--iters", "3000", "--chunked", "--chunk-iterations", "1000", "--no-tensorboard")
+    for code in (exit_codes.CHUNK_DONE, exit_codes.CHUNK_DONE, exit_codes.COMPLETE):
+        result = _cli(tmp_path, *args)
+        assert result.returncode == code, result.stderr
+    info = latest_checkpoint(tmp_path)
+    assert info is not None
+    peaks = [c["peak_rss_bytes"] for c in load_checkpoint(info).metadata["chunks"]]
+    assert len(peaks) == 3
+    assert max(peaks) <= 1.02 * min(peaks), [p / 2**20 for p in peaks]
+
+
 def test_cli_exit_codes_and_messages(tmp_path: Path) -> None:
     args = ("--iters", "200", "--chunked", "--chunk-iterations", "100", "--no-tensorboard")
     first = _cli(tmp_path, *args)

@@ -541,7 +541,8 @@ class _FileReader:
     def read_to_end(self, file_size: int) -> None:
         """Hash the rest of the file, to its real end (bytes past ``file_size`` count too)."""
         self.read_gap(file_size)
-        buffer = bytearray(READ_CHUNK_BYTES)
+        # Normally nothing is left: a small buffer keeps a load's memory to the arrays' own.
+        buffer = bytearray(min(READ_CHUNK_BYTES, 1 << 16))
         while True:
             count = pread_into(self._fd, memoryview(buffer), self.offset)
             if count == 0:

@@ -377,7 +377,8 @@ def sha256_of_fd(fd: int) -> tuple[str, int]:
     offset, another thread may read the same descriptor through a file object concurrently.
     """
     sha = hashlib.sha256()
-    buffer = bytearray(READ_CHUNK_BYTES)
+    # No bigger than the file (a buffer is zero-filled, so its size is memory the process uses).
+    buffer = bytearray(max(1, min(READ_CHUNK_BYTES, os.fstat(fd).st_size)))
     view = memoryview(buffer)
     offset = 0
     while True:
