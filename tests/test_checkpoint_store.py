@@ -11,6 +11,7 @@ import os
 import pickle
 import shutil
 import subprocess
+import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -181,6 +182,24 @@ def test_load_without_verify_skips_hashes_but_not_safety(tmp_path: Path) -> None
     info = _write(tmp_path, 10)
     loaded = load_checkpoint(info, verify=False)
     assert loaded.state["visits"].tolist() == _state(10)["visits"].tolist()
+
+
+def test_loading_without_the_policy_reads_and_holds_only_the_state(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    policy = {"average_strategy": rng.random((2_000_000, 2))}  # 32 MB each
+    state = {"regrets": rng.standard_normal((2_000_000, 2))}
+    info = write_checkpoint(tmp_path, 1, policy, state, {}).info
+    tracemalloc.start()
+    try:
+        loaded = load_checkpoint(info, include_policy=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert loaded.policy == {}
+    assert np.array_equal(loaded.state["regrets"], state["regrets"])
+    assert state["regrets"].nbytes <= peak < 1.25 * state["regrets"].nbytes, peak / 2**20
+    assert np.array_equal(load_checkpoint(info).policy["average_strategy"],
+                          policy["average_strategy"])
 
 
 # --------------------------------------------------------------------------------------------

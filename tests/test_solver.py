@@ -105,6 +105,28 @@ def test_state_dict_restores_into_a_new_solver() -> None:
     assert reference.rng.bit_generator.state == resumed.rng.bit_generator.state
 
 
+def test_load_state_dict_takes_over_arrays_only_when_asked() -> None:
+    config = MCCFRConfig(seed=5)
+    state = _run("leduc", config, [300]).state_dict()
+    copied = Solver(load_game("leduc"), config)
+    copied.load_state_dict(state)
+    assert not np.shares_memory(copied.regrets, state["regrets"])
+    taken = Solver(load_game("leduc"), config)
+    taken.load_state_dict(state, copy=False)
+    assert taken.regrets is state["regrets"] and taken.strategy_sum is state["strategy_sum"]
+    frozen = {k: (np.copy(v) if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+    frozen["regrets"].flags.writeable = False  # the kernel writes the tables: copy these
+    guarded = Solver(load_game("leduc"), config)
+    guarded.load_state_dict(frozen, copy=False)
+    assert guarded.regrets.flags.writeable
+    assert np.array_equal(guarded.regrets, frozen["regrets"])
+    for solver in (copied, taken, guarded):
+        solver.run(50)
+    for solver in (taken, guarded):
+        assert np.array_equal(copied.regrets, solver.regrets)
+        assert np.array_equal(copied.strategy_sum, solver.strategy_sum)
+
+
 @given(st.integers(0, 1000), st.integers(1, 300), st.sampled_from(["external", "outcome"]))
 def test_policies_are_distributions(seed: int, iterations: int, sampling: str) -> None:
     game = load_game("leduc")

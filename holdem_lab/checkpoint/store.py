@@ -689,8 +689,14 @@ def _read_to_end(fd: int, limit: int) -> bytes:
 # Loading
 
 
-def load_checkpoint(info: CheckpointInfo, verify: bool = True) -> LoadedCheckpoint:
+def load_checkpoint(
+    info: CheckpointInfo, verify: bool = True, *, include_policy: bool = True
+) -> LoadedCheckpoint:
     """Load a checkpoint's metadata and arrays, refusing anything unsafe or inconsistent.
+
+    With ``include_policy=False`` only the state payload is read (``policy`` is then empty):
+    resuming needs no policy, and reading it would only add its size to the memory a resume
+    peaks at. Completeness (both payloads' hashes) is :func:`verify_checkpoint`'s job.
 
     With ``verify`` (the default) the payload sizes and sha256 are checked as part of the
     same read (hashing runs on a worker thread over the chunks as they are read); a mismatch
@@ -707,11 +713,13 @@ def load_checkpoint(info: CheckpointInfo, verify: bool = True) -> LoadedCheckpoi
     loaded: dict[PayloadRole, dict[str, Array]] = {}
     with SerialWorkers(*READER_WORKERS) as workers:
         for role in PayloadRole:
+            if role is PayloadRole.POLICY and not include_policy:
+                continue
             loaded[role] = _load_payload(info, role, manifest.payloads[role], verify, workers)
     return LoadedCheckpoint(
         info=info,
         metadata=manifest.metadata,
-        policy=loaded[PayloadRole.POLICY],
+        policy=loaded.get(PayloadRole.POLICY, {}),
         state=loaded[PayloadRole.STATE],
     )
 

@@ -237,7 +237,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
         say("Starting fresh training (no checkpoint found)")
     else:
         say(f"Resuming from checkpoint: {latest.policy_path}")
-        loaded = load_checkpoint(latest)
+        loaded = load_checkpoint(latest, include_policy=False)  # verified complete above
         meta = loaded.metadata
         _check_resume_fields(latest, meta)
         check_game(meta["game_identity"], game.identity())
@@ -256,7 +256,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
             state.update(iteration=meta["iteration"], discount_steps=meta["discount_steps"],
                          rng_state=_rng_from_json(meta["rng_state"]),
                          compute_seconds=float(meta["compute_seconds"]))
-            solver.load_state_dict(state)
+            solver.load_state_dict(state, copy=False)
         except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
             detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
             raise CheckpointError(f"{latest.directory / latest.stem}: cannot restore the "

@@ -147,16 +147,23 @@ class Solver:
             "compute_seconds": self.compute_seconds,
         }
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a state produced by `state_dict` (arrays are copied)."""
+    def load_state_dict(self, state: dict[str, Any], *, copy: bool = True) -> None:
+        """Restore a state produced by `state_dict`. The arrays are copied unless `copy` is
+        False, when the solver takes over arrays that are already C-ordered and writable (the
+        caller must not use them afterwards): a resume then holds each table once, not twice."""
         shape = (self.game.num_rows, self.game.max_actions)
         for name in ("regrets", "strategy_sum"):
             array = np.asarray(state[name])
             if array.shape != shape or array.dtype != np.float64:
                 raise ValueError(f"{name}: shape {array.shape} dtype {array.dtype}, "
                                  f"expected {shape} float64")
-        self.regrets = np.array(state["regrets"], dtype=np.float64, copy=True)
-        self.strategy_sum = np.array(state["strategy_sum"], dtype=np.float64, copy=True)
+        tables = []
+        for name in ("regrets", "strategy_sum"):
+            array = np.asarray(state[name])
+            if copy or not (array.flags.c_contiguous and array.flags.writeable):
+                array = np.array(array, dtype=np.float64, order="C", copy=True)
+            tables.append(array)
+        self.regrets, self.strategy_sum = tables
         self.stats = np.array(state.get("stats", np.zeros(kernels.NUM_STATS)), dtype=np.int64)
         self.iteration = int(state["iteration"])
         self.discount_steps = int(state["discount_steps"])
