@@ -694,9 +694,10 @@ def load_checkpoint(
 ) -> LoadedCheckpoint:
     """Load a checkpoint's metadata and arrays, refusing anything unsafe or inconsistent.
 
-    With ``include_policy=False`` only the state payload is read (``policy`` is then empty):
-    resuming needs no policy, and reading it would only add its size to the memory a resume
-    peaks at. Completeness (both payloads' hashes) is :func:`verify_checkpoint`'s job.
+    With ``include_policy=False``, ``policy`` comes back empty: the policy payload is read and
+    checked exactly as in a full load (a damaged or hostile policy still fails the load), but
+    its arrays are dropped before the state is read. Resuming needs no policy, and holding it
+    would add its size to the memory a resume peaks at.
 
     With ``verify`` (the default) the payload sizes and sha256 are checked as part of the
     same read (hashing runs on a worker thread over the chunks as they are read); a mismatch
@@ -712,14 +713,14 @@ def load_checkpoint(
     manifest = _read_manifest(info)
     loaded: dict[PayloadRole, dict[str, Array]] = {}
     with SerialWorkers(*READER_WORKERS) as workers:
-        for role in PayloadRole:
-            if role is PayloadRole.POLICY and not include_policy:
-                continue
+        for role in PayloadRole:  # the policy first, so that it can be dropped before the state
             loaded[role] = _load_payload(info, role, manifest.payloads[role], verify, workers)
+            if role is PayloadRole.POLICY and not include_policy:
+                loaded[role] = {}
     return LoadedCheckpoint(
         info=info,
         metadata=manifest.metadata,
-        policy=loaded.get(PayloadRole.POLICY, {}),
+        policy=loaded[PayloadRole.POLICY],
         state=loaded[PayloadRole.STATE],
     )
 

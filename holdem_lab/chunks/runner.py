@@ -237,7 +237,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
         say("Starting fresh training (no checkpoint found)")
     else:
         say(f"Resuming from checkpoint: {latest.policy_path}")
-        loaded = load_checkpoint(latest, include_policy=False)  # verified complete above
+        loaded = load_checkpoint(latest, include_policy=False)  # the policy is checked, not kept
         meta = loaded.metadata
         _check_resume_fields(latest, meta)
         check_game(meta["game_identity"], game.identity())
