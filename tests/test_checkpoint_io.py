@@ -8,12 +8,14 @@ copying rules of :class:`HashingWriter`, and the checks :func:`read_npz` makes o
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import hashlib
 import io
 import itertools
 import os
 import struct
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -239,6 +241,8 @@ def test_worker_failure_surfaces_and_stops_later_writes(
 
 
 def test_start_writeback_starts_the_disk_write_and_reports_errors(tmp_path: Path) -> None:
+    if sys.platform.startswith("linux"):
+        assert fileio._SYNC_FILE_RANGE is not None, "sync_file_range should be in use on Linux"
     path = tmp_path / "out.bin"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
@@ -252,6 +256,52 @@ def test_start_writeback_starts_the_disk_write_and_reports_errors(tmp_path: Path
     with pytest.raises(OSError) as caught:
         fileio.start_writeback(fd, 0, 10_000)  # closed descriptor
     assert caught.value.errno == errno.EBADF
+
+
+@pytest.mark.parametrize("code", [errno.ENOSYS, errno.EPERM])
+def test_a_refused_sync_file_range_falls_back_to_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    refused: list[int] = []
+
+    def refusing(fd: int, offset: int, length: int, flags: int) -> int:
+        refused.append(offset)
+        ctypes.set_errno(code)
+        return -1
+
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        fsyncs.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(fileio, "_SYNC_FILE_RANGE", refusing)
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    monkeypatch.setattr(fileio, "FLUSH_INTERVAL_BYTES", 1 << 16)
+    monkeypatch.setattr(arrays, "WRITE_CHUNK_BYTES", 1 << 16)
+    values = {"v": np.arange(100_000, dtype=np.float64)}  # 800 kB: a dozen write-back requests
+    info = write_checkpoint(tmp_path, 1, values, values, {}).info
+    assert refused == [0], "asked once, then never again in this process"
+    assert fileio._SYNC_FILE_RANGE is None
+    assert len(fsyncs) > 12
+    assert np.array_equal(load_checkpoint(info).state["v"], values["v"])
+
+
+def test_a_failing_sync_file_range_fails_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(fd: int, offset: int, length: int, flags: int) -> int:
+        ctypes.set_errno(errno.EIO)
+        return -1
+
+    monkeypatch.setattr(fileio, "_SYNC_FILE_RANGE", failing)
+    monkeypatch.setattr(fileio, "FLUSH_INTERVAL_BYTES", 1 << 16)
+    monkeypatch.setattr(arrays, "WRITE_CHUNK_BYTES", 1 << 16)
+    values = {"v": np.arange(100_000, dtype=np.float64)}
+    with pytest.raises(CheckpointError, match="Input/output error"):
+        write_checkpoint(tmp_path, 1, values, values, {})
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_fsync_failure_inside_checkpoint_write_names_the_file(

@@ -184,7 +184,7 @@ def test_load_without_verify_skips_hashes_but_not_safety(tmp_path: Path) -> None
     assert loaded.state["visits"].tolist() == _state(10)["visits"].tolist()
 
 
-def test_loading_without_the_policy_reads_and_holds_only_the_state(tmp_path: Path) -> None:
+def test_loading_without_the_policy_holds_only_the_state(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     policy = {"average_strategy": rng.random((2_000_000, 2))}  # 32 MB each
     state = {"regrets": rng.standard_normal((2_000_000, 2))}
@@ -200,6 +200,16 @@ def test_loading_without_the_policy_reads_and_holds_only_the_state(tmp_path: Pat
     assert state["regrets"].nbytes <= peak < 1.25 * state["regrets"].nbytes, peak / 2**20
     assert np.array_equal(load_checkpoint(info).policy["average_strategy"],
                           policy["average_strategy"])
+
+
+def test_loading_without_the_policy_still_checks_it(tmp_path: Path) -> None:
+    info = _write(tmp_path, 10)
+    data = bytearray(info.policy_path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    info.policy_path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointVerificationError, match="sha256 mismatch") as caught:
+        load_checkpoint(info, include_policy=False)
+    assert str(info.policy_path) in str(caught.value)
 
 
 # --------------------------------------------------------------------------------------------

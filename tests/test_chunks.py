@@ -266,14 +266,15 @@ def test_peak_rss_is_the_chunks_own_not_its_parents(tmp_path: Path) -> None:
     """Linux carries ``ru_maxrss`` over from the parent through fork and exec; a chunk started
     by a process holding much more memory than the chunk uses must still report its own."""
     ballast = np.ones(600 * 2**20 // 8)  # 600 MB, touched
-    assert ballast[-1] == 1.0
-    result = _cli(tmp_path, "--iters", "500", "--no-tensorboard")
+    try:
+        result = _cli(tmp_path, "--iters", "500", "--no-tensorboard")
+    finally:
+        del ballast
     assert result.returncode == exit_codes.COMPLETE, result.stderr
     info = latest_checkpoint(tmp_path)
     assert info is not None
     peak = load_checkpoint(info).metadata["metrics"]["peak_rss_bytes"]
     assert 50 * 2**20 < peak < 450 * 2**20, peak / 2**20
-    del ballast
 
 
 def test_peak_rss_is_flat_across_chunks(tmp_path: Path) -> None:

@@ -120,6 +120,18 @@ def test_load_state_dict_takes_over_arrays_only_when_asked() -> None:
     guarded.load_state_dict(frozen, copy=False)
     assert guarded.regrets.flags.writeable
     assert np.array_equal(guarded.regrets, frozen["regrets"])
+    unsafe = {k: (np.copy(v) if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+    unsafe["regrets"] = np.asfortranarray(unsafe["regrets"])  # not C-ordered
+    unsafe["strategy_sum"] = np.concatenate([unsafe["strategy_sum"]] * 2)[:len(state["regrets"])]
+    assert not unsafe["strategy_sum"].flags.owndata  # a view: it may be a memory map
+    fresh = Solver(load_game("leduc"), config)
+    fresh.load_state_dict(unsafe, copy=False)
+    assert fresh.regrets.flags.c_contiguous and fresh.strategy_sum.flags.owndata
+    shared = {k: (np.copy(v) if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+    shared["strategy_sum"] = shared["regrets"]
+    apart = Solver(load_game("leduc"), config)
+    apart.load_state_dict(shared, copy=False)
+    assert not np.shares_memory(apart.regrets, apart.strategy_sum)
     for solver in (copied, taken, guarded):
         solver.run(50)
     for solver in (taken, guarded):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from holdem_lab.cards import evaluator, isomorphism
-from holdem_lab.cards.tablecache import cached_tables
+from holdem_lab.cards.tablecache import cached_tables, default_directories
 
 
 class Builder:
@@ -61,7 +61,9 @@ def test_editing_a_source_builds_anew(tmp_path: Path, source: Path) -> None:
     assert len(list(tmp_path.glob("demo-tables-*.npz"))) == 2
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "foreign npz", "missing array"])
+@pytest.mark.parametrize(
+    "damage", ["truncate", "garbage", "foreign npz", "missing array", "lone npy", "names 0-d"]
+)
 def test_a_damaged_file_is_replaced_not_trusted(tmp_path: Path, source: Path, damage: str) -> None:
     build = Builder()
     cached_tables("demo", [source], build, [tmp_path])
@@ -73,10 +75,16 @@ def test_a_damaged_file_is_replaced_not_trusted(tmp_path: Path, source: Path, da
     elif damage == "foreign npz":
         with open(path, "wb") as stream:
             np.savez(stream, a=np.ones(3))
-    else:
+    elif damage == "missing array":
         tables = build()
         with open(path, "wb") as stream:
             np.savez(stream, __names__=np.array(list(tables)), a=tables["a"], b=tables["b"])
+    elif damage == "lone npy":
+        with open(path, "wb") as stream:
+            np.save(stream, np.arange(3))
+    else:
+        with open(path, "wb") as stream:
+            np.savez(stream, __names__=np.array("ab"), a=np.ones(1), b=np.ones(1))
     before = build.calls
     tables = cached_tables("demo", [source], build, [tmp_path])
     assert build.calls == before + 1  # rebuilt
@@ -110,3 +118,22 @@ def test_the_card_modules_tables_equal_a_fresh_build() -> None:
               evaluator.HASH7_VALUE]
     assert _same(dict(enumerate(built)), dict(enumerate(loaded)))
     assert _same(isomorphism._build_tables(), isomorphism._T)
+
+
+def test_files_are_readable_by_every_user(tmp_path: Path, source: Path) -> None:
+    cached_tables("demo", [source], Builder(), [tmp_path])
+    (path,) = tmp_path.glob("demo-tables-*.npz")
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_no_home_folder_leaves_the_package_cache(
+    tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert default_directories(source) == [source.parent / "__pycache__"]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_directories(source)[1] == tmp_path / "xdg" / "holdem_lab"

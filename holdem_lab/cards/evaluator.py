@@ -36,7 +36,9 @@ quads and full houses, so the hand's value is the value of the flush suit's 13-b
 the 8,192-entry `FLUSH_VALUE` table (straight flushes included).
 
 All tables are built deterministically with numpy (and one small numba helper for the row
-placement) when the module is first imported, in about 0.2 s; nothing is read from disk.
+placement), in about 0.2 s, the first time the module is imported after its code changed; the
+result is kept on disk and read by later processes (`holdem_lab.cards.tablecache`, keyed by
+the sha256 of this file and of `holdem_lab.cards.deck`).
 
 Calling from numba
 ------------------

@@ -44,7 +44,8 @@ Ranking a set among the free ranks renumbers the free ranks first (a parallel bi
 with two small tables for the low 7 and high 6 rank bits) and then reads an 8,192-entry colex
 table. The four suit keys are sorted with a branch-free min/max network and the configuration is
 found by a branch-free binary search over its sorted keys; no step allocates memory. Every table
-is built with exact integer arithmetic when the module is imported.
+is built with exact integer arithmetic, once per change of this code: later imports read it from
+the on-disk cache of `holdem_lab.cards.tablecache`.
 
 Calling from numba
 ------------------

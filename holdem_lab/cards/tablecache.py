@@ -21,7 +21,6 @@ import hashlib
 import os
 import secrets
 import tempfile
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,8 +36,16 @@ CACHE_FORMAT = 1
 
 def default_directories(source: Path) -> list[Path]:
     """Where the tables built from ``source`` may be kept, in order of preference."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return [source.parent / "__pycache__", Path(base) / "holdem_lab"]
+    folders = [source.parent / "__pycache__"]
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no HOME and no passwd entry: skip that folder
+            base = None
+    if base:
+        folders.append(Path(base) / "holdem_lab")
+    return folders
 
 
 def cached_tables(
@@ -73,15 +80,18 @@ def cached_tables(
 def _read(path: Path) -> Tables | None:
     """The arrays stored at ``path``, or None if it is missing or not a complete table file."""
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            names = npz.files
-            tables = {key: npz[key] for key in names}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError):
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):  # a lone .npy
+            return None
+        with npz:
+            tables = {key: npz[key] for key in npz.files}
+    except Exception:  # noqa: BLE001 - any unreadable file (zip, zlib, npy errors) is rebuilt
         return None
-    if "__names__" not in tables:
+    names = tables.pop("__names__", None)
+    if names is None or names.ndim != 1 or names.dtype.kind != "U":
         return None
-    listed = [str(n) for n in tables.pop("__names__").tolist()]
-    if sorted(listed) != sorted(tables):
+    listed = [str(n) for n in names.tolist()]
+    if len(set(listed)) != len(listed) or sorted(listed) != sorted(tables):
         return None
     return {key: tables[key] for key in listed}
 
@@ -98,6 +108,7 @@ def _write(path: Path, tables: Tables) -> bool:
     try:
         payload: dict[str, Any] = {"__names__": np.array(list(tables)), **tables}
         with os.fdopen(handle, "wb") as stream:
+            os.fchmod(stream.fileno(), 0o644)  # readable by every user (mkstemp gives 0600)
             np.savez(stream, **payload)
         os.replace(temp, path)
     except OSError:

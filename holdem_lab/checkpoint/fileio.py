@@ -83,15 +83,29 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
     disk and returns, and unlike an ``fsync`` it commits no journal transaction and flushes no
     disk cache. Measured on the development VM, 256 MiB written in 1 MiB calls took 130-170 ms
     with it every 8 MiB (final fsync included), 250-320 ms with an fsync every 8 MiB and
-    200-290 ms with one fsync at the end. Elsewhere it is an ``os.fsync``. A failure raises
-    ``OSError``; an I/O error met later by the write-back is reported by the final fsync.
+    200-290 ms with one fsync at the end. Elsewhere it is an ``os.fsync``, and so it is for
+    the rest of the process once the kernel or a sandbox refuses the call itself (ENOSYS,
+    EPERM, EINVAL, EOPNOTSUPP, ESPIPE: WSL 1 and some seccomp filters do). Any other failure
+    raises ``OSError``; an I/O error met later by the write-back is reported by the final fsync.
     """
-    if _SYNC_FILE_RANGE is None:
-        os.fsync(fd)
-        return
-    if _SYNC_FILE_RANGE(fd, offset, length, _SYNC_FILE_RANGE_WRITE) != 0:
+    global _SYNC_FILE_RANGE
+    function = _SYNC_FILE_RANGE
+    if function is not None:
+        if function(fd, offset, length, _SYNC_FILE_RANGE_WRITE) == 0:
+            return
         code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code))
+        if code not in _UNSUPPORTED:
+            raise OSError(code, os.strerror(code))
+        _SYNC_FILE_RANGE = None
+    os.fsync(fd)
+
+
+_UNSUPPORTED = frozenset(
+    getattr(errno, name)
+    for name in ("ENOSYS", "EPERM", "EINVAL", "EOPNOTSUPP", "ENOTSUP", "ESPIPE")
+    if hasattr(errno, name)
+)
+"""Errors by which a system says it does not offer ``sync_file_range`` (not I/O failures)."""
 
 
 def open_new_file(path: Path) -> int:

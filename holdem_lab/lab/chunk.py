@@ -23,10 +23,11 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from holdem_lab.chunks.runner import ChunkResult, build_game, peak_rss_bytes
+from holdem_lab.chunks.runner import ChunkResult, build_game
 from holdem_lab.config import GameSpec, MCCFRConfig, load_run_config
 from holdem_lab.errors import ConfigError
 from holdem_lab.lab.runfiles import run_checkpoints
+from holdem_lab.process import peak_rss_bytes
 
 PARAMETERS: dict[str, Any] = {
     "config_path": "",

@@ -149,18 +149,21 @@ class Solver:
 
     def load_state_dict(self, state: dict[str, Any], *, copy: bool = True) -> None:
         """Restore a state produced by `state_dict`. The arrays are copied unless `copy` is
-        False, when the solver takes over arrays that are already C-ordered and writable (the
-        caller must not use them afterwards): a resume then holds each table once, not twice."""
+        False, when the solver takes over arrays that are C-ordered, writable, own their memory
+        (no views, no memory maps) and do not overlap (the caller must not use them
+        afterwards): a resume then holds each table once, not twice."""
         shape = (self.game.num_rows, self.game.max_actions)
         for name in ("regrets", "strategy_sum"):
             array = np.asarray(state[name])
             if array.shape != shape or array.dtype != np.float64:
                 raise ValueError(f"{name}: shape {array.shape} dtype {array.dtype}, "
                                  f"expected {shape} float64")
-        tables = []
+        tables: list[np.ndarray] = []
         for name in ("regrets", "strategy_sum"):
             array = np.asarray(state[name])
-            if copy or not (array.flags.c_contiguous and array.flags.writeable):
+            flags = array.flags
+            if copy or not (flags.c_contiguous and flags.writeable and flags.owndata) \
+                    or any(np.shares_memory(array, other) for other in tables):
                 array = np.array(array, dtype=np.float64, order="C", copy=True)
             tables.append(array)
         self.regrets, self.strategy_sum = tables
