@@ -73,6 +73,13 @@ def _find_sync_file_range() -> ctypes._CFuncPtr | None:  # type: ignore[name-def
 _SYNC_FILE_RANGE = _find_sync_file_range()
 _SYNC_FILE_RANGE_WRITE = 2  # from <fcntl.h>: start write-out of dirty pages, do not wait
 
+_UNSUPPORTED = frozenset(
+    getattr(errno, name)
+    for name in ("ENOSYS", "EPERM", "EINVAL", "EOPNOTSUPP", "ENOTSUP", "ESPIPE")
+    if hasattr(errno, name)
+)
+"""Errors by which a system says it does not offer ``sync_file_range`` (not I/O failures)."""
+
 
 def start_writeback(fd: int, offset: int, length: int) -> None:
     """Start writing bytes ``offset .. offset + length`` of ``fd`` to the disk, without
@@ -98,14 +105,6 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
             raise OSError(code, os.strerror(code))
         _SYNC_FILE_RANGE = None
     os.fsync(fd)
-
-
-_UNSUPPORTED = frozenset(
-    getattr(errno, name)
-    for name in ("ENOSYS", "EPERM", "EINVAL", "EOPNOTSUPP", "ENOTSUP", "ESPIPE")
-    if hasattr(errno, name)
-)
-"""Errors by which a system says it does not offer ``sync_file_range`` (not I/O failures)."""
 
 
 def open_new_file(path: Path) -> int:

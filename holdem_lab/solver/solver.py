@@ -153,14 +153,12 @@ class Solver:
         (no views, no memory maps) and do not overlap (the caller must not use them
         afterwards): a resume then holds each table once, not twice."""
         shape = (self.game.num_rows, self.game.max_actions)
+        tables: list[np.ndarray] = []
         for name in ("regrets", "strategy_sum"):
             array = np.asarray(state[name])
             if array.shape != shape or array.dtype != np.float64:
                 raise ValueError(f"{name}: shape {array.shape} dtype {array.dtype}, "
                                  f"expected {shape} float64")
-        tables: list[np.ndarray] = []
-        for name in ("regrets", "strategy_sum"):
-            array = np.asarray(state[name])
             flags = array.flags
             if copy or not (flags.c_contiguous and flags.writeable and flags.owndata) \
                     or any(np.shares_memory(array, other) for other in tables):
