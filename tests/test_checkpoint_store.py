@@ -33,6 +33,7 @@ from holdem_lab.checkpoint import (
     find_latest_complete,
     list_checkpoints,
     load_checkpoint,
+    load_latest_complete,
     prune_checkpoints,
     store,
     verify_checkpoint,
@@ -276,6 +277,55 @@ def test_damaged_file_is_detected_and_previous_checkpoint_used(
     assert problems[0].startswith("checkpoint_iter000000001000: ")
     assert reason.value in problems[0] and target.name in problems[0]
     assert load_checkpoint(found).metadata["iteration"] == 300
+    # The one-pass form (verify by loading) makes the same choice and reports the same problem.
+    loaded, loaded_problems = load_latest_complete(tmp_path)
+    assert loaded is not None and loaded.info == previous
+    assert loaded_problems == problems
+    assert loaded.state["visits"].tolist() == _state(300)["visits"].tolist()
+
+
+def test_load_latest_complete_reads_each_payload_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, 300)
+    latest = _write(tmp_path, 1000)
+
+    def no_second_pass(*_: object) -> None:
+        raise AssertionError("a payload was hashed outside the load")
+
+    monkeypatch.setattr(store, "sha256_of_fd", no_second_pass)
+    monkeypatch.setattr(store, "verify_checkpoint", no_second_pass)
+    loaded, problems = load_latest_complete(tmp_path, include_policy=False)
+    assert problems == [] and loaded is not None and loaded.info == latest
+    assert loaded.policy == {}
+    assert loaded.state["visits"].tolist() == _state(1000)["visits"].tolist()
+    assert load_latest_complete(tmp_path / "absent") == (None, [])
+
+
+def test_load_latest_complete_refuses_a_forged_payload_instead_of_skipping_it(
+    tmp_path: Path,
+) -> None:
+    _write(tmp_path, 300)
+    latest = _write(tmp_path, 1000)
+    latest.state_path.write_bytes(b"not an npz archive, but the metadata vouches for it")
+    _forge_metadata(latest, PayloadRole.STATE)
+    # Integrity holds (the hashes match), so the two-step form would choose it and fail to
+    # load it; the one-pass form fails the same way rather than quietly training from 300.
+    assert find_latest_complete(tmp_path)[0] == latest
+    with pytest.raises(CheckpointVerificationError) as caught:
+        load_latest_complete(tmp_path)
+    assert caught.value.reason is VerificationReason.PAYLOAD_INVALID
+
+
+def test_load_latest_complete_stops_at_a_newer_format(tmp_path: Path) -> None:
+    _write(tmp_path, 300)
+    latest = _write(tmp_path, 1000)
+    metadata = json.loads(latest.metadata_path.read_text())
+    metadata["format_version"] += 1
+    latest.metadata_path.write_text(_sealed(metadata))
+    for search in (find_latest_complete, load_latest_complete):
+        with pytest.raises(CheckpointError, match="newer format_version.*older version"):
+            search(tmp_path)
 
 
 def test_flipped_hash_digit_in_metadata_is_detected(tmp_path: Path) -> None:

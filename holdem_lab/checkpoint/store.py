@@ -504,16 +504,48 @@ def find_latest_complete(
         try:
             verify_checkpoint(info)
         except CheckpointVerificationError as exc:
-            if exc.reason is VerificationReason.FORMAT_NEWER:
-                # Not corrupt: written by a newer holdem_lab. Skipping it would let this
-                # version overwrite it when training reaches the same iteration.
-                raise CheckpointError(
-                    f"{exc}; refusing to train this run with an older version (nothing was "
-                    "changed)") from exc
+            _raise_if_newer_format(exc)
             problems.append(str(exc))
         else:
             return info, problems
     return None, problems
+
+
+def load_latest_complete(
+    directory: str | os.PathLike[str], *, include_policy: bool = True
+) -> tuple[LoadedCheckpoint | None, list[str]]:
+    """Load the newest complete checkpoint in ``directory``, reading each payload once.
+
+    The same choice as :func:`find_latest_complete` followed by :func:`load_checkpoint`, but
+    each candidate, newest first, is verified by loading it (the sha256 is computed as the
+    bytes are read) instead of being hashed once to choose it and again to load it. Returns
+    ``(loaded, problems)`` with the same meaning of ``problems`` as
+    :func:`find_latest_complete`. A checkpoint whose payloads hash to the recorded sha256 but
+    whose contents are refused (``PAYLOAD_INVALID``: the metadata vouches for bytes that are
+    not a valid payload, so it was forged or written by a broken writer) is not skipped: the
+    error is raised, as the two-step form would.
+    """
+    problems: list[str] = []
+    for info in reversed(list_checkpoints(directory)):
+        try:
+            loaded = load_checkpoint(info, include_policy=include_policy)
+        except CheckpointVerificationError as exc:
+            _raise_if_newer_format(exc)
+            if exc.reason is VerificationReason.PAYLOAD_INVALID:
+                raise
+            problems.append(str(exc))
+        else:
+            return loaded, problems
+    return None, problems
+
+
+def _raise_if_newer_format(exc: CheckpointVerificationError) -> None:
+    """A checkpoint written by a newer holdem_lab is not corrupt: skipping it would let this
+    version overwrite it when training reaches the same iteration, so the search stops."""
+    if exc.reason is VerificationReason.FORMAT_NEWER:
+        raise CheckpointError(
+            f"{exc}; refusing to train this run with an older version (nothing was changed)"
+        ) from exc
 
 
 def metadata_digest(document: Mapping[str, Any]) -> str:

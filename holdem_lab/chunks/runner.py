@@ -38,7 +38,7 @@ from holdem_lab.checkpoint import (
     clean_temp_files,
     find_latest_complete,
     list_checkpoints,
-    load_checkpoint,
+    load_latest_complete,
     prune_checkpoints,
     write_checkpoint,
 )
@@ -217,10 +217,12 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
             limits.append(f"{config.chunk_size_minutes:g} minutes")
         say(f"Chunk size: {' or '.join(limits)}")
     clean_temp_files(checkpoints)
-    latest, problems = find_latest_complete(checkpoints)
+    # The policy is read and checked, not kept: resuming needs the state only.
+    loaded, problems = load_latest_complete(checkpoints, include_policy=False)
+    latest = loaded.info if loaded is not None else None
     for problem in problems:
         say(f"Skipping incomplete or corrupt checkpoint: {problem}")
-    if latest is None and list_checkpoints(checkpoints):
+    if loaded is None and list_checkpoints(checkpoints):
         raise CheckpointError(
             f"{checkpoints} holds checkpoint files but none is complete; refusing to start over "
             "them (move them away to start a fresh run): " + "; ".join(problems))
@@ -233,11 +235,11 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
     chunk_index = 0
     history: list[dict[str, Any]] = []
     config_changes: list[dict[str, Any]] = []
-    if latest is None:
+    if loaded is None:
         say("Starting fresh training (no checkpoint found)")
     else:
+        assert latest is not None
         say(f"Resuming from checkpoint: {latest.policy_path}")
-        loaded = load_checkpoint(latest, include_policy=False)  # the policy is checked, not kept
         meta = loaded.metadata
         _check_resume_fields(latest, meta)
         check_game(meta["game_identity"], game.identity())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from holdem_lab.checkpoint import CheckpointInfo, find_latest_complete, load_checkpoint
+from holdem_lab.checkpoint import CheckpointInfo, load_checkpoint, load_latest_complete
 from holdem_lab.chunks.runner import CHECKPOINT_DIR, build_game
 from holdem_lab.config import GameSpec
 from holdem_lab.errors import CheckpointError, GameError
@@ -111,25 +111,25 @@ def load_blueprint(path: str | Path) -> Blueprint:
     path = Path(path)
     if path.is_dir():
         directory = path / CHECKPOINT_DIR if (path / CHECKPOINT_DIR).is_dir() else path
-        info, problems = find_latest_complete(directory)
-        if info is None:
+        latest, problems = load_latest_complete(directory)
+        if latest is None:
             raise CheckpointError(f"no complete checkpoint in {directory}"
                                   + (": " + "; ".join(problems) if problems else ""))
+        loaded = latest
     else:
         from holdem_lab.checkpoint import parse_checkpoint_name
 
         iteration = parse_checkpoint_name(path.name)
         if iteration is None:
             raise CheckpointError(f"{path} is not a checkpoint file name")
-        info = CheckpointInfo(iteration, path.parent)
-    loaded = load_checkpoint(info)
+        loaded = load_checkpoint(CheckpointInfo(iteration, path.parent))
     spec_data = dict(loaded.metadata["game_spec"])
     spec = GameSpec(game=spec_data["game"], game_params=spec_data.get("game_params") or {},
                     buckets=spec_data.get("buckets"))
     game = build_game(spec)
     policy = loaded.policy["average_policy"]
     if policy.shape != (game.num_rows, game.max_actions):
-        raise CheckpointError(f"{info.policy_path}: policy shape {policy.shape} does not fit "
-                              f"the game {(game.num_rows, game.max_actions)}")
+        raise CheckpointError(f"{loaded.info.policy_path}: policy shape {policy.shape} does "
+                              f"not fit the game {(game.num_rows, game.max_actions)}")
     return Blueprint(game=game, policy=policy, iteration=loaded.iteration,
-                     source=str(info.policy_path))
+                     source=str(loaded.info.policy_path))
