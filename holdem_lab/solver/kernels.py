@@ -3,6 +3,8 @@ and outcome-sampling traversals, discounting, and the iteration loop.
 
 Everything here works on `GameArrays` and dense float64 tables indexed by infoset row; there is no
 recursion (a numba call marshals every array argument, so the traversals keep an explicit stack).
+The training loop reads the tree through `GameArrays.node_table`, one packed row per node (see
+holdem_lab.games.game), so that a node visit touches one cache line of tree data.
 All randomness comes from the one `numpy.random.Generator` passed in, so its state plus the
 tables determine the run exactly.
 """
@@ -17,6 +19,15 @@ from numba.extending import intrinsic
 
 from holdem_lab.cards.evaluator import eval7_kernel
 from holdem_lab.cards.isomorphism import index_kernel, preflop_class_kernel
+from holdem_lab.games.game import (
+    NODE_CHILDREN,
+    NODE_ROW_OFFSET,
+    NODE_ROW_STRIDE,
+    NODE_WORD,
+    TERMINAL_CONTRIB,
+    TERMINAL_EQUAL_LIVE,
+    TERMINAL_POT,
+)
 from holdem_lab.games.tree import DECISION, FOLD_TERMINAL
 
 BUCKETS_SMALL_TABLE = 0  # as holdem_lab.games.game
@@ -258,21 +269,19 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
     control[1] receives each completed iteration, and a non-zero control[0] stops the run after
     the iteration in progress (a signal handler's graceful stop)."""
     return _train(
-        g.num_players, g.num_rounds, g.max_depth, g.player, g.round, g.num_actions, g.children,
-        g.terminal, g.row_offset, g.row_stride, g.contrib, g.folded, g.pot, g.equal_live,
-        g.hole_cards, g.board_total, g.board_visible, g.deck_size, g.card_rank, g.showdown_kind,
-        g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables, g.holdem_table_offsets,
-        regrets, strategy_sum, rng, first_iteration, num_iterations, iparams, fparams,
-        schedule_iterations, schedule_values, discount_steps, stats, control)
+        g.num_players, g.num_rounds, g.max_depth, g.node_table, g.node_amounts, g.contrib,
+        g.folded, g.hole_cards, g.board_total, g.board_visible, g.deck_size, g.card_rank,
+        g.showdown_kind, g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables,
+        g.holdem_table_offsets, regrets, strategy_sum, rng, first_iteration, num_iterations,
+        iparams, fparams, schedule_iterations, schedule_values, discount_steps, stats, control)
 
 
 @njit(cache=True, nogil=True)
-def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, children, terminal,
-           row_offset, row_stride, contrib, folded, pot, equal_live, hole_cards, board_total,
-           board_visible, deck_size, card_rank, showdown_kind, bucket_table, bucket_kind,
-           holdem_tables, holdem_offsets, regrets, strategy_sum, rng, first_iteration,
-           num_iterations, iparams, fparams, schedule_iterations, schedule_values, discount_steps,
-           stats, control):
+def _train(num_players, num_rounds, max_depth, nodes, amounts, contrib, folded, hole_cards,
+           board_total, board_visible, deck_size, card_rank, showdown_kind, bucket_table,
+           bucket_kind, holdem_tables, holdem_offsets, regrets, strategy_sum, rng,
+           first_iteration, num_iterations, iparams, fparams, schedule_iterations,
+           schedule_values, discount_steps, stats, control):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
 
     External sampling: each traversal explores every action of the traverser, samples one
@@ -301,7 +310,7 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
     dealt = num_players * hole_cards + board_total
     board_start = num_players * hole_cards
     depth_cap = max_depth + 1
-    max_actions = children.shape[1]
+    max_actions = min(nodes.shape[1] - NODE_CHILDREN, MAX_ACTIONS)  # columns include padding
     row_width = regrets.shape[1]
     deck = np.empty(deck_size, dtype=np.int64)
     cards = np.empty(deck_size, dtype=np.int64)
@@ -404,39 +413,46 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                     while True:
                         if descend:
                             visited += 1
-                            if terminal[node] != DECISION:
-                                mine = contrib[node, traverser]
-                                if folded[node, traverser] != 0:
+                            word = nodes[node, NODE_WORD]
+                            kind = (word >> 16) & 0xFF
+                            if kind != DECISION:
+                                mine = amounts[node, TERMINAL_CONTRIB + traverser]
+                                if (word >> traverser) & 1:
                                     ret = -mine
-                                elif terminal[node] == FOLD_TERMINAL:
-                                    ret = pot[node] - mine
-                                elif equal_live[node] == 0:
+                                elif kind == FOLD_TERMINAL:
+                                    ret = amounts[node, TERMINAL_POT] - mine
+                                elif word & TERMINAL_EQUAL_LIVE == 0:
                                     ret = side_pot_utility(contrib, folded, node, traverser,
                                                            strength, num_players)
                                 else:
                                     best = -1
                                     winners = 0
                                     for p in range(num_players):
-                                        if folded[node, p] == 0:
+                                        if (word >> p) & 1 == 0:
                                             if strength[p] > best:
                                                 best = strength[p]
                                                 winners = 1
                                             elif strength[p] == best:
                                                 winners += 1
                                     won = strength[traverser] == best
-                                    ret = pot[node] / winners - mine if won else -mine
+                                    ret = (amounts[node, TERMINAL_POT] / winners - mine if won
+                                           else -mine)
                                 descend = False
                                 continue
-                            p = player[node]
-                            num_actions = num_actions_[node]
-                            row = row_offset[node] + buckets[p, round_[node]] * row_stride[node]
+                            p = word & 0xFF
+                            rnd = (word >> 8) & 0xFF
+                            num_actions = word >> 24
+                            row = nodes[node, NODE_ROW_OFFSET] \
+                                + buckets[p, rnd] * nodes[node, NODE_ROW_STRIDE]
                             if prefetch:
                                 for b in range(num_actions):
-                                    child = children[node, b]
-                                    if terminal[child] == DECISION:
-                                        q_player = player[child]
-                                        child_row = row_offset[child] + row_stride[child] \
-                                            * buckets[q_player, round_[child]]
+                                    child = nodes[node, NODE_CHILDREN + b]
+                                    child_word = nodes[child, NODE_WORD]
+                                    if (child_word >> 16) & 0xFF == DECISION:
+                                        q_player = child_word & 0xFF
+                                        child_row = nodes[child, NODE_ROW_OFFSET] \
+                                            + nodes[child, NODE_ROW_STRIDE] \
+                                            * buckets[q_player, (child_word >> 8) & 0xFF]
                                         _prefetch(regrets, child_row * row_width)
                                         if q_player != traverser:
                                             _prefetch(strategy_sum, child_row * row_width)
@@ -468,7 +484,7 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                                             break
                                 for b in range(num_actions):
                                     strategy_sum[row, b] += sigma[depth, b] * scale
-                                node = children[node, a]
+                                node = nodes[node, NODE_CHILDREN + a]
                                 continue
                             if total > 0.0:
                                 scale = 1.0 / total
@@ -478,10 +494,11 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                                 for b in range(num_actions):
                                     sigma[depth, b] = 1.0 / num_actions
                             mask = full_mask[num_actions]
-                            if prune and round_[node] != last_round:
+                            if prune and rnd != last_round:
                                 mask = 0
                                 for b in range(num_actions):
-                                    if terminal[children[node, b]] != DECISION \
+                                    child = nodes[node, NODE_CHILDREN + b]
+                                    if (nodes[child, NODE_WORD] >> 16) & 0xFF != DECISION \
                                             or regrets[row, b] >= prune_threshold:
                                         mask |= 1 << b
                                 if mask == 0:
@@ -495,7 +512,7 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                                 break
                             depth -= 1
                             node = stack_node[depth]
-                            num_actions = num_actions_[node]
+                            num_actions = nodes[node, NODE_WORD] >> 24
                             a = stack_next[depth]
                             values[depth, a] = ret
                             a += 1
@@ -504,7 +521,7 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                             a += 1
                         if a < num_actions:
                             stack_next[depth] = a
-                            node = children[node, a]
+                            node = nodes[node, NODE_CHILDREN + a]
                             depth += 1
                             descend = True
                             continue
@@ -528,11 +545,16 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                     depth = 0
                     opp_reach = 1.0
                     sample_reach = 1.0
-                    while terminal[node] == DECISION:
+                    while True:
+                        word = nodes[node, NODE_WORD]
+                        if (word >> 16) & 0xFF != DECISION:
+                            break
                         visited += 1
-                        p = player[node]
-                        num_actions = num_actions_[node]
-                        row = row_offset[node] + buckets[p, round_[node]] * row_stride[node]
+                        p = word & 0xFF
+                        rnd = (word >> 8) & 0xFF
+                        num_actions = word >> 24
+                        row = nodes[node, NODE_ROW_OFFSET] \
+                            + buckets[p, rnd] * nodes[node, NODE_ROW_STRIDE]
                         total = 0.0
                         for b in range(num_actions):
                             positive = max(regrets[row, b], 0.0)
@@ -549,8 +571,9 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                             count = 0
                             mass = 0.0
                             for b in range(num_actions):
-                                keep = not (prune and round_[node] != last_round
-                                            and terminal[children[node, b]] == DECISION
+                                child = nodes[node, NODE_CHILDREN + b]
+                                keep = not (prune and rnd != last_round
+                                            and (nodes[child, NODE_WORD] >> 16) & 0xFF == DECISION
                                             and regrets[row, b] < prune_threshold)
                                 allowed[depth, b] = keep
                                 if keep:
@@ -593,37 +616,39 @@ def _train(num_players, num_rounds, max_depth, player, round_, num_actions_, chi
                         if p != traverser:
                             opp_reach *= sigma[depth, a]
                         sample_reach *= sample_probs[depth, a]
-                        node = children[node, a]
+                        node = nodes[node, NODE_CHILDREN + a]
                         depth += 1
                     visited += 1
-                    mine = contrib[node, traverser]
-                    if folded[node, traverser] != 0:
+                    mine = amounts[node, TERMINAL_CONTRIB + traverser]
+                    if (word >> traverser) & 1:
                         tail = -mine
-                    elif terminal[node] == FOLD_TERMINAL:
-                        tail = pot[node] - mine
-                    elif equal_live[node] == 0:
+                    elif (word >> 16) & 0xFF == FOLD_TERMINAL:
+                        tail = amounts[node, TERMINAL_POT] - mine
+                    elif word & TERMINAL_EQUAL_LIVE == 0:
                         tail = side_pot_utility(contrib, folded, node, traverser, strength,
                                                 num_players)
                     else:
                         best = -1
                         winners = 0
                         for p in range(num_players):
-                            if folded[node, p] == 0:
+                            if (word >> p) & 1 == 0:
                                 if strength[p] > best:
                                     best = strength[p]
                                     winners = 1
                                 elif strength[p] == best:
                                     winners += 1
-                        tail = pot[node] / winners - mine if strength[traverser] == best else -mine
+                        tail = (amounts[node, TERMINAL_POT] / winners - mine
+                                if strength[traverser] == best else -mine)
                     for d in range(depth - 1, -1, -1):
                         node = path_node[d]
                         row = path_row[d]
                         a = path_action[d]
-                        num_actions = num_actions_[node]
+                        word = nodes[node, NODE_WORD]
+                        num_actions = word >> 24
                         child_value = tail / path_q[d]
                         value = sigma[d, a] * child_value
                         weight = path_opp_reach[d] / path_sample_reach[d]
-                        if player[node] == traverser:
+                        if word & 0xFF == traverser:
                             for b in range(num_actions):
                                 if not allowed[d, b]:
                                     stats[STAT_PRUNED_ACTIONS] += 1

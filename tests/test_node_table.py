@@ -1,0 +1,93 @@
+"""The packed node rows the training kernels read (`GameArrays.node_table`) say exactly what the
+tree and the row layout say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from holdem_lab import load_game
+from holdem_lab.games.game import (
+    NODE_CHILDREN,
+    NODE_ROW_OFFSET,
+    NODE_ROW_STRIDE,
+    NODE_WORD,
+    TERMINAL_CONTRIB,
+    TERMINAL_EQUAL_LIVE,
+    TERMINAL_POT,
+    Game,
+    _equal_live,
+    node_table,
+)
+from holdem_lab.games.tree import DECISION
+
+GAMES = {
+    "kuhn": lambda: load_game("kuhn"),
+    "leduc": lambda: load_game("leduc"),
+    "holdem-hu": lambda: load_game("holdem", num_players=2, stack=40),
+    "holdem-3": lambda: load_game("holdem", num_players=3, stack=30),
+    "holdem-6": lambda: load_game("holdem", num_players=6, stack=12),
+    "holdem-side-pots": lambda: load_game("holdem", num_players=3, stack=[10, 20, 30]),
+}
+
+
+def _decode(game: Game, nodes: np.ndarray) -> None:
+    tree = game.tree
+    amounts = nodes.view(np.float64)
+    equal_live = _equal_live(tree)
+    assert nodes.flags.c_contiguous and nodes.shape[0] == tree.num_nodes
+    assert nodes.strides[0] in (32,) or nodes.strides[0] % 64 == 0
+    for node in range(tree.num_nodes):
+        word = int(nodes[node, NODE_WORD])
+        kind = (word >> 16) & 0xFF
+        assert kind == tree.terminal[node]
+        assert (word >> 8) & 0xFF == tree.round[node]
+        assert word >> 24 == tree.num_actions[node]
+        if kind == DECISION:
+            actions = int(tree.num_actions[node])
+            assert word & 0xFF == tree.player[node]
+            assert nodes[node, NODE_ROW_OFFSET] == game.row_offset[node]
+            assert nodes[node, NODE_ROW_STRIDE] == game.row_stride[node]
+            children = nodes[node, NODE_CHILDREN:NODE_CHILDREN + actions]
+            assert children.tolist() == tree.children[node, :actions].tolist()
+        else:
+            for p in range(tree.num_players):
+                assert (word >> p) & 1 == tree.folded[node, p]
+                assert amounts[node, TERMINAL_CONTRIB + p] == tree.contrib[node, p]
+            assert bool(word & TERMINAL_EQUAL_LIVE) == bool(equal_live[node])
+            assert amounts[node, TERMINAL_POT] == tree.contrib[node].sum()
+
+
+@pytest.mark.parametrize("name", list(GAMES))
+def test_node_rows_decode_to_the_tree(name: str) -> None:
+    game = GAMES[name]()
+    arrays = game.arrays()
+    assert arrays.node_table.dtype == np.int32
+    assert np.shares_memory(arrays.node_table, arrays.node_amounts)
+    _decode(game, arrays.node_table)
+
+
+def test_side_pot_terminals_are_flagged() -> None:
+    game = load_game("holdem", num_players=3, stack=[10, 20, 30])
+    nodes = game.arrays().node_table
+    terminal = game.tree.terminal != DECISION
+    flagged = (nodes[:, NODE_WORD] & TERMINAL_EQUAL_LIVE) != 0
+    side_pots = terminal & (_equal_live(game.tree) == 0)
+    assert side_pots.sum() > 100
+    assert not flagged[side_pots].any()
+    assert flagged[terminal & ~side_pots].all()
+
+
+def test_row_indices_past_int32_widen_the_table() -> None:
+    game = load_game("leduc")
+    offsets = game.row_offset.copy()
+    decision = game.tree.terminal == DECISION
+    offsets[decision] += 2**31  # as in a game of more than 2**31 infoset rows
+    nodes = node_table(game.tree, offsets, game.row_stride, _equal_live(game.tree))
+    assert nodes.dtype == np.int64
+    assert (nodes[decision, NODE_ROW_OFFSET] == offsets[decision]).all()
+    children = nodes[0, NODE_CHILDREN:NODE_CHILDREN + game.tree.num_actions[0]]
+    assert children.tolist() == game.tree.children[0, : game.tree.num_actions[0]].tolist()
+    terminal = np.flatnonzero(~decision)[0]
+    amounts = nodes.view(np.float64)
+    assert amounts[terminal, TERMINAL_POT] == game.tree.contrib[terminal].sum()
