@@ -17,6 +17,7 @@ from holdem_lab.games.game import (
     TERMINAL_POT,
     Game,
     _equal_live,
+    node_order,
     node_table,
 )
 from holdem_lab.games.tree import DECISION
@@ -32,13 +33,17 @@ GAMES = {
 
 
 def _decode(game: Game, nodes: np.ndarray) -> None:
+    """Every tree node's row says what the tree and the row layout say about the node."""
     tree = game.tree
     amounts = nodes.view(np.float64)
     equal_live = _equal_live(tree)
+    rows = node_order(tree)
+    assert sorted(rows.tolist()) == list(range(tree.num_nodes)) and rows[0] == 0
     assert nodes.flags.c_contiguous and nodes.shape[0] == tree.num_nodes
-    assert nodes.strides[0] in (32,) or nodes.strides[0] % 64 == 0
+    assert nodes.strides[0] == 32 or nodes.strides[0] % 64 == 0
     for node in range(tree.num_nodes):
-        word = int(nodes[node, NODE_WORD])
+        row = int(rows[node])
+        word = int(nodes[row, NODE_WORD])
         kind = (word >> 16) & 0xFF
         assert kind == tree.terminal[node]
         assert (word >> 8) & 0xFF == tree.round[node]
@@ -46,16 +51,18 @@ def _decode(game: Game, nodes: np.ndarray) -> None:
         if kind == DECISION:
             actions = int(tree.num_actions[node])
             assert word & 0xFF == tree.player[node]
-            assert nodes[node, NODE_ROW_OFFSET] == game.row_offset[node]
-            assert nodes[node, NODE_ROW_STRIDE] == game.row_stride[node]
-            children = nodes[node, NODE_CHILDREN:NODE_CHILDREN + actions]
-            assert children.tolist() == tree.children[node, :actions].tolist()
+            assert nodes[row, NODE_ROW_OFFSET] == game.row_offset[node]
+            assert nodes[row, NODE_ROW_STRIDE] == game.row_stride[node]
+            children = nodes[row, NODE_CHILDREN:NODE_CHILDREN + actions]
+            assert children.tolist() == rows[tree.children[node, :actions]].tolist()
+            # siblings sit in consecutive rows
+            assert np.diff(children).tolist() == [1] * (actions - 1)
         else:
             for p in range(tree.num_players):
                 assert (word >> p) & 1 == tree.folded[node, p]
-                assert amounts[node, TERMINAL_CONTRIB + p] == tree.contrib[node, p]
+                assert amounts[row, TERMINAL_CONTRIB + p] == tree.contrib[node, p]
             assert bool(word & TERMINAL_EQUAL_LIVE) == bool(equal_live[node])
-            assert amounts[node, TERMINAL_POT] == tree.contrib[node].sum()
+            assert amounts[row, TERMINAL_POT] == tree.contrib[node].sum()
 
 
 @pytest.mark.parametrize("name", list(GAMES))
@@ -65,11 +72,15 @@ def test_node_rows_decode_to_the_tree(name: str) -> None:
     assert arrays.node_table.dtype == np.int32
     assert np.shares_memory(arrays.node_table, arrays.node_amounts)
     _decode(game, arrays.node_table)
+    rows = node_order(game.tree)
+    terminal = game.tree.terminal != DECISION  # the only rows with contributions
+    assert (arrays.node_contrib[rows][terminal] == game.tree.contrib[terminal]).all()
+    assert (arrays.node_folded[rows] == game.tree.folded).all()
 
 
 def test_side_pot_terminals_are_flagged() -> None:
     game = load_game("holdem", num_players=3, stack=[10, 20, 30])
-    nodes = game.arrays().node_table
+    nodes = game.arrays().node_table[node_order(game.tree)]  # back in tree order
     terminal = game.tree.terminal != DECISION
     flagged = (nodes[:, NODE_WORD] & TERMINAL_EQUAL_LIVE) != 0
     side_pots = terminal & (_equal_live(game.tree) == 0)
@@ -84,10 +95,11 @@ def test_row_indices_past_int32_widen_the_table() -> None:
     decision = game.tree.terminal == DECISION
     offsets[decision] += 2**31  # as in a game of more than 2**31 infoset rows
     nodes = node_table(game.tree, offsets, game.row_stride, _equal_live(game.tree))
+    nodes = nodes[node_order(game.tree)]  # back in tree order
     assert nodes.dtype == np.int64
     assert (nodes[decision, NODE_ROW_OFFSET] == offsets[decision]).all()
     children = nodes[0, NODE_CHILDREN:NODE_CHILDREN + game.tree.num_actions[0]]
-    assert children.tolist() == game.tree.children[0, : game.tree.num_actions[0]].tolist()
+    assert children.tolist() == list(range(1, 1 + game.tree.num_actions[0]))
     terminal = np.flatnonzero(~decision)[0]
     amounts = nodes.view(np.float64)
     assert amounts[terminal, TERMINAL_POT] == game.tree.contrib[terminal].sum()

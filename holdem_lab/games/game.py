@@ -64,6 +64,8 @@ class GameArrays(NamedTuple):
     holdem_table_offsets: np.ndarray
     node_table: np.ndarray
     node_amounts: np.ndarray
+    node_contrib: np.ndarray
+    node_folded: np.ndarray
 
 
 # The training kernels read a node through one row of `GameArrays.node_table`, which holds
@@ -73,7 +75,11 @@ class GameArrays(NamedTuple):
 # offset and stride and its children. A terminal node's row holds its word and, read through
 # `GameArrays.node_amounts` (a float64 view of the same bytes), the pot and every player's
 # contribution. The table is int32 unless a row index needs more bits; a row is 32 or a
-# multiple of 64 bytes.
+# multiple of 64 bytes. Rows are in sibling order (`node_order`): a node's children have
+# consecutive rows, so the rows a traverser node prefetches and then descends into share cache
+# lines. Child columns hold child *rows*; row 0 is the root. Side pots, the one rare case that
+# needs more, read `GameArrays.node_contrib` (the contribution columns of `node_amounts`) and
+# `node_folded` (the tree's folded flags by row).
 NODE_WORD = 0
 """int column of `low | round << 8 | terminal << 16 | num_actions << 24`, where `low` is the
 player to act at a decision node and the flags below at a terminal node."""
@@ -90,9 +96,29 @@ bit p of the word is set when player p has folded."""
 MAX_NODE_PLAYERS = 7
 
 
+def node_order(tree: BettingTree) -> np.ndarray:
+    """Row of each tree node in `GameArrays.node_table`: the root first, then depth first, with
+    the children of a node given consecutive rows when the node is reached."""
+    rows = np.full(tree.num_nodes, -1, dtype=np.int64)
+    rows[0] = 0
+    taken = 1
+    stack = [0]
+    while stack:
+        node = stack.pop()
+        if tree.terminal[node] != DECISION:
+            continue
+        children = tree.children[node, : int(tree.num_actions[node])].astype(np.int64)
+        rows[children] = np.arange(taken, taken + len(children))
+        taken += len(children)
+        stack.extend(reversed(children.tolist()))
+    if taken != tree.num_nodes:
+        raise ValueError("the tree has nodes unreachable from the root")
+    return rows
+
+
 def node_table(tree: BettingTree, row_offset: np.ndarray, row_stride: np.ndarray,
                equal_live: np.ndarray) -> np.ndarray:
-    """The packed per-node rows of `GameArrays.node_table` (see NODE_WORD)."""
+    """The packed per-node rows of `GameArrays.node_table` (see NODE_WORD), in `node_order`."""
     if tree.num_players > MAX_NODE_PLAYERS:
         raise ValueError(f"at most {MAX_NODE_PLAYERS} players, got {tree.num_players}")
     wide = max(int(row_offset.max(initial=0)), int(row_stride.max(initial=0)),
@@ -112,12 +138,18 @@ def node_table(tree: BettingTree, row_offset: np.ndarray, row_stride: np.ndarray
                            | tree.num_actions.astype(np.int64) << 24)
     table[decision, NODE_ROW_OFFSET] = row_offset[decision]
     table[decision, NODE_ROW_STRIDE] = row_stride[decision]
-    table[decision, NODE_CHILDREN:NODE_CHILDREN + tree.max_actions] = tree.children[decision]
+    rows = node_order(tree)
+    children = tree.children[decision].astype(np.int64)
+    real = np.arange(tree.max_actions)[None, :] < tree.num_actions[decision][:, None]
+    table[decision, NODE_CHILDREN:NODE_CHILDREN + tree.max_actions] = \
+        np.where(real, rows[np.where(real, children, 0)], 0)
     amounts = table.view(np.float64)
     amounts[~decision, TERMINAL_POT] = tree.contrib[~decision].sum(axis=1)
     amounts[~decision, TERMINAL_CONTRIB:TERMINAL_CONTRIB + tree.num_players] = \
         tree.contrib[~decision]
-    return table
+    ordered = np.empty_like(table)
+    ordered[rows] = table
+    return ordered
 
 
 def _equal_live(tree: BettingTree) -> np.ndarray:
@@ -215,6 +247,9 @@ class Game:
         tree = self.tree
         equal_live = _equal_live(tree)
         nodes = node_table(tree, self.row_offset, self.row_stride, equal_live)
+        amounts = nodes.view(np.float64)
+        folded = np.empty_like(tree.folded, dtype=np.uint8)
+        folded[node_order(tree)] = tree.folded
         return GameArrays(
             num_players=tree.num_players,
             num_rounds=tree.num_rounds,
@@ -241,7 +276,9 @@ class Game:
             holdem_bucket_tables=self.holdem_bucket_tables,
             holdem_table_offsets=self.holdem_table_offsets,
             node_table=nodes,
-            node_amounts=nodes.view(np.float64),
+            node_amounts=amounts,
+            node_contrib=amounts[:, TERMINAL_CONTRIB:TERMINAL_CONTRIB + tree.num_players],
+            node_folded=folded,
         )
 
     def row_of(self, node: int, bucket: int) -> int:

@@ -269,17 +269,17 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
     control[1] receives each completed iteration, and a non-zero control[0] stops the run after
     the iteration in progress (a signal handler's graceful stop)."""
     return _train(
-        g.num_players, g.num_rounds, g.max_depth, g.node_table, g.node_amounts, g.contrib,
-        g.folded, g.hole_cards, g.board_total, g.board_visible, g.deck_size, g.card_rank,
+        g.num_players, g.num_rounds, g.max_depth, g.node_table, g.node_amounts, g.node_contrib,
+        g.node_folded, g.hole_cards, g.board_total, g.board_visible, g.deck_size, g.card_rank,
         g.showdown_kind, g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables,
         g.holdem_table_offsets, regrets, strategy_sum, rng, first_iteration, num_iterations,
         iparams, fparams, schedule_iterations, schedule_values, discount_steps, stats, control)
 
 
 @njit(cache=True, nogil=True)
-def _train(num_players, num_rounds, max_depth, nodes, amounts, contrib, folded, hole_cards,
-           board_total, board_visible, deck_size, card_rank, showdown_kind, bucket_table,
-           bucket_kind, holdem_tables, holdem_offsets, regrets, strategy_sum, rng,
+def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, node_folded,
+           hole_cards, board_total, board_visible, deck_size, card_rank, showdown_kind,
+           bucket_table, bucket_kind, holdem_tables, holdem_offsets, regrets, strategy_sum, rng,
            first_iteration, num_iterations, iparams, fparams, schedule_iterations,
            schedule_values, discount_steps, stats, control):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
@@ -422,8 +422,8 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, contrib, folded, 
                                 elif kind == FOLD_TERMINAL:
                                     ret = amounts[node, TERMINAL_POT] - mine
                                 elif word & TERMINAL_EQUAL_LIVE == 0:
-                                    ret = side_pot_utility(contrib, folded, node, traverser,
-                                                           strength, num_players)
+                                    ret = side_pot_utility(node_contrib, node_folded, node,
+                                                           traverser, strength, num_players)
                                 else:
                                     best = -1
                                     winners = 0
@@ -625,8 +625,8 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, contrib, folded, 
                     elif (word >> 16) & 0xFF == FOLD_TERMINAL:
                         tail = amounts[node, TERMINAL_POT] - mine
                     elif word & TERMINAL_EQUAL_LIVE == 0:
-                        tail = side_pot_utility(contrib, folded, node, traverser, strength,
-                                                num_players)
+                        tail = side_pot_utility(node_contrib, node_folded, node, traverser,
+                                                strength, num_players)
                     else:
                         best = -1
                         winners = 0
