@@ -7,7 +7,7 @@ Both solvers start fresh (100 untimed iterations compile and warm up), so Hold'e
 over its first few hundred thousand iterations. That is the slow end of a run: as the strategy
 stops folding, an iteration visits more nodes (about 116 at the start, 240 after a million
 iterations of the default config) and the deal's fixed cost is shared by more of them. On the
-2-core development machine the ratio measured 0.51-0.59 here and 0.53-0.59 after 300,000
+2-core development machine the ratio measured 0.51-0.59 here, and 0.50-0.59 after 300,000
 warm-up iterations.
 """
 
