@@ -317,6 +317,40 @@ def test_load_latest_complete_refuses_a_forged_payload_instead_of_skipping_it(
     assert caught.value.reason is VerificationReason.PAYLOAD_INVALID
 
 
+def test_load_latest_complete_skips_a_forged_payload_next_to_a_damaged_one(
+    tmp_path: Path,
+) -> None:
+    previous = _write(tmp_path, 300)
+    latest = _write(tmp_path, 1000)
+    latest.policy_path.write_bytes(b"not an npz archive, but the metadata vouches for it")
+    _forge_metadata(latest, PayloadRole.POLICY)
+    _flip_middle_byte(latest.state_path)
+    # The checkpoint is incomplete (its state fails its hash), so both forms skip it, even
+    # though the first payload the one-pass form reads is the forged one.
+    assert find_latest_complete(tmp_path)[0] == previous
+    seen: list[str] = []
+    loaded, problems = load_latest_complete(tmp_path, report=seen.append)
+    assert loaded is not None and loaded.info == previous
+    assert problems == seen and len(problems) == 1
+    assert VerificationReason.SHA256_MISMATCH.value in problems[0]
+    assert latest.state_path.name in problems[0]
+
+
+def test_load_latest_complete_reports_skipped_checkpoints_before_an_error(
+    tmp_path: Path,
+) -> None:
+    _write(tmp_path, 100)
+    forged = _write(tmp_path, 300)
+    forged.state_path.write_bytes(b"not an npz archive, but the metadata vouches for it")
+    _forge_metadata(forged, PayloadRole.STATE)
+    damaged = _write(tmp_path, 1000)
+    _truncate(damaged.state_path)
+    seen: list[str] = []
+    with pytest.raises(CheckpointVerificationError):
+        load_latest_complete(tmp_path, report=seen.append)
+    assert len(seen) == 1 and seen[0].startswith("checkpoint_iter000000001000: ")
+
+
 def test_load_latest_complete_stops_at_a_newer_format(tmp_path: Path) -> None:
     _write(tmp_path, 300)
     latest = _write(tmp_path, 1000)

@@ -186,6 +186,40 @@ def test_damaged_newest_checkpoint_falls_back_to_previous(tmp_path: Path, suffix
     _assert_same_state(tmp_path, _reference(config, 60))
 
 
+def test_resume_checks_memory_before_it_loads_the_checkpoint(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from holdem_lab.chunks import runner
+
+    config = MCCFRConfig(num_iterations=60, enable_chunked_training=True,
+                         chunk_size_iterations=20, seed=4)
+    run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    (tmp_path / "checkpoints" / f"checkpoint_iter{40:012d}_regrets.npz").write_bytes(b"junk")
+    events: list[str] = []
+    real_solver, real_load = runner.Solver, runner.load_latest_complete
+
+    def solver(*args: object, **kwargs: object) -> Solver:
+        events.append("solver")  # Solver() runs check_memory
+        return real_solver(*args, **kwargs)  # type: ignore[arg-type]
+
+    def load(*args: object, **kwargs: object) -> object:
+        events.append("load")
+        return real_load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "Solver", solver)
+    monkeypatch.setattr(runner, "load_latest_complete", load)
+    out = io.StringIO()
+    result = run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False, out=out)
+    # The check must not count the loaded tables, which the solver takes over.
+    assert events == ["solver", "load"]
+    assert result.start_iteration == 20
+    text = out.getvalue()
+    assert text.index("Skipping incomplete or corrupt checkpoint: checkpoint_iter") \
+        < text.index("Resuming from checkpoint:")
+
+
 def test_no_silent_fresh_start_over_broken_checkpoints(tmp_path: Path) -> None:
     config = MCCFRConfig(num_iterations=60, enable_chunked_training=True,
                          chunk_size_iterations=20)

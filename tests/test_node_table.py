@@ -41,6 +41,7 @@ def _decode(game: Game, nodes: np.ndarray) -> None:
     assert sorted(rows.tolist()) == list(range(tree.num_nodes)) and rows[0] == 0
     assert nodes.flags.c_contiguous and nodes.shape[0] == tree.num_nodes
     assert nodes.strides[0] == 32 or nodes.strides[0] % 64 == 0
+    assert nodes.ctypes.data % 64 == 0  # no row straddles two cache lines
     for node in range(tree.num_nodes):
         row = int(rows[node])
         word = int(nodes[row, NODE_WORD])
@@ -103,3 +104,34 @@ def test_row_indices_past_int32_widen_the_table() -> None:
     terminal = np.flatnonzero(~decision)[0]
     amounts = nodes.view(np.float64)
     assert amounts[terminal, TERMINAL_POT] == game.tree.contrib[terminal].sum()
+
+
+@pytest.mark.parametrize("sampling", ["external", "outcome"])
+def test_training_on_an_int64_table_matches_int32(sampling: str) -> None:
+    from holdem_lab import MCCFRConfig, Solver
+    from holdem_lab.solver import kernels
+    from holdem_lab.solver.solver import _parameters
+
+    game = load_game("holdem", num_players=3, stack=[10, 20, 30])  # side pots included
+    config = MCCFRConfig(sampling=sampling, num_players=3, seed=4, enable_pruning=True,
+                         prune_warmup_iterations=500, prune_threshold=-1.0)
+    narrow = game.arrays()
+    wide_table = node_table(game.tree, game.row_offset, game.row_stride,
+                            _equal_live(game.tree), dtype=np.int64)
+    amounts = wide_table.view(np.float64)
+    wide = narrow._replace(
+        node_table=wide_table, node_amounts=amounts,
+        node_contrib=amounts[:, TERMINAL_CONTRIB:TERMINAL_CONTRIB + game.num_players])
+    assert narrow.node_table.dtype == np.int32 and wide.node_table.dtype == np.int64
+    iparams, fparams = _parameters(config)
+    Solver(game, config)  # refuses nothing about this game
+    results = []
+    for arrays in (narrow, wide):
+        tables = np.zeros((2, game.num_rows, game.max_actions))
+        stats = np.zeros(kernels.NUM_STATS, dtype=np.int64)
+        kernels.run_iterations(arrays, tables[0], tables[1], np.random.default_rng(9), 1, 3000,
+                               iparams, fparams, np.zeros(0, dtype=np.int64), np.zeros(0), 0,
+                               stats, np.zeros(2, dtype=np.int64))
+        results.append((tables, stats))
+    assert np.array_equal(results[0][0], results[1][0])
+    assert np.array_equal(results[0][1], results[1][1]) and results[0][1][0] > 0

@@ -512,7 +512,10 @@ def find_latest_complete(
 
 
 def load_latest_complete(
-    directory: str | os.PathLike[str], *, include_policy: bool = True
+    directory: str | os.PathLike[str],
+    *,
+    include_policy: bool = True,
+    report: Callable[[str], None] | None = None,
 ) -> tuple[LoadedCheckpoint | None, list[str]]:
     """Load the newest complete checkpoint in ``directory``, reading each payload once.
 
@@ -520,10 +523,11 @@ def load_latest_complete(
     each candidate, newest first, is verified by loading it (the sha256 is computed as the
     bytes are read) instead of being hashed once to choose it and again to load it. Returns
     ``(loaded, problems)`` with the same meaning of ``problems`` as
-    :func:`find_latest_complete`. A checkpoint whose payloads hash to the recorded sha256 but
-    whose contents are refused (``PAYLOAD_INVALID``: the metadata vouches for bytes that are
-    not a valid payload, so it was forged or written by a broken writer) is not skipped: the
-    error is raised, as the two-step form would.
+    :func:`find_latest_complete`; ``report``, if given, receives each problem as it is found
+    (before an error stops the search). A complete checkpoint whose contents are refused
+    (``PAYLOAD_INVALID``: the metadata vouches for bytes that are not a valid payload, so it
+    was forged or written by a broken writer) is not skipped: the error is raised, as the
+    two-step form would.
     """
     problems: list[str] = []
     for info in reversed(list_checkpoints(directory)):
@@ -532,8 +536,17 @@ def load_latest_complete(
         except CheckpointVerificationError as exc:
             _raise_if_newer_format(exc)
             if exc.reason is VerificationReason.PAYLOAD_INVALID:
-                raise
+                # The payload read so far hashed correctly; the two-step form skips the
+                # checkpoint only if it is also incomplete (say, the other payload is damaged).
+                try:
+                    verify_checkpoint(info)
+                except CheckpointVerificationError as incomplete:
+                    exc = incomplete
+                else:
+                    raise
             problems.append(str(exc))
+            if report is not None:
+                report(str(exc))
         else:
             return loaded, problems
     return None, problems

@@ -217,20 +217,21 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
             limits.append(f"{config.chunk_size_minutes:g} minutes")
         say(f"Chunk size: {' or '.join(limits)}")
     clean_temp_files(checkpoints)
+    game = build_game(spec)
+    say(f"Game: {game.name}, {game.num_rows:,} infosets; the solver needs "
+        f"{memory_needed(game) / 2**20:,.1f} MiB")
+    # Before the checkpoint is read: the memory check must not count the loaded state, which
+    # the solver takes over instead of its own (untouched) tables.
+    solver = Solver(game, config)
     # The policy is read and checked, not kept: resuming needs the state only.
-    loaded, problems = load_latest_complete(checkpoints, include_policy=False)
+    loaded, problems = load_latest_complete(
+        checkpoints, include_policy=False,
+        report=lambda problem: say(f"Skipping incomplete or corrupt checkpoint: {problem}"))
     latest = loaded.info if loaded is not None else None
-    for problem in problems:
-        say(f"Skipping incomplete or corrupt checkpoint: {problem}")
     if loaded is None and list_checkpoints(checkpoints):
         raise CheckpointError(
             f"{checkpoints} holds checkpoint files but none is complete; refusing to start over "
             "them (move them away to start a fresh run): " + "; ".join(problems))
-
-    game = build_game(spec)
-    say(f"Game: {game.name}, {game.num_rows:,} infosets; the solver needs "
-        f"{memory_needed(game) / 2**20:,.1f} MiB")
-    solver = Solver(game, config)
     previous_elapsed = 0.0
     chunk_index = 0
     history: list[dict[str, Any]] = []

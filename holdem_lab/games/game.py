@@ -116,18 +116,33 @@ def node_order(tree: BettingTree) -> np.ndarray:
     return rows
 
 
+def _node_row_bytes(tree: BettingTree, itemsize: int) -> int:
+    row_bytes = max((NODE_CHILDREN + tree.max_actions) * itemsize,
+                    (TERMINAL_CONTRIB + tree.num_players) * 8)
+    return 32 if row_bytes <= 32 else -(-row_bytes // 64) * 64
+
+
+def node_table_bytes(tree: BettingTree) -> int:
+    """Memory `Game.arrays()` adds for the kernels' node table and its folded flags (int64
+    rows: the larger of the two layouts)."""
+    return tree.num_nodes * (_node_row_bytes(tree, 8) + tree.num_players) + 64
+
+
 def node_table(tree: BettingTree, row_offset: np.ndarray, row_stride: np.ndarray,
-               equal_live: np.ndarray) -> np.ndarray:
-    """The packed per-node rows of `GameArrays.node_table` (see NODE_WORD), in `node_order`."""
+               equal_live: np.ndarray, rows: np.ndarray | None = None,
+               dtype: type[np.signedinteger[Any]] | None = None) -> np.ndarray:
+    """The packed per-node rows of `GameArrays.node_table` (see NODE_WORD), at the rows
+    `node_order` gives (computed if `rows` is None), starting on a 64-byte boundary. `dtype`
+    (int32 or int64) is chosen from the largest index if None."""
     if tree.num_players > MAX_NODE_PLAYERS:
         raise ValueError(f"at most {MAX_NODE_PLAYERS} players, got {tree.num_players}")
-    wide = max(int(row_offset.max(initial=0)), int(row_stride.max(initial=0)),
-               tree.num_nodes) >= 2**31
-    dtype = np.dtype(np.int64 if wide else np.int32)
-    row_bytes = max((NODE_CHILDREN + tree.max_actions) * dtype.itemsize,
-                    (TERMINAL_CONTRIB + tree.num_players) * 8)
-    row_bytes = 32 if row_bytes <= 32 else -(-row_bytes // 64) * 64
-    table = np.zeros((tree.num_nodes, row_bytes // dtype.itemsize), dtype=dtype)
+    if dtype is None:
+        wide = max(int(row_offset.max(initial=0)), int(row_stride.max(initial=0)),
+                   tree.num_nodes) >= 2**31
+        dtype = np.int64 if wide else np.int32
+    itemsize = np.dtype(dtype).itemsize
+    row_bytes = _node_row_bytes(tree, itemsize)
+    table = np.zeros((tree.num_nodes, row_bytes // itemsize), dtype=dtype)
     decision = tree.terminal == DECISION
     low = np.where(decision, tree.player.astype(np.int64), 0)
     for p in range(tree.num_players):
@@ -138,7 +153,8 @@ def node_table(tree: BettingTree, row_offset: np.ndarray, row_stride: np.ndarray
                            | tree.num_actions.astype(np.int64) << 24)
     table[decision, NODE_ROW_OFFSET] = row_offset[decision]
     table[decision, NODE_ROW_STRIDE] = row_stride[decision]
-    rows = node_order(tree)
+    if rows is None:
+        rows = node_order(tree)
     children = tree.children[decision].astype(np.int64)
     real = np.arange(tree.max_actions)[None, :] < tree.num_actions[decision][:, None]
     table[decision, NODE_CHILDREN:NODE_CHILDREN + tree.max_actions] = \
@@ -147,7 +163,10 @@ def node_table(tree: BettingTree, row_offset: np.ndarray, row_stride: np.ndarray
     amounts[~decision, TERMINAL_POT] = tree.contrib[~decision].sum(axis=1)
     amounts[~decision, TERMINAL_CONTRIB:TERMINAL_CONTRIB + tree.num_players] = \
         tree.contrib[~decision]
-    ordered = np.empty_like(table)
+    # 64-byte aligned, so that a 32- or 64-byte row never straddles two cache lines.
+    buffer = np.empty(table.nbytes + 64, dtype=np.uint8)
+    start = -buffer.ctypes.data % 64
+    ordered = buffer[start:start + table.nbytes].view(table.dtype).reshape(table.shape)
     ordered[rows] = table
     return ordered
 
@@ -246,10 +265,11 @@ class Game:
     def arrays(self) -> GameArrays:
         tree = self.tree
         equal_live = _equal_live(tree)
-        nodes = node_table(tree, self.row_offset, self.row_stride, equal_live)
+        rows = node_order(tree)
+        nodes = node_table(tree, self.row_offset, self.row_stride, equal_live, rows)
         amounts = nodes.view(np.float64)
         folded = np.empty_like(tree.folded, dtype=np.uint8)
-        folded[node_order(tree)] = tree.folded
+        folded[rows] = tree.folded
         return GameArrays(
             num_players=tree.num_players,
             num_rounds=tree.num_rounds,

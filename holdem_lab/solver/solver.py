@@ -17,7 +17,7 @@ import numpy as np
 
 from holdem_lab.config import MCCFRConfig
 from holdem_lab.errors import ConfigError, GameError
-from holdem_lab.games.game import Game
+from holdem_lab.games.game import Game, node_table_bytes
 from holdem_lab.solver import kernels
 
 _DISCOUNT_CODES = {"none": kernels.DISCOUNT_NONE, "linear": kernels.DISCOUNT_LINEAR,
@@ -239,6 +239,7 @@ def memory_needed(game: Game) -> int:
     tree = sum(np.asarray(a).nbytes for a in (game.tree.children, game.tree.contrib,
                                                game.tree.action_amount, game.row_offset,
                                                game.row_stride))
+    tree += node_table_bytes(game.tree)
     return 3 * table + tree + int(game.holdem_bucket_tables.nbytes)
 
 
