@@ -310,7 +310,7 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
     dealt = num_players * hole_cards + board_total
     board_start = num_players * hole_cards
     depth_cap = max_depth + 1
-    max_actions = min(nodes.shape[1] - NODE_CHILDREN, MAX_ACTIONS)  # columns include padding
+    max_actions = nodes.shape[1] - NODE_CHILDREN  # at least the most actions (with padding)
     row_width = regrets.shape[1]
     deck = np.empty(deck_size, dtype=np.int64)
     cards = np.empty(deck_size, dtype=np.int64)
