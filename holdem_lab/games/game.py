@@ -70,7 +70,7 @@ class GameArrays(NamedTuple):
 
 # The training kernels read a node through one row of `GameArrays.node_table`, which holds
 # everything a visit needs, so that a visit touches one cache line instead of a line in each of
-# ten per-field arrays (Hold'em trees have thousands of nodes, and per-field arrays do not stay
+# eleven per-field arrays (Hold'em trees have thousands of nodes, and per-field arrays do not stay
 # in cache next to the infoset tables). A decision node's row holds its word (below), its row
 # offset and stride and its children. A terminal node's row holds its word and, read through
 # `GameArrays.node_amounts` (a float64 view of the same bytes), the pot and every player's
