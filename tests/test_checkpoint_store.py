@@ -93,6 +93,13 @@ def _forge_metadata(info: CheckpointInfo, role: PayloadRole) -> None:
     info.metadata_path.write_text(_sealed(metadata))
 
 
+def _forge_garbage_payload(info: CheckpointInfo, role: PayloadRole) -> None:
+    """Replace the ``role`` payload with bytes that are no npz archive, and make the metadata
+    vouch for them: the checkpoint passes every integrity check but cannot be loaded."""
+    info.payload_path(role).write_bytes(b"not an npz archive, but the metadata vouches for it")
+    _forge_metadata(info, role)
+
+
 class _Bomb:
     """Unpickling it calls ``open(marker, "w")``, creating the marker file."""
 
@@ -307,8 +314,7 @@ def test_load_latest_complete_refuses_a_forged_payload_instead_of_skipping_it(
 ) -> None:
     _write(tmp_path, 300)
     latest = _write(tmp_path, 1000)
-    latest.state_path.write_bytes(b"not an npz archive, but the metadata vouches for it")
-    _forge_metadata(latest, PayloadRole.STATE)
+    _forge_garbage_payload(latest, PayloadRole.STATE)
     # Integrity holds (the hashes match), so the two-step form would choose it and fail to
     # load it; the one-pass form fails the same way rather than quietly training from 300.
     assert find_latest_complete(tmp_path)[0] == latest
@@ -322,8 +328,7 @@ def test_load_latest_complete_skips_a_forged_payload_next_to_a_damaged_one(
 ) -> None:
     previous = _write(tmp_path, 300)
     latest = _write(tmp_path, 1000)
-    latest.policy_path.write_bytes(b"not an npz archive, but the metadata vouches for it")
-    _forge_metadata(latest, PayloadRole.POLICY)
+    _forge_garbage_payload(latest, PayloadRole.POLICY)
     _flip_middle_byte(latest.state_path)
     # The checkpoint is incomplete (its state fails its hash), so both forms skip it, even
     # though the first payload the one-pass form reads is the forged one.
@@ -341,8 +346,7 @@ def test_load_latest_complete_reports_skipped_checkpoints_before_an_error(
 ) -> None:
     _write(tmp_path, 100)
     forged = _write(tmp_path, 300)
-    forged.state_path.write_bytes(b"not an npz archive, but the metadata vouches for it")
-    _forge_metadata(forged, PayloadRole.STATE)
+    _forge_garbage_payload(forged, PayloadRole.STATE)
     damaged = _write(tmp_path, 1000)
     _truncate(damaged.state_path)
     seen: list[str] = []

@@ -227,7 +227,6 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
     loaded, problems = load_latest_complete(
         checkpoints, include_policy=False,
         report=lambda problem: say(f"Skipping incomplete or corrupt checkpoint: {problem}"))
-    latest = loaded.info if loaded is not None else None
     if loaded is None and list_checkpoints(checkpoints):
         raise CheckpointError(
             f"{checkpoints} holds checkpoint files but none is complete; refusing to start over "
@@ -236,10 +235,11 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
     chunk_index = 0
     history: list[dict[str, Any]] = []
     config_changes: list[dict[str, Any]] = []
+    latest: CheckpointInfo | None = None
     if loaded is None:
         say("Starting fresh training (no checkpoint found)")
     else:
-        assert latest is not None
+        latest = loaded.info
         say(f"Resuming from checkpoint: {latest.policy_path}")
         meta = loaded.metadata
         _check_resume_fields(latest, meta)
