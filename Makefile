@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: setup
-	$(BIN)/ruff check holdem_lab tests bench
+	$(BIN)/ruff check holdem_lab tests bench examples
 	$(BIN)/mypy
 
 test: lint

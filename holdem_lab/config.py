@@ -269,6 +269,9 @@ class GameSpec:
             raise ConfigError("game_params", self.game_params, "must be a mapping")
         if self.buckets is not None and not isinstance(self.buckets, str):
             raise ConfigError("buckets", self.buckets, "must be a path")
+        if self.buckets is not None and self.game != "holdem":
+            raise ConfigError("buckets", self.buckets,
+                              f"only Hold'em uses a bucket file, and the game is {self.game}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"game": self.game, "game_params": dict(self.game_params), "buckets": self.buckets}
@@ -305,7 +308,9 @@ def _field_type(name: str) -> str:
 
 
 def config_from_mapping(values: Mapping[str, Any]) -> tuple[GameSpec, MCCFRConfig]:
-    """Build (GameSpec, MCCFRConfig) from one flat mapping; unknown keys raise ConfigError."""
+    """Build (GameSpec, MCCFRConfig) from one flat mapping; unknown keys raise ConfigError.
+
+    A mapping with ``buckets`` but no ``game`` trains Hold'em, the one game with buckets."""
     if not isinstance(values, Mapping):
         raise ConfigError("<config>", values, "must be a mapping of field names to values")
     for key in values:
@@ -314,6 +319,8 @@ def config_from_mapping(values: Mapping[str, Any]) -> tuple[GameSpec, MCCFRConfi
             raise ConfigError(str(key), values[key], f"unknown key (known keys: {known})")
     values = _coerce_numbers(dict(values))
     game_values = {k: v for k, v in values.items() if k in GAME_FIELDS}
+    if game_values.get("buckets") is not None and "game" not in game_values:
+        game_values["game"] = "holdem"  # only Hold'em has buckets (the guide gives no --game)
     solver_values = {k: v for k, v in values.items() if k in MCCFR_FIELDS}
     return GameSpec(**game_values), MCCFRConfig(**solver_values)
 

@@ -515,3 +515,31 @@ def test_refuses_a_planted_pickle(default_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(BucketError, match="not a readable npz archive"):
         load_buckets(bare)
     assert not marker.exists()
+
+
+def test_resuming_with_other_buckets_is_refused_naming_both(default_dir: Path,
+                                                            tables: BucketTables,
+                                                            tmp_path: Path) -> None:
+    """A real bucket swap: a Hold'em run trained with the default buckets, resumed without
+    them (the lossless preflop-only abstraction), is refused with exit code 5, naming both,
+    and nothing is written; with its own buckets it resumes. The guide's form of the command
+    (--buckets, no --game) trains Hold'em."""
+    logdir = tmp_path / "run"
+
+    def train(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--iters",
+             "40", "--chunked", "--chunk-iterations", "20", "--no-progress",
+             "--no-tensorboard", *extra],
+            capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+    first = train("--buckets", str(default_dir))
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.read_bytes() for p in (logdir / "checkpoints").iterdir()}
+    swapped = train("--game", "holdem")
+    assert swapped.returncode == 5, swapped.stderr
+    assert tables.sha256 in swapped.stderr and "None" in swapped.stderr
+    assert {p.name: p.read_bytes() for p in (logdir / "checkpoints").iterdir()} == before
+    resumed = train("--buckets", str(default_dir))
+    assert resumed.returncode == 3, resumed.stderr
+    assert "Successfully resumed from iteration 20" in resumed.stdout

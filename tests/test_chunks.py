@@ -3,6 +3,7 @@ codes, and the chunked-training guide's shell recipes run as written."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -256,6 +258,66 @@ def test_time_limited_chunks_and_budget_with_an_injected_clock(tmp_path: Path) -
     _assert_same_state(tmp_path, _reference(config, meta["iteration"]))
 
 
+def _stepping_clock(step: float) -> Callable[[], float]:
+    """A clock that moves ``step`` seconds every time it is read."""
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += step
+        return now[0]
+
+    return clock
+
+
+@pytest.mark.parametrize(("iterations", "minutes", "reason"), [
+    (300, 10.0, "Chunk iteration limit reached: 300 >= 300"),  # iterations first
+    (10**9, 0.05, "Chunk time limit reached: "),  # minutes first
+])
+def test_hybrid_chunks_stop_at_whichever_limit_comes_first(
+    tmp_path: Path, iterations: int, minutes: float, reason: str
+) -> None:
+    """Both chunk limits at once (the guide's hybrid chunks): the first one reached ends the
+    chunk, and the run stays the unchunked run."""
+    config = MCCFRConfig(num_iterations=2000, enable_chunked_training=True,
+                         chunk_size_iterations=iterations, chunk_size_minutes=minutes, seed=5,
+                         **OPTIONS)  # type: ignore[arg-type]
+    result = run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False,
+                       clock=_stepping_clock(0.5))
+    assert result.status is ChunkStatus.CHUNK_DONE
+    assert result.reason.startswith(reason), result.reason
+    if iterations == 300:
+        assert result.iteration == 300
+    else:
+        assert 0 < result.iteration < 2000 and result.chunk_seconds >= 3.0
+    _assert_same_state(tmp_path, _reference(config, result.iteration))
+
+
+def test_snapshot_interval_checkpoints_within_a_chunk(tmp_path: Path) -> None:
+    """--snapshot-interval: a complete checkpoint every so many seconds of the chunk, on top
+    of the end-of-chunk one, each resumable to the same run."""
+    config = MCCFRConfig(num_iterations=3000, enable_chunked_training=True,
+                         chunk_size_iterations=3000, snapshot_interval_seconds=4.0, seed=9,
+                         **OPTIONS)  # type: ignore[arg-type]
+    out = io.StringIO()
+    run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False,
+              clock=_stepping_clock(0.5), out=out)
+    saved = [line for line in out.getvalue().splitlines() if line.startswith("Saving")]
+    snapshots = [line for line in saved if line.endswith("... (snapshot)")]
+    assert len(snapshots) >= 2 and saved[-1] == "Saving checkpoint at iteration 3000...", saved
+    iterations = [info.iteration for info in list_checkpoints(tmp_path / "checkpoints")]
+    assert len(iterations) == len(saved) and iterations[-1] == 3000
+    middle = iterations[len(iterations) // 2]
+    assert 0 < middle < 3000
+    for info in list_checkpoints(tmp_path / "checkpoints"):
+        if info.iteration > middle:
+            for path in (info.metadata_path, info.policy_path, info.state_path):
+                path.unlink()
+    result = run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False,
+                       clock=_stepping_clock(0.5))
+    assert result.start_iteration == middle and result.status is ChunkStatus.COMPLETE
+    _assert_same_state(tmp_path, _reference(config, 3000))
+
+
 def test_metadata_holds_every_promised_field(tmp_path: Path) -> None:
     config = MCCFRConfig(num_iterations=50, enable_chunked_training=True,
                          chunk_size_iterations=50, exploitability_interval=25,
@@ -326,22 +388,31 @@ def test_peak_rss_is_flat_across_chunks(tmp_path: Path) -> None:
 
 
 def test_cli_exit_codes_and_messages(tmp_path: Path) -> None:
-    args = ("--iters", "200", "--chunked", "--chunk-iterations", "100", "--no-tensorboard")
+    """The guide's lines, whole: a first chunk, then a resumed chunk that stops at its own
+    limit, then the last chunk and a call after completion."""
+    args = ("--iters", "3000", "--chunked", "--chunk-iterations", "1000", "--no-tensorboard")
     first = _cli(tmp_path, *args)
     assert first.returncode == exit_codes.CHUNK_DONE, first.stderr
-    for line in ("Chunked Training Mode Initialized", "Chunk size: 100 iterations",
+    lines = first.stdout.splitlines()
+    for line in ("Chunked Training Mode Initialized", "Chunk size: 1,000 iterations",
                  "Starting fresh training (no checkpoint found)",
-                 "Chunk iteration limit reached: 100 >= 100",
-                 "Saving checkpoint at iteration 100", "Checkpoint saved successfully",
+                 "Chunk iteration limit reached: 1000 >= 1000",
+                 "Saving checkpoint at iteration 1000...", "Checkpoint saved successfully",
                  "Flushing TensorBoard logs...",
                  "Chunk Complete - Process will now exit to free memory",
-                 "Progress: iteration 100",
+                 "Progress: iteration 1000",
                  "Restart this command to continue training from checkpoint"):
-        assert line in first.stdout
+        assert line in lines, line
     second = _cli(tmp_path, *args)
-    assert second.returncode == exit_codes.COMPLETE
-    assert "Successfully resumed from iteration 100" in second.stdout
-    assert "Resuming from checkpoint: " in second.stdout
+    assert second.returncode == exit_codes.CHUNK_DONE, second.stderr
+    lines = second.stdout.splitlines()
+    assert "Successfully resumed from iteration 1000" in lines
+    assert any(line.startswith("Resuming from checkpoint: ") for line in lines)
+    assert "Chunk iteration limit reached: 2000 >= 2000" in lines
+    assert "Saving checkpoint at iteration 2000..." in lines
+    last = _cli(tmp_path, *args)
+    assert last.returncode == exit_codes.COMPLETE, last.stderr
+    assert "Total iteration limit reached: 3000 >= 3000" in last.stdout.splitlines()
     again = _cli(tmp_path, *args)
     assert again.returncode == exit_codes.COMPLETE
     assert "Training already complete" in again.stdout
@@ -393,6 +464,9 @@ echo "Training complete or stopped"
     assert result.returncode == 0
     assert result.stdout.count("Chunk Complete - Process will now exit") == 2
     assert "Training complete\n" in result.stdout
+    # The loop's own test cannot tell "complete" (3) from a failure: its message shows once,
+    # at the end, as the README says.
+    assert result.stdout.count("Training failed or interrupted") == 1
     assert result.stdout.rstrip().endswith("Training complete or stopped")
     checkpoints = tmp_path / "my_training" / "checkpoints"
     pattern = str(checkpoints / "checkpoint_iter*_metadata.json")
@@ -451,6 +525,31 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     scalars = read_scalars(logdir / "tensorboard")
     steps = [s for s, _ in scalars["train/epsilon"]]
     assert steps == list(range(2_000, total + 1, 2_000))
+
+
+def test_sigint_stops_with_a_checkpoint_and_exit_code_8(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) is handled like SIGTERM: checkpoint, then exit code 8."""
+    config = MCCFRConfig(num_iterations=50_000_000, enable_chunked_training=True,
+                         chunk_size_iterations=50_000_000, seed=4)
+    logdir = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--game",
+         "leduc", "--iters", "50000000", "--chunked", "--chunk-iterations", "50000000",
+         "--seed", "4", "--no-progress", "--no-tensorboard"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("Starting fresh"):
+            break
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == exit_codes.STOPPED, err
+    assert "Stopped by SIGINT during iteration" in out
+    info = latest_checkpoint(logdir)
+    assert info is not None
+    assert load_checkpoint(info).metadata["stop"]["signal"] == "SIGINT"
+    _assert_same_state(logdir, _reference(config, info.iteration))
 
 
 def test_sigterm_checkpoints_within_one_iteration_and_resumes_exactly(tmp_path: Path) -> None:

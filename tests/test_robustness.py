@@ -567,7 +567,29 @@ def test_bucket_path_tricks_are_refused_without_reading_or_blocking(tmp_path: Pa
     assert len(refused) == len(tricks) == 8
     code, _, err = _main("--logdir", str(tmp_path / "leduc"), "--game", "leduc", "--buckets",
                          tricks["missing"], "--iters", "2", "--no-progress", "--no-tensorboard")
-    assert code == exit_codes.USAGE and "invalid game" in one_line_error(err)
+    assert code == exit_codes.USAGE
+    assert "only Hold'em uses a bucket file, and the game is leduc" in one_line_error(err)
+
+
+def test_buckets_without_game_train_holdem_and_pickles_are_named(tmp_path: Path) -> None:
+    """The guide's commands pass --buckets (a .pkl) and no --game: the game is Hold'em, and a
+    pickle path is refused saying what to pass instead."""
+    pickle_path = tmp_path / "data" / "buckets.pkl"
+    pickle_path.parent.mkdir()
+    pickle_path.write_bytes(b"\x80\x04N.")  # pickle of None: must never be opened as one
+    logdir = tmp_path / "run"
+    code, out, err = _main("--logdir", str(logdir), "--buckets", str(pickle_path), "--iters",
+                           "2", "--no-progress", "--no-tensorboard")
+    assert code == exit_codes.MISMATCH, err
+    assert one_line_error(err) == (
+        f"holdem-train-blueprint: error: bucket file refused: {pickle_path}: bucket files are "
+        "never pickles; pass the directory holdem-build-buckets wrote (buckets.npz and "
+        "buckets.json)")
+    assert list_checkpoints(logdir / CHECKPOINTS) == []
+    spec, _ = config_from_mapping({"buckets": "data/buckets/default"})
+    assert spec.game == "holdem"
+    spec, _ = config_from_mapping({"buckets": None})
+    assert spec.game == "leduc"
 
 
 # ------------------------------------------------------------------------------------------

@@ -639,6 +639,9 @@ def _paths(path: str | Path) -> tuple[Path, Path]:
 
 
 def _read_meta(npz: Path, json_path: Path) -> dict[str, Any]:
+    if npz.suffix.lower() in {".pkl", ".pickle"}:
+        raise BucketError(f"{npz}: bucket files are never pickles; pass the directory "
+                          "holdem-build-buckets wrote (buckets.npz and buckets.json)")
     if not npz.is_file():
         raise BucketError(f"bucket file not found: {npz}")
     if not json_path.is_file():

@@ -318,9 +318,12 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
     last_checkpoint_iteration = start_iteration
     last_snapshot_clock = clock()
 
-    def save(reason: str) -> Path:
+    def save(within_chunk: str | None = None) -> Path:
+        """Write a checkpoint; ``within_chunk`` names why one is written before the chunk's end
+        (the end-of-chunk line is the guide's, word for word)."""
         nonlocal last_checkpoint, last_checkpoint_iteration, last_snapshot_clock
-        say(f"Saving checkpoint at iteration {solver.iteration}... ({reason})")
+        note = f" ({within_chunk})" if within_chunk else ""
+        say(f"Saving checkpoint at iteration {solver.iteration}...{note}")
         scalars.flush()
         paths = write_checkpoint(
             checkpoints, solver.iteration, policy=_policy_arrays(solver),
@@ -433,7 +436,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
                         "compute_seconds": solver.compute_seconds - start_compute,
                         "iterations_per_second": (solver.iteration - start_iteration)
                         / max(clock() - chunk_started, 1e-9)})
-        save("end of chunk")
+        save()
     say("Flushing TensorBoard logs...")
     scalars.close()
     if keep_last is not None:

@@ -70,8 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--logdir", required=True,
                         help="run directory (checkpoints/ and tensorboard/ go inside)")
     parser.add_argument("--config", help="YAML file of settings (flags override it)")
-    parser.add_argument("--game", help="kuhn, leduc or holdem (default: leduc)")
-    parser.add_argument("--buckets", help="bucket file for Hold'em (buckets.npz)")
+    parser.add_argument("--game", help="kuhn, leduc or holdem (default: holdem with --buckets, "
+                        "otherwise leduc)")
+    parser.add_argument("--buckets", help="Hold'em bucket directory from holdem-build-buckets "
+                        "(or its buckets.npz, with buckets.json beside it)")
     parser.add_argument("--num-players", type=int, help="number of players")
     group = parser.add_argument_group("totals (training is complete when either is reached)")
     group.add_argument("--iters", type=int, help="total iterations")
