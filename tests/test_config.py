@@ -145,3 +145,68 @@ def test_to_dict_round_trips() -> None:
     config = MCCFRConfig(num_iterations=5, epsilon_schedule=((0, 0.5),), sampling="outcome")
     _, again = config_from_mapping(config.to_dict())
     assert again == config
+
+
+# The chunked-training guide's configurations, verbatim but for the import (the guide's
+# `holdem.types` is `holdem_lab` here).
+GUIDE_YAML = """\
+# Total training
+num_iterations: 1000000
+
+# Chunked training mode
+enable_chunked_training: true
+chunk_size_iterations: 100000
+
+# Regular checkpoints
+checkpoint_interval: 25000
+
+# DCFR discounting
+discount_mode: "dcfr"
+discount_interval: 1000
+
+# Exploration
+exploration_epsilon: 0.6
+enable_pruning: true
+"""
+
+
+def test_the_guides_configurations_are_accepted_as_written(tmp_path: Path) -> None:
+    iterations = MCCFRConfig(
+        num_iterations=1_000_000,
+        enable_chunked_training=True,
+        chunk_size_iterations=100_000,
+        checkpoint_interval=25_000,
+        discount_mode="dcfr",
+        discount_interval=1000,
+        exploration_epsilon=0.6,
+        enable_pruning=True,
+    )
+    timed = MCCFRConfig(
+        time_budget_seconds=8 * 24 * 3600,
+        enable_chunked_training=True,
+        chunk_size_minutes=60.0,
+        snapshot_interval_seconds=900,
+        discount_mode="dcfr",
+        discount_interval=5000,
+        exploration_epsilon=0.6,
+        enable_pruning=True,
+    )
+    hybrid = MCCFRConfig(
+        num_iterations=2_000_000,
+        time_budget_seconds=48 * 3600,
+        enable_chunked_training=True,
+        chunk_size_iterations=50_000,
+        chunk_size_minutes=30.0,
+        checkpoint_interval=10_000,
+        discount_mode="dcfr",
+        discount_interval=1000,
+        exploration_epsilon=0.6,
+        enable_pruning=True,
+    )
+    assert (iterations.chunk_size_iterations, iterations.chunk_size_minutes) == (100_000, None)
+    assert (timed.chunk_size_iterations, timed.chunk_size_minutes) == (None, 60.0)
+    assert (hybrid.chunk_size_iterations, hybrid.chunk_size_minutes) == (50_000, 30.0)
+    path = tmp_path / "run.yaml"
+    path.write_text(GUIDE_YAML)
+    spec, from_yaml = load_run_config(path)
+    assert spec.game == "leduc" and from_yaml == iterations

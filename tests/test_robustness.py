@@ -571,9 +571,9 @@ def test_bucket_path_tricks_are_refused_without_reading_or_blocking(tmp_path: Pa
     assert "only Hold'em uses a bucket file, and the game is leduc" in one_line_error(err)
 
 
-def test_buckets_without_game_train_holdem_and_pickles_are_named(tmp_path: Path) -> None:
+def test_the_guides_flags_that_do_not_apply_are_explained(tmp_path: Path) -> None:
     """The guide's commands pass --buckets (a .pkl) and no --game: the game is Hold'em, and a
-    pickle path is refused saying what to pass instead."""
+    pickle path is refused saying what to pass instead. Its --num-instances is explained."""
     pickle_path = tmp_path / "data" / "buckets.pkl"
     pickle_path.parent.mkdir()
     pickle_path.write_bytes(b"\x80\x04N.")  # pickle of None: must never be opened as one
@@ -586,6 +586,9 @@ def test_buckets_without_game_train_holdem_and_pickles_are_named(tmp_path: Path)
         "never pickles; pass the directory holdem-build-buckets wrote (buckets.npz and "
         "buckets.json)")
     assert list_checkpoints(logdir / CHECKPOINTS) == []
+    code, _, err = _main("--logdir", str(logdir), "--num-instances", "4", "--iters", "2")
+    assert code == exit_codes.USAGE
+    assert "there is no multi-instance mode" in one_line_error(err)
     spec, _ = config_from_mapping({"buckets": "data/buckets/default"})
     assert spec.game == "holdem"
     spec, _ = config_from_mapping({"buckets": None})

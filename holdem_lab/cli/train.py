@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--exploitability-interval", type=int,
                        help="iterations between exact exploitability logs (Kuhn, Leduc)")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    # The guide names a multi-instance mode that chunked training excludes; there is none here,
+    # and the flag gets an explanation instead of argparse's "unrecognized arguments".
+    parser.add_argument("--num-instances", type=int, help=argparse.SUPPRESS)
     return parser
 
 
@@ -120,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     graceful: GracefulStop | None = None
+    if args.num_instances is not None:
+        return _fail(exit_codes.USAGE, "--num-instances: there is no multi-instance mode; a "
+                     "chunk is one process (train several runs in parallel with several logdirs)")
     try:
         spec, config = config_from_mapping(settings_from_args(args))
         graceful = GracefulStop().install()
