@@ -111,6 +111,53 @@ def test_write_npz_writes_exactly_what_np_savez_writes(
     assert bytes(sink.buffer) == _savez_bytes(values)
 
 
+@pytest.mark.parametrize("limit", ["sizes_and_offsets", "member_count"])
+def test_zip64_records_match_zipfiles_beyond_its_limits(
+    monkeypatch: pytest.MonkeyPatch, limit: str
+) -> None:
+    """Members over 2 GiB, offsets past 2 GiB and more than 65,535 members need zip64 fields
+    and end records; with zipfile's limits (and ours) lowered, small arrays take those paths
+    and the bytes must still be np.savez's, and readable."""
+    if limit == "sizes_and_offsets":
+        monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 300)
+        monkeypatch.setattr(arrays, "ZIP64_LIMIT", 300)
+    else:
+        monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 2)
+        monkeypatch.setattr(arrays, "_ZIP_FILECOUNT_LIMIT", 2)
+    values = _varied_arrays()
+    sink = ForwardOnly()
+    write_npz(sink, values)
+    data = bytes(sink.buffer)
+    assert data == _savez_bytes(values)
+    assert b"PK\x06\x06" in data  # the zip64 end record is there
+    layout = inspect_npz_layout(io.BytesIO(data), len(data))
+    assert [member.name for member in layout] == list(values)
+    with np.load(io.BytesIO(data), allow_pickle=False) as loaded:
+        for name, value in values.items():
+            assert np.array_equal(loaded[name], value)
+    assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None  # every CRC-32 checks
+
+
+def test_stored_zip_writer_refuses_misordered_calls() -> None:
+    archive = arrays.StoredZipWriter(ForwardOnly())
+    with pytest.raises(ValueError, match="no member is started"):
+        archive.write(b"x")
+    with pytest.raises(ValueError, match="no member is started"):
+        archive.end_member()
+    archive.start_member("a.npy")
+    with pytest.raises(ValueError, match="previous member is not ended"):
+        archive.start_member("b.npy")
+    with pytest.raises(ValueError, match="last member is not ended"):
+        archive.finish()
+
+
+def test_fast_crc32_is_zlibs() -> None:
+    data = np.random.default_rng(1).integers(0, 256, size=100_003, dtype=np.uint8)
+    view = memoryview(data).toreadonly()
+    assert arrays.fast_crc32(view, 0) == zlib.crc32(view)
+    assert arrays.fast_crc32(view[5000:], arrays.fast_crc32(view[:5000], 0)) == zlib.crc32(view)
+
+
 def test_payload_file_is_byte_identical_to_np_savez_and_hashed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
