@@ -9,32 +9,36 @@ Measures, for arrays totalling ``size_mb`` MiB (a quarter policy, the rest solve
   (the checkpoint write fsyncs, so the fsynced copy is the like-for-like durable baseline);
 * sha256: ``hashlib.sha256`` of the arrays' bytes in memory, no I/O at all. Writing and loading
   both hash every byte (a checkpoint is complete only if its payloads' sha256 match the
-  metadata), and one sha256 stream cannot be split across cores, so this rate is the ceiling
-  of both: its ratio against the copy is the best either could reach.
+  metadata), and a sha256 stream cannot be split across cores, so this rate bounds both (the
+  two payloads could be hashed side by side, but one holds three quarters of the bytes): its
+  ratio against the copy is about the best either could reach.
 
 Each repeat runs copy, write and read back to back so background load affects all three
 alike; one untimed warm-up repeat comes first, then the median over repeats is reported.
 Rates are MiB/s of payload bytes. The target is a ratio of at least 0.5 against the copy.
 
-Measured on the 2-core development VM, 15 runs of the default command (medians of the runs'
-medians, another CPU-bound process running part of the time): copyfile 2436 MiB/s, copyfile +
-fsync 1082; write_checkpoint 888 MiB/s (0.36x copy, 0.83x copy + fsync; runs 799-986);
-load_checkpoint 539 MiB/s (0.28x, 0.57x; runs 334-1375, 4 of the 15 at or above 0.5x copy).
-The np.savez / np.load based store measured 467-485 MiB/s writing (0.21x) and 377-923 reading
-in the same conditions.
+Measured on the 2-core development VM, six runs of the default command: copyfile 2484-3077
+MiB/s (copyfile + fsync 1185-1362); sha256 alone 1441-1496 MiB/s, 0.48-0.59x the copy;
+write_checkpoint 1181-1246 MiB/s, 0.39-0.48x the copy (0.88-1.05x copy + fsync); load_checkpoint
+1356-1422 MiB/s, 0.46-0.56x (1.03-1.17x). Before the store wrote its own zip records (zipfile
+computes the CRC-32 with zlib, about 3 GB/s here, against ISA-L's 10) the write measured
+888-982 MiB/s; the np.savez / np.load based store before that measured 467-485 MiB/s writing.
 
 What bounds the ratios: the copy moves pages inside the kernel on one core and never waits for
-the disk, while a checkpoint costs CPU time per byte. Writing 256 MiB takes about 0.45 s of CPU
-shared by the two cores: sha256 of every byte (about 1.5 GB/s on one core with SHA-NI, the
-longest single stream), the zip format's CRC-32 of every byte (zipfile computes it on the
-caller's thread), copying into the page cache, the finiteness check and getting the data to
-the disk (fsync); so the write cannot beat roughly 0.23 s (1100 MiB/s) on two cores. Loading
-with ``verify=True`` skips the CRC-32 (the sha256 covers every byte) and costs about 0.3 s of
-CPU: sha256, copying out of the page cache and the finiteness check. Reading also allocates
-fresh memory for the arrays; on this VM, 2 MiB pages that the host has taken back (free page
-reporting) cost about 3 ms per MiB to fault in again, so a load lands either near
-1250-1380 MiB/s or near 330-550 depending on which memory it gets: expect the read median to
-move between runs.
+the disk, while a checkpoint costs CPU time per byte. Writing 256 MiB takes the sha256 of every
+byte (about 175 ms on one core with SHA-NI; one stream, so one core), copying into the page
+cache (about as long as the whole copy), the zip CRC-32 (25 ms), the finiteness check (30 ms)
+and getting the data to the disk: with the two cores shared, the sha256 thread is busy nearly
+all the write's wall time, so the write lands at 80-85% of sha256's own rate. Loading with
+``verify=True`` skips the CRC-32 (the sha256 covers every byte) and lands at 93-97% of it.
+Measured and not adopted: writing the two payloads at the same time, so that their sha256
+streams share the cores (+3%). BLAKE3 hashes 3359 MiB/s on one core here and would lift both
+ratios above 0.5, but the metadata's sha256 is part of the format (``sha256sum`` checks it).
+
+Reading also allocates fresh memory for the arrays; on this VM, 2 MiB pages that the host has
+taken back (free page reporting) cost about 2-3 ms per MiB to fault in again, so a load lands
+either near 1350-1420 MiB/s or near 330-800 depending on which memory it gets: expect the read
+median to move between runs.
 
 Run: ``python -m bench.bench_checkpoint [--size-mb 256] [--repeats 5] [--dir PATH]``.
 """
@@ -179,7 +183,7 @@ def format_table(result: dict[str, float]) -> str:
         f"{'operation':<34}{'MiB/s':>10}{'vs copy':>10}{'vs copy+fsync':>15}",
         f"{'copyfile':<34}{result['copy_mb_s']:>10.0f}",
         f"{'copyfile + fsync':<34}{result['copy_fsync_mb_s']:>10.0f}",
-        f"{'sha256 in memory (the ceiling)':<34}{result['sha256_mb_s']:>10.0f}"
+        f"{'sha256 alone, in memory (ceiling)':<34}{result['sha256_mb_s']:>10.0f}"
         f"{result['sha256_vs_copy']:>10.2f}",
         f"{'write_checkpoint':<34}{result['write_mb_s']:>10.0f}"
         f"{result['write_vs_copy']:>10.2f}{result['write_vs_copy_fsync']:>15.2f}",
