@@ -75,6 +75,7 @@ def _fastest_crc32() -> Callable[[Any, int], int]:
 fast_crc32 = _fastest_crc32()
 """``fast_crc32(data, value) -> int``: the same function as ``zlib.crc32``, as fast as
 available."""
+
 _NPY_SUFFIX = ".npy"
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
 _LOCAL_HEADER_MAGIC = b"PK\x03\x04"
@@ -500,12 +501,11 @@ class StoredZipWriter:
             if header_offset > ZIP64_LIMIT:
                 zip64.append(header_offset)
             extra = struct.pack(f"<HH{len(zip64)}Q", 1, 8 * len(zip64), *zip64) if zip64 else b""
-            version = _ZIP64_VERSION  # the local header's zip64 fields set it for every member
+            sizes = 0xFFFFFFFF if size > ZIP64_LIMIT else size
+            # Versions: 4.5 (zip64) for every member, as its local header's zip64 fields set it.
             records.append(_CENTRAL_HEADER.pack(
-                b"PK\x01\x02", version, _CREATE_SYSTEM, version, 0, _FLAG_DATA_DESCRIPTOR,
-                zipfile.ZIP_STORED, 0, _DOS_DATE, crc,
-                0xFFFFFFFF if size > ZIP64_LIMIT else size,
-                0xFFFFFFFF if size > ZIP64_LIMIT else size,
+                b"PK\x01\x02", _ZIP64_VERSION, _CREATE_SYSTEM, _ZIP64_VERSION, 0,
+                _FLAG_DATA_DESCRIPTOR, zipfile.ZIP_STORED, 0, _DOS_DATE, crc, sizes, sizes,
                 len(name), len(extra), 0, 0, 0, _EXTERNAL_ATTR,
                 0xFFFFFFFF if header_offset > ZIP64_LIMIT else header_offset,
             ) + name + extra)

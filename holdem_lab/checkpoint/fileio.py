@@ -4,8 +4,8 @@ Checkpoint payloads can be gigabytes, so the bytes are hashed while they stream 
 writer (never re-read from disk), and on the read side they are hashed as they arrive in the
 arrays' own memory (see :func:`holdem_lab.checkpoint.arrays.read_npz`). ``hashlib``, the
 CRC-32 (ISA-L's or zlib's), ``os.write``, ``os.fsync`` and ``os.preadv`` all release the GIL on
-large buffers, so each of those streams of work runs on its own thread and they overlap on the cores
-that are free.
+large buffers, so each of those streams of work runs on its own thread and they overlap on the
+cores that are free.
 
 All system calls go through the ``os`` module (``os.write``, ``os.fsync``, ``os.replace``...),
 or :func:`start_writeback` for the one ``os`` lacks, rather than buffered file objects, so
