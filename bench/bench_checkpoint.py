@@ -27,13 +27,16 @@ computes the CRC-32 with zlib, about 3 GB/s here, against ISA-L's 10) the write 
 What bounds the ratios: the copy moves pages inside the kernel on one core and never waits for
 the disk, while a checkpoint costs CPU time per byte. Writing 256 MiB takes the sha256 of every
 byte (about 175 ms on one core with SHA-NI; one stream, so one core), copying into the page
-cache (about as long as the whole copy), the zip CRC-32 (25 ms), the finiteness check (30 ms)
-and getting the data to the disk: with the two cores shared, the sha256 thread is busy nearly
-all the write's wall time, so the write lands at 80-85% of sha256's own rate. Loading with
-``verify=True`` skips the CRC-32 (the sha256 covers every byte) and lands at 93-97% of it.
+cache (75-90 ms on its own, as long as the whole in-kernel copy), the zip CRC-32 (25 ms), the
+finiteness check (30 ms) and getting the data to the disk: 0.34-0.40 s of CPU in all, for
+215-250 ms of wall time with both cores 85% busy and the sha256 thread busy nearly all of it,
+so the write lands at 80-85% of sha256's own rate. Loading with ``verify=True`` skips
+the CRC-32 (the sha256 covers every byte) and lands at 93-97% of it.
 Measured and not adopted: writing the two payloads at the same time, so that their sha256
-streams share the cores (+3%). BLAKE3 hashes 3359 MiB/s on one core here and would lift both
-ratios above 0.5, but the metadata's sha256 is part of the format (``sha256sum`` checks it).
+streams share the cores (+3%); BLAKE3 in sha256's place (3359 MiB/s on one core here): loading
+then measured 0.84-0.96x the copy, but writing only 0.47-0.53x (+8%): the rest of the write's
+CPU time still fills the two cores. The metadata's sha256 is part of the format anyway:
+``sha256sum`` checks a payload against it.
 
 Reading also allocates fresh memory for the arrays; on this VM, 2 MiB pages that the host has
 taken back (free page reporting) cost about 2-3 ms per MiB to fault in again, so a load lands
