@@ -11,8 +11,9 @@
 4. Train the same run in one piece in this process, and check that the chunked run reached
    the very same regrets, strategy sums and random-generator state.
 
-Run it again with the same arguments and it finds the run complete; change ``--iters`` to
-extend the run (the total may change on resume, the game and solver settings may not).
+Without ``--logdir`` each run trains in a new temporary directory (printed, and kept for a
+look). With ``--logdir``, run it again and it finds the run complete; raise ``--iters`` to
+extend it (the total may change on resume, the game and solver settings may not).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def train_in_chunks(logdir: Path, spec: GameSpec, config: MCCFRConfig) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logdir", type=Path, default=None,
-                        help="run directory (default: a new temporary directory)")
+                        help="run directory (default: a new temporary directory, kept)")
     parser.add_argument("--iters", type=int, default=200_000, help="total iterations")
     parser.add_argument("--chunk-iterations", type=int, default=50_000,
                         help="iterations per chunk (one process each)")

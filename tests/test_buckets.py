@@ -533,6 +533,7 @@ def test_resuming_with_other_buckets_is_refused_naming_both(default_dir: Path,
              "--no-tensorboard", *extra],
             capture_output=True, text=True, cwd=ROOT, timeout=600)
 
+    assert load_buckets(default_dir / "buckets.json").sha256 == tables.sha256  # any of the 3
     first = train("--buckets", str(default_dir))
     assert first.returncode == 0, first.stderr
     before = {p.name: p.read_bytes() for p in (logdir / "checkpoints").iterdir()}
@@ -540,6 +541,6 @@ def test_resuming_with_other_buckets_is_refused_naming_both(default_dir: Path,
     assert swapped.returncode == 5, swapped.stderr
     assert tables.sha256 in swapped.stderr and "None" in swapped.stderr
     assert {p.name: p.read_bytes() for p in (logdir / "checkpoints").iterdir()} == before
-    resumed = train("--buckets", str(default_dir))
+    resumed = train("--buckets", str(default_dir / "buckets.npz"))
     assert resumed.returncode == 3, resumed.stderr
     assert "Successfully resumed from iteration 20" in resumed.stdout

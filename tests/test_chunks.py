@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from holdem_lab import MCCFRConfig, Solver, load_game
+from holdem_lab import MCCFRConfig, Solver, exploitability, load_game
 from holdem_lab.checkpoint import find_latest_complete, list_checkpoints, load_checkpoint
 from holdem_lab.checkpoint.store import metadata_digest
 from holdem_lab.chunks import ChunkStatus, run_chunk
@@ -318,6 +318,20 @@ def test_snapshot_interval_checkpoints_within_a_chunk(tmp_path: Path) -> None:
     _assert_same_state(tmp_path, _reference(config, 3000))
 
 
+def test_every_small_game_checkpoint_records_its_exact_exploitability(tmp_path: Path) -> None:
+    """No exploitability_interval needed: each Kuhn/Leduc checkpoint measures its own policy."""
+    config = MCCFRConfig(num_iterations=500, enable_chunked_training=True,
+                         chunk_size_iterations=500, checkpoint_interval=200, seed=2)
+    run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    game = load_game("leduc")
+    infos = list_checkpoints(tmp_path / "checkpoints")
+    assert [info.iteration for info in infos] == [200, 400, 500]
+    for info in infos:
+        loaded = load_checkpoint(info)
+        assert loaded.metadata["metrics"]["exploitability"] == exploitability(
+            game, loaded.policy["average_policy"])
+
+
 def test_metadata_holds_every_promised_field(tmp_path: Path) -> None:
     config = MCCFRConfig(num_iterations=50, enable_chunked_training=True,
                          chunk_size_iterations=50, exploitability_interval=25,
@@ -422,7 +436,7 @@ def test_cli_reports_bad_configuration_in_one_line(tmp_path: Path) -> None:
     result = _cli(tmp_path, "--iters", "0")
     assert result.returncode == exit_codes.USAGE
     assert result.stderr.strip() == ("holdem-train-blueprint: error: invalid configuration: "
-                                     "num_iterations=0: must be >= 1")
+                                     "num_iterations=0: must be >= 1 (flags: --iters)")
     config = tmp_path / "bad.yaml"
     config.write_text("num_iterations: 10\nchunk_size: 5\n")
     result = _cli(tmp_path, "--config", str(config))

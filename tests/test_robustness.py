@@ -891,3 +891,25 @@ def test_hostile_notebook_parameters_are_refused_before_anything_is_written(
     assert str(caught.value).startswith(field), str(caught.value)
     assert not marker.exists()
     assert not logdir.exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--sampling", "Outcome"],
+     "argument --sampling: invalid choice: 'Outcome' (choose from 'external', 'outcome')"),
+    (["--iters", "2.5"], "argument --iters: invalid count: '2.5' is not a whole number"),
+    (["--iters", "ten"], "argument --iters: invalid count: 'ten'"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_usage_mistakes_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    code, _, err = _main("--logdir", str(tmp_path / "run"), *args)
+    assert code == exit_codes.USAGE
+    assert one_line_error(err) == (f"holdem-train-blueprint: error: {message} "
+                                   "(see holdem-train-blueprint --help)")
+
+
+def test_counts_accept_scientific_and_grouped_notation(tmp_path: Path) -> None:
+    for text in ("3e2", "3_00", "300"):
+        code, out, err = _main("--logdir", str(tmp_path / text), "--game", "leduc", "--iters",
+                               text, "--no-progress", "--no-tensorboard")
+        assert code == exit_codes.COMPLETE, err
+        assert "Total iteration limit reached: 300 >= 300" in out

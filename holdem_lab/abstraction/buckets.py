@@ -632,9 +632,12 @@ def _expected_arrays(counts: tuple[int, ...], bins: int
 
 
 def _paths(path: str | Path) -> tuple[Path, Path]:
+    """The npz and JSON files of a bucket file given as its directory, npz or JSON."""
     p = Path(path)
     if p.is_dir():
         return p / NPZ_NAME, p / JSON_NAME
+    if p.suffix == ".json":
+        return p.with_suffix(".npz"), p
     return p, p.with_suffix(".json")
 
 

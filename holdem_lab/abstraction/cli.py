@@ -20,6 +20,7 @@ from holdem_lab.abstraction.buckets import (
     build_buckets,
     load_bucket_config,
 )
+from holdem_lab.cli import ArgumentParser
 from holdem_lab.errors import BucketError, ConfigError
 
 PROG = "holdem-build-buckets"
@@ -72,7 +73,7 @@ def _preflop(text: str) -> int | str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=PROG, description=DESCRIPTION, epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", metavar="YAML",

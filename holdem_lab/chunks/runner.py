@@ -218,8 +218,9 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
         say(f"Chunk size: {' or '.join(limits)}")
     clean_temp_files(checkpoints)
     game = build_game(spec)
-    say(f"Game: {game.name}, {game.num_rows:,} infosets; the solver needs "
-        f"{memory_needed(game) / 2**20:,.1f} MiB")
+    needed = memory_needed(game)
+    size = f"{needed / 2**20:,.1f} MiB" if needed >= 2**20 else f"{needed / 2**10:,.0f} KiB"
+    say(f"Game: {game.name}, {game.num_rows:,} infosets; the solver needs {size}")
     # Before the checkpoint is read: the memory check must not count the loaded state, which
     # the solver takes over instead of its own (untouched) tables.
     solver = Solver(game, config)
@@ -322,8 +323,12 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
         """Write a checkpoint; ``within_chunk`` names why one is written before the chunk's end
         (the end-of-chunk line is the guide's, word for word)."""
         nonlocal last_checkpoint, last_checkpoint_iteration, last_snapshot_clock
+        nonlocal last_exploitability
         note = f" ({within_chunk})" if within_chunk else ""
         say(f"Saving checkpoint at iteration {solver.iteration}...{note}")
+        if small_game:  # exact and cheap (a few ms for Leduc): every checkpoint records its own
+            from holdem_lab.eval.exact import exploitability
+            last_exploitability = exploitability(game, solver.average_policy())
         scalars.flush()
         paths = write_checkpoint(
             checkpoints, solver.iteration, policy=_policy_arrays(solver),

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from holdem_lab.cli import ArgumentParser
 from holdem_lab.errors import HoldemLabError
 from holdem_lab.eval.agents import AGENT_NAMES
 from holdem_lab.eval.blueprint import load_blueprint
@@ -17,7 +18,7 @@ BASELINES = [name for name in AGENT_NAMES if name != "blueprint"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="holdem-eval", description=__doc__,
         epilog="exit codes: 0 ok, 1 unexpected error, 2 invalid arguments or unusable run")
     parser.add_argument("blueprint", help="run directory or checkpoint_iter….npz of blueprint A")

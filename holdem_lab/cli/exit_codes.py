@@ -14,7 +14,7 @@ ERROR = 1  # unexpected failure (a bug): the traceback is printed
 USAGE = 2  # invalid command line or configuration
 COMPLETE = 3  # training reached its total (iterations or time budget); nothing left to do
 CHECKPOINT = 4  # checkpoints are unreadable, corrupt or incomplete and were refused
-MISMATCH = 5  # resume refused: game, bucket file or a training setting changed
+MISMATCH = 5  # bucket file refused, or resume refused: game, buckets or a setting changed
 LOCKED = 6  # another process is training this run
 IO = 7  # a file could not be written or read (disk full, permissions, ...)
 STOPPED = 8  # stopped early by a signal after writing a checkpoint: run again to continue
@@ -25,7 +25,8 @@ DESCRIPTIONS = {
     USAGE: "invalid arguments or configuration",
     COMPLETE: "training complete",
     CHECKPOINT: "checkpoint refused (corrupt, incomplete or unreadable)",
-    MISMATCH: "resume refused: the game, bucket file or a training setting changed",
+    MISMATCH: "bucket file refused (missing or damaged), or resume refused: the game, "
+              "bucket file or a training setting changed",
     LOCKED: "another process is training this run",
     IO: "I/O error",
     STOPPED: "stopped by a signal after checkpointing: run again to continue",

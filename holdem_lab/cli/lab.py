@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from holdem_lab.cli import exit_codes
+from holdem_lab.cli import ArgumentParser, exit_codes
 from holdem_lab.errors import (
     CheckpointError,
     ConfigError,
@@ -94,7 +94,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="holdem-lab", description=DESCRIPTION,
+    parser = ArgumentParser(prog="holdem-lab", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -142,7 +142,8 @@ def _epilog() -> str:
              "  1   unexpected error, or the analysis notebook failed",
              "  2   invalid arguments, configuration, notebooks or kernel",
              "  4   checkpoints refused (corrupt, incomplete or unreadable)",
-             "  5   resume refused: the game, bucket file or a training setting changed",
+             "  5   bucket file refused (missing or damaged), or resume refused: the game,",
+             "      bucket file or a training setting changed",
              "  6   another process is training this run",
              "  7   I/O error",
              "  8   a chunk was stopped early after checkpointing: run again to continue",

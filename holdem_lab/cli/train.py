@@ -4,6 +4,7 @@ mode. Settings come from defaults, then the YAML file given with --config, then 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from typing import Any
 
 from holdem_lab.chunks.runner import ChunkStatus, run_chunk
 from holdem_lab.chunks.signals import GracefulStop
-from holdem_lab.cli import exit_codes
+from holdem_lab.cli import ArgumentParser, count, exit_codes
 from holdem_lab.config import config_from_mapping, load_yaml_mapping
 from holdem_lab.errors import (
     BucketError,
@@ -63,7 +64,7 @@ FLAG_FIELDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="holdem-train-blueprint", description=DESCRIPTION,
         epilog=EXAMPLES + "\n" + exit_codes.epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,14 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "(or its buckets.npz, with buckets.json beside it)")
     parser.add_argument("--num-players", type=int, help="number of players")
     group = parser.add_argument_group("totals (training is complete when either is reached)")
-    group.add_argument("--iters", type=int, help="total iterations")
+    group.add_argument("--iters", type=count, help="total iterations")
     group.add_argument("--time-budget", type=float, help="total training seconds, all chunks")
     group = parser.add_argument_group("chunks")
     group.add_argument("--chunked", action="store_true", default=None,
                        help="run one chunk and exit")
-    group.add_argument("--chunk-iterations", type=int, help="iterations per chunk")
+    group.add_argument("--chunk-iterations", type=count, help="iterations per chunk")
     group.add_argument("--chunk-minutes", type=float, help="minutes per chunk")
-    group.add_argument("--checkpoint-interval", type=int,
+    group.add_argument("--checkpoint-interval", type=count,
                        help="also checkpoint every N iterations within a chunk")
     group.add_argument("--snapshot-interval", type=float,
                        help="also checkpoint every S seconds within a chunk")
@@ -93,12 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--sampling", choices=["external", "outcome"])
     group.add_argument("--epsilon", type=float, help="outcome-sampling exploration")
     group.add_argument("--discount-mode", choices=["none", "linear", "dcfr"])
-    group.add_argument("--discount-interval", type=int, help="iterations between discounts")
+    group.add_argument("--discount-interval", type=count, help="iterations between discounts")
     group.add_argument("--seed", type=int, help="random seed")
     group = parser.add_argument_group("logging")
     group.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard")
-    group.add_argument("--tensorboard-interval", type=int, help="iterations between scalars")
-    group.add_argument("--exploitability-interval", type=int,
+    group.add_argument("--tensorboard-interval", type=count, help="iterations between scalars")
+    group.add_argument("--exploitability-interval", type=count,
                        help="iterations between exact exploitability logs (Kuhn, Leduc)")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
     # The guide names a multi-instance mode that chunked training excludes; there is none here,
@@ -133,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                            tensorboard=not args.no_tensorboard, progress=not args.no_progress,
                            graceful=graceful)
     except ConfigError as exc:
-        return _fail(exit_codes.USAGE, f"invalid configuration: {exc}")
+        return _fail(exit_codes.USAGE, f"invalid configuration: {exc}{_flag_hint(str(exc))}")
     except GameError as exc:
         return _fail(exit_codes.USAGE, f"invalid game: {exc}")
     except ResumeMismatchError as exc:
@@ -162,6 +163,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if result.status is ChunkStatus.STOPPED:
         return exit_codes.STOPPED
     return exit_codes.CHUNK_DONE
+
+
+FIELD_FLAGS = {field: "--" + flag.replace("_", "-") for flag, field in FLAG_FIELDS.items()}
+FIELD_FLAGS["enable_chunked_training"] = "--chunked"
+
+
+def _flag_hint(message: str) -> str:
+    """The flags of the config fields a message names, for whoever set them on the command
+    line: `` (flags: --chunked, --chunk-iterations)``, or nothing."""
+    named = sorted({(match.start(), FIELD_FLAGS[match.group()])
+                    for match in re.finditer(r"\b[a-z_]+\b", message)
+                    if match.group() in FIELD_FLAGS})
+    flags = list(dict.fromkeys(flag for _, flag in named))
+    return f" (flags: {', '.join(flags)})" if flags else ""
 
 
 def _fail(code: int, message: str) -> int:

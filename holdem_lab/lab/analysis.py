@@ -34,6 +34,7 @@ ANALYSIS_DIR = "analysis"
 """Sub-directory of a run where the analysis notebook and its figures are saved."""
 
 MB = 2**20
+"""The unit of every ``*_mb`` figure: a mebibyte (the TensorBoard tag keeps its old name)."""
 
 # series name -> TensorBoard tag
 TENSORBOARD_TAGS: dict[str, str] = {
@@ -206,7 +207,7 @@ def format_summary(summary: Mapping[str, Any]) -> str:
                      f"{summary['final_exploitability']:.5g}")
     if summary["peak_rss_mb_by_chunk"]:
         peaks = summary["peak_rss_mb_by_chunk"]
-        lines.append(f"peak memory per chunk: {min(peaks):.0f}-{max(peaks):.0f} MB "
+        lines.append(f"peak memory per chunk: {min(peaks):.0f}-{max(peaks):.0f} MiB "
                      f"(largest/smallest = {summary['memory_ratio']:.2f})")
     return "\n".join(lines)
 
@@ -255,8 +256,8 @@ def plot_exploitability(data: Mapping[str, Any]) -> Figure:
         if series is not None and all(v > 0 for v in series["values"]):
             ax.set_yscale("log")
     else:
-        _empty(ax, "no exploitability logged\n(set exploitability_interval; exact for Kuhn "
-                   "and Leduc only)")
+        _empty(ax, "no exploitability logged: it is exact for Kuhn and Leduc only\n"
+                   "(Hold'em: see the matches against baselines)")
     _finish(ax, "Exploitability", "exploitability (chips per hand)", data["boundaries"])
     return figure
 
@@ -300,13 +301,13 @@ def plot_memory(data: Mapping[str, Any]) -> Figure:
     memory against iterations."""
     figure = Figure(figsize=(10, 3.8), layout="constrained")
     left, right = figure.subplots(1, 2)
-    _per_chunk_bars(left, data["chunks"], "peak_rss_mb", "peak RSS (MB)")
-    left.set_title("Peak memory per chunk")
+    _per_chunk_bars(left, data["chunks"], "peak_rss_mb", "peak RSS (MiB)")
+    left.set_title("Peak memory of each chunk, at its end")
     if data["chunks"]:
         left.set_ylim(0, max(c["peak_rss_mb"] for c in data["chunks"]) * 1.15)
     if not _line(right, data["series"].get("peak_rss_mb"), "peak RSS"):
         _empty(right, "no memory logged")
-    _finish(right, "Peak memory of the training process", "MB", data["boundaries"])
+    _finish(right, "Peak memory so far, sampled while training", "MiB", data["boundaries"])
     return figure
 
 

@@ -263,7 +263,7 @@ def format_summary(summary: Mapping[str, Any]) -> str:
         f"time: {summary['chunk_seconds']:.1f} s this chunk, "
         f"{summary['elapsed_seconds']:.1f} s in total"
         + (f", {rate:,.0f} iterations/s" if rate else ""),
-        f"peak memory of this kernel: {summary['peak_rss_mb']:.0f} MB",
+        f"peak memory of this kernel so far: {summary['peak_rss_mb']:.0f} MiB",
         f"checkpoint: {summary['checkpoint']}",
     ]
     known = [v for v in summary["history"]["exploitability"] if v is not None]

@@ -475,7 +475,7 @@ def run_chunks(config_path: str | os.PathLike[str], run_dir: str | os.PathLike[s
             say(f"Chunk {outcome.index} {outcome.status.value}: iterations "
                 f"{outcome.start_iteration:,} -> {outcome.iteration:,} in "
                 f"{outcome.seconds:.1f} s (kernel pid {outcome.kernel_pid}, peak memory "
-                f"{outcome.peak_rss_bytes / 2**20:.0f} MB)"
+                f"{outcome.peak_rss_bytes / 2**20:.0f} MiB)"
                 + (f"; notebook {outcome.notebook}" if outcome.notebook else ""))
             if outcome.status is ChunkStatus.COMPLETE:
                 break
