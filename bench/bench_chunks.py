@@ -83,7 +83,7 @@ def print_table(result: dict[str, Any]) -> None:
     print("  overhead per chunk (start, load, save): "
           + ", ".join(f"{s:.2f} s" for s in result["per_chunk_overhead_seconds"])
           + f" ({100 * result['overhead_share']:.1f}% of the chunked wall time)")
-    print("  peak RSS per chunk: " + ", ".join(f"{m:.0f} MB" for m in
+    print("  peak RSS per chunk: " + ", ".join(f"{m:.0f} MiB" for m in
                                                result["peak_rss_mb_per_chunk"])
           + f" (spread {100 * result['peak_rss_spread']:.1f}%, target <= 5%)")
 

@@ -229,9 +229,12 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
         checkpoints, include_policy=False,
         report=lambda problem: say(f"Skipping incomplete or corrupt checkpoint: {problem}"))
     if loaded is None and list_checkpoints(checkpoints):
+        # Each problem was just printed; the error names the newest, not all of them again.
+        newest = f": {problems[0]}" if problems else ""
+        more = f" (and {len(problems) - 1} more, each reported above)" if len(problems) > 1 else ""
         raise CheckpointError(
             f"{checkpoints} holds checkpoint files but none is complete; refusing to start over "
-            "them (move them away to start a fresh run): " + "; ".join(problems))
+            f"them (move them away to start a fresh run){newest}{more}")
     previous_elapsed = 0.0
     chunk_index = 0
     history: list[dict[str, Any]] = []
