@@ -30,6 +30,7 @@ import yaml
 
 from holdem_lab import MCCFRConfig, Solver, exploitability, load_game
 from holdem_lab.checkpoint import find_latest_complete, load_checkpoint
+from holdem_lab.chunks.runner import rng_state_from_json
 from holdem_lab.cli import exit_codes
 from holdem_lab.config import GameSpec
 
@@ -88,11 +89,11 @@ def main(argv: list[str] | None = None) -> None:
     meta = checkpoint.metadata
     print(f"\nNewest checkpoint: iteration {meta['iteration']:,}, "
           f"{meta['elapsed_seconds']:.1f} s of training in {len(meta['chunks'])} chunks")
-    print(f"  {'chunk':>5} {'iterations':>21} {'seconds':>8} {'peak RSS MB':>12}")
+    print(f"  {'chunk':>5} {'iterations':>21} {'seconds':>8} {'peak RSS MiB':>13}")
     for chunk in meta["chunks"]:
         span = f"{chunk['start_iteration']:,}-{chunk['end_iteration']:,}"
         print(f"  {chunk['chunk_index']:>5} {span:>21} {chunk['seconds']:>8.2f} "
-              f"{chunk['peak_rss_bytes'] / 2**20:>12.0f}")
+              f"{chunk['peak_rss_bytes'] / 2**20:>13.0f}")
     game = load_game("leduc")
     value = exploitability(game, checkpoint.policy["average_policy"])
     print(f"  exploitability of the average strategy: {value:.5f} (chips per hand)")
@@ -100,9 +101,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nTraining the same {meta['iteration']:,} iterations in one piece...")
     solver = Solver(game, config)
     solver.run(meta["iteration"])
+    rng = np.random.default_rng()
+    rng.bit_generator.state = rng_state_from_json(meta["rng_state"])
     same = (np.array_equal(solver.regrets, checkpoint.state["regrets"])
             and np.array_equal(solver.strategy_sum, checkpoint.state["strategy_sum"])
-            and np.array_equal(solver.average_policy(), checkpoint.policy["average_policy"]))
+            and np.array_equal(solver.average_policy(), checkpoint.policy["average_policy"])
+            and rng.bit_generator.state == solver.rng.bit_generator.state)
     print("  chunked == unchunked, bit for bit:", same)
     if not same:
         sys.exit(1)

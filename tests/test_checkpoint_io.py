@@ -138,6 +138,17 @@ def test_zip64_records_match_zipfiles_beyond_its_limits(
     assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None  # every CRC-32 checks
 
 
+def test_zip64_end_records_for_more_members_than_a_zip_counts() -> None:
+    """65,536 members: the end record's count is capped and the zip64 records hold the real
+    one (zipfile's limits left as they are)."""
+    values = {f"a{i}": np.zeros(0, dtype=np.uint8) for i in range(65_536)}
+    sink = ForwardOnly()
+    write_npz(sink, values)
+    data = bytes(sink.buffer)
+    assert data == _savez_bytes(values)
+    assert len(zipfile.ZipFile(io.BytesIO(data)).infolist()) == 65_536
+
+
 def test_stored_zip_writer_refuses_misordered_calls() -> None:
     archive = arrays.StoredZipWriter(ForwardOnly())
     with pytest.raises(ValueError, match="no member is started"):
@@ -149,9 +160,34 @@ def test_stored_zip_writer_refuses_misordered_calls() -> None:
         archive.start_member("b.npy")
     with pytest.raises(ValueError, match="last member is not ended"):
         archive.finish()
+    archive.end_member()
+    archive.finish()
+    for call in (archive.finish, lambda: archive.start_member("c.npy")):
+        with pytest.raises(ValueError, match="the archive is finished"):
+            call()
+
+
+def test_stored_zip_writer_stops_at_a_failed_write() -> None:
+    """After the stream raised, the records could not describe the file: no call goes on."""
+
+    class Failing(ForwardOnly):
+        def write(self, data: Any) -> int:
+            if len(self.buffer) > 100:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().write(data)
+
+    archive = arrays.StoredZipWriter(Failing())
+    archive.start_member("a.npy")
+    archive.write(b"x" * 200)
+    with pytest.raises(OSError):
+        archive.write(b"y")
+    for call in (archive.end_member, archive.finish, lambda: archive.write(b"z")):
+        with pytest.raises(ValueError, match="a write to the stream failed"):
+            call()
 
 
 def test_fast_crc32_is_zlibs() -> None:
+    assert arrays.fast_crc32 is not zlib.crc32  # ISA-L's, a dependency, is installed
     data = np.random.default_rng(1).integers(0, 256, size=100_003, dtype=np.uint8)
     view = memoryview(data).toreadonly()
     assert arrays.fast_crc32(view, 0) == zlib.crc32(view)

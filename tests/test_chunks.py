@@ -53,8 +53,8 @@ def _assert_same_state(logdir: Path, reference: Solver) -> None:
     assert np.array_equal(loaded.state["strategy_sum"], reference.strategy_sum)
     assert np.array_equal(loaded.policy["average_policy"], reference.average_policy())
     rng = np.random.default_rng()
-    from holdem_lab.chunks.runner import _rng_from_json
-    rng.bit_generator.state = _rng_from_json(loaded.metadata["rng_state"])
+    from holdem_lab.chunks.runner import rng_state_from_json
+    rng.bit_generator.state = rng_state_from_json(loaded.metadata["rng_state"])
     assert rng.bit_generator.state == reference.rng.bit_generator.state
     assert loaded.metadata["discount_steps"] == reference.discount_steps
 

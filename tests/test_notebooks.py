@@ -24,7 +24,7 @@ import pytest
 
 from holdem_lab import Solver
 from holdem_lab.checkpoint import list_checkpoints, load_checkpoint
-from holdem_lab.chunks.runner import _rng_from_json, build_game, latest_checkpoint
+from holdem_lab.chunks.runner import build_game, latest_checkpoint, rng_state_from_json
 from holdem_lab.cli import exit_codes
 from holdem_lab.cli.lab import main as lab_main
 from holdem_lab.config import load_run_config
@@ -227,7 +227,7 @@ def test_three_chunks_in_three_fresh_kernels_equal_an_unchunked_run(lab_run: Lab
     assert np.array_equal(loaded.state["strategy_sum"], reference.strategy_sum)
     assert np.array_equal(loaded.policy["average_policy"], reference.average_policy())
     rng = np.random.default_rng()
-    rng.bit_generator.state = _rng_from_json(loaded.metadata["rng_state"])
+    rng.bit_generator.state = rng_state_from_json(loaded.metadata["rng_state"])
     assert rng.bit_generator.state == reference.rng.bit_generator.state
     assert loaded.metadata["discount_steps"] == reference.discount_steps
 

@@ -448,6 +448,9 @@ class StoredZipWriter:
     the end the central directory (zip64 fields and end records only where sizes, offsets or
     the member count need them). Being ours, it computes the CRC-32 with :data:`fast_crc32`
     and hands every buffer to the stream as it is, without copying.
+
+    Once the stream has raised, or the archive is finished, every further call raises: the
+    records could no longer describe the bytes in the file.
     """
 
     def __init__(self, stream: WritableStream) -> None:
@@ -457,9 +460,11 @@ class StoredZipWriter:
         self._current: tuple[bytes, int] | None = None
         self._crc = 0
         self._size = 0
+        self._closed: str | None = None  # why no call is accepted any more
 
     def start_member(self, name: str) -> None:
         """Begin the member ``name`` (ASCII, as array names are)."""
+        self._check_open()
         if self._current is not None:
             raise ValueError("the previous member is not ended")
         encoded = name.encode("ascii")
@@ -473,14 +478,16 @@ class StoredZipWriter:
 
     def write(self, data: bytes | memoryview) -> None:
         """Append ``data`` to the current member."""
+        self._check_open()
         if self._current is None:
             raise ValueError("no member is started")
+        self._emit(data)
         self._crc = fast_crc32(data, self._crc)
         self._size += memoryview(data).nbytes
-        self._emit(data)
 
     def end_member(self) -> None:
         """End the current member with its data descriptor."""
+        self._check_open()
         if self._current is None:
             raise ValueError("no member is started")
         name, header_offset = self._current
@@ -489,7 +496,8 @@ class StoredZipWriter:
         self._current = None
 
     def finish(self) -> None:
-        """Write the central directory and the end records."""
+        """Write the central directory and the end records; the archive is then complete."""
+        self._check_open()
         if self._current is not None:
             raise ValueError("the last member is not ended")
         start = self._offset
@@ -521,9 +529,18 @@ class StoredZipWriter:
             count, size, offset = min(count, 0xFFFF), min(size, 0xFFFFFFFF), min(offset, 0xFFFFFFFF)
         self._emit(directory + tail + _END_RECORD.pack(
             b"PK\x05\x06", 0, 0, count, count, size, offset, 0))
+        self._closed = "the archive is finished"
+
+    def _check_open(self) -> None:
+        if self._closed is not None:
+            raise ValueError(self._closed)
 
     def _emit(self, data: bytes | memoryview) -> None:
-        self._stream.write(data)
+        try:
+            self._stream.write(data)
+        except BaseException:
+            self._closed = "a write to the stream failed"
+            raise
         self._offset += memoryview(data).nbytes
 
 

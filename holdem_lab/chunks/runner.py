@@ -93,7 +93,7 @@ def build_game(spec: GameSpec) -> Game:
     return load_game(spec.game, **params)
 
 
-def _rng_to_json(state: dict[str, Any]) -> dict[str, Any]:
+def rng_state_to_json(state: dict[str, Any]) -> dict[str, Any]:
     """Bit-generator state with its large integers as decimal strings (exact in any JSON
     reader)."""
     def convert(value: Any) -> Any:
@@ -107,7 +107,9 @@ def _rng_to_json(state: dict[str, Any]) -> dict[str, Any]:
     return convert(state)
 
 
-def _rng_from_json(state: dict[str, Any]) -> dict[str, Any]:
+def rng_state_from_json(state: dict[str, Any]) -> dict[str, Any]:
+    """The bit-generator state :func:`rng_state_to_json` wrote (a checkpoint's ``rng_state``),
+    ready for ``Generator.bit_generator.state``."""
     def convert(key: str, value: Any) -> Any:
         if isinstance(value, dict):
             return {k: convert(k, v) for k, v in value.items()}
@@ -229,12 +231,11 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
         checkpoints, include_policy=False,
         report=lambda problem: say(f"Skipping incomplete or corrupt checkpoint: {problem}"))
     if loaded is None and list_checkpoints(checkpoints):
-        # Each problem was just printed; the error names the newest, not all of them again.
-        newest = f": {problems[0]}" if problems else ""
-        more = f" (and {len(problems) - 1} more, each reported above)" if len(problems) > 1 else ""
+        # Every problem again, though each was printed as it was found: the output may not
+        # have been shown (a quiet notebook driver, a log that keeps stderr only).
         raise CheckpointError(
             f"{checkpoints} holds checkpoint files but none is complete; refusing to start over "
-            f"them (move them away to start a fresh run){newest}{more}")
+            "them (move them away to start a fresh run): " + "; ".join(problems))
     previous_elapsed = 0.0
     chunk_index = 0
     history: list[dict[str, Any]] = []
@@ -261,7 +262,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
                 raise ValueError(f"stats: shape {stats.shape} dtype {stats.dtype}, expected "
                                  f"{solver.stats.shape} {solver.stats.dtype}")
             state.update(iteration=meta["iteration"], discount_steps=meta["discount_steps"],
-                         rng_state=_rng_from_json(meta["rng_state"]),
+                         rng_state=rng_state_from_json(meta["rng_state"]),
                          compute_seconds=float(meta["compute_seconds"]))
             solver.load_state_dict(state, copy=False)
         except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
@@ -539,7 +540,7 @@ def _metadata(game: Game, solver: Solver, config: MCCFRConfig, spec: GameSpec,
         "compute_seconds": solver.compute_seconds,
         "chunk_index": chunk_index,
         "chunk_start_iteration": start_iteration,
-        "rng_state": _rng_to_json(dict(solver.rng.bit_generator.state)),
+        "rng_state": rng_state_to_json(dict(solver.rng.bit_generator.state)),
         "epsilon": solver.epsilon(),
         "epsilon_schedule_position": _epsilon_position(config, solver.iteration),
         "discount_steps": solver.discount_steps,

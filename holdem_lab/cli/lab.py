@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from holdem_lab.cli import ArgumentParser, exit_codes
+from holdem_lab.cli import ArgumentParser, exit_codes, positive_count
 from holdem_lab.errors import (
     CheckpointError,
     ConfigError,
@@ -65,16 +65,6 @@ NOTEBOOK_ERROR_CODES = {
 }
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
-    return value
-
-
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -106,15 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="YAML run config (flat keys, as holdem-train-blueprint reads)")
     chunks.add_argument("--run", required=True, metavar="RUN_DIR",
                         help="run directory (checkpoints/, tensorboard/, analysis/ inside)")
-    chunks.add_argument("--max-chunks", type=_positive_int, metavar="N",
+    chunks.add_argument("--max-chunks", type=positive_count, metavar="N",
                         help="stop after N chunks even if the run is not complete")
-    chunks.add_argument("--chunk-iterations", type=_positive_int, metavar="N",
+    chunks.add_argument("--chunk-iterations", type=positive_count, metavar="N",
                         help="override the config's chunk_size_iterations")
     chunks.add_argument("--chunk-minutes", type=_positive_float, metavar="M",
                         help="override the config's chunk_size_minutes")
-    chunks.add_argument("--iters", type=_positive_int, metavar="N",
+    chunks.add_argument("--iters", type=positive_count, metavar="N",
                         help="override the config's total num_iterations")
-    chunks.add_argument("--keep-last", type=_positive_int, metavar="N",
+    chunks.add_argument("--keep-last", type=positive_count, metavar="N",
                         help="keep only the newest N checkpoints (notebooks are kept)")
     chunks.add_argument("--no-analysis", action="store_true",
                         help="do not execute the analysis notebook at the end")

@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
     # The guide names a multi-instance mode that chunked training excludes; there is none here,
     # and the flag gets an explanation instead of argparse's "unrecognized arguments".
-    parser.add_argument("--num-instances", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--num-instances", nargs="?", const="", help=argparse.SUPPRESS)
     return parser
 
 
@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                            tensorboard=not args.no_tensorboard, progress=not args.no_progress,
                            graceful=graceful)
     except ConfigError as exc:
-        return _fail(exit_codes.USAGE, f"invalid configuration: {exc}{_flag_hint(str(exc))}")
+        return _fail(exit_codes.USAGE, f"invalid configuration: {exc}{_flag_hint(exc)}")
     except GameError as exc:
         return _fail(exit_codes.USAGE, f"invalid game: {exc}")
     except ResumeMismatchError as exc:
@@ -169,14 +169,15 @@ FIELD_FLAGS = {field: "--" + flag.replace("_", "-") for flag, field in FLAG_FIEL
 FIELD_FLAGS["enable_chunked_training"] = "--chunked"
 
 
-def _flag_hint(message: str) -> str:
-    """The flags of the config fields a message names, for whoever set them on the command
-    line: `` (flags: --chunked, --chunk-iterations)``, or nothing."""
-    named = sorted({(match.start(), FIELD_FLAGS[match.group()])
-                    for match in re.finditer(r"\b[a-z_]+\b", message)
-                    if match.group() in FIELD_FLAGS})
-    flags = list(dict.fromkeys(flag for _, flag in named))
-    return f" (flags: {', '.join(flags)})" if flags else ""
+def _flag_hint(error: ConfigError) -> str:
+    """The flags of the config fields an error is about, for whoever set them on the command
+    line: `` (flags: --chunked, --chunk-iterations)``, or nothing (an unknown key has none)."""
+    if error.field not in FIELD_FLAGS:
+        return ""
+    named = [error.field] + [word for word in re.findall(r"\b[a-z_]+\b", error.reason)
+                             if word in FIELD_FLAGS]
+    flags = list(dict.fromkeys(FIELD_FLAGS[field] for field in named))
+    return f" (flags: {', '.join(flags)})"
 
 
 def _fail(code: int, message: str) -> int:

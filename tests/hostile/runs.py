@@ -14,7 +14,7 @@ from holdem_lab import MCCFRConfig, Solver, load_game
 from holdem_lab.checkpoint import load_checkpoint
 from holdem_lab.chunks import ChunkStatus, run_chunk
 from holdem_lab.chunks.lock import LOCK_NAME
-from holdem_lab.chunks.runner import _rng_from_json, latest_checkpoint
+from holdem_lab.chunks.runner import latest_checkpoint, rng_state_from_json
 from holdem_lab.config import GameSpec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def assert_same_state(logdir: Path, expected: Solver) -> None:
     assert np.array_equal(loaded.state["strategy_sum"], expected.strategy_sum)
     assert np.array_equal(loaded.policy["average_policy"], expected.average_policy())
     rng = np.random.default_rng()
-    rng.bit_generator.state = _rng_from_json(meta["rng_state"])
+    rng.bit_generator.state = rng_state_from_json(meta["rng_state"])
     assert rng.bit_generator.state == expected.rng.bit_generator.state
     assert meta["discount_steps"] == expected.discount_steps
 
