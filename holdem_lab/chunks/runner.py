@@ -326,8 +326,8 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
     def save(within_chunk: str | None = None) -> Path:
         """Write a checkpoint; ``within_chunk`` names why one is written before the chunk's end
         (the end-of-chunk line is the guide's, word for word)."""
-        nonlocal last_checkpoint, last_checkpoint_iteration, last_snapshot_clock
-        nonlocal last_exploitability
+        nonlocal last_checkpoint, last_checkpoint_iteration, last_snapshot_clock, \
+            last_exploitability
         note = f" ({within_chunk})" if within_chunk else ""
         say(f"Saving checkpoint at iteration {solver.iteration}...{note}")
         if small_game:  # exact and cheap (a few ms for Leduc): every checkpoint records its own
