@@ -48,6 +48,7 @@ from holdem_lab.chunks.signals import GracefulStop
 from holdem_lab.chunks.tensorboard import ScalarLog
 from holdem_lab.config import GameSpec, MCCFRConfig
 from holdem_lab.errors import CheckpointError
+from holdem_lab.eval.exact import exploitability
 from holdem_lab.games import Game, load_game
 from holdem_lab.process import peak_rss_bytes
 from holdem_lab.solver import Solver
@@ -318,7 +319,7 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
                         purge_step=start_iteration + 1 if start_iteration else 0,
                         chunk_index=chunk_index, enabled=tensorboard)
     small_game = game.name in ("kuhn", "leduc")
-    last_exploitability: float | None = None
+    measured: tuple[int, float] | None = None  # (iteration, exact exploitability there)
     last_checkpoint: Path | None = latest.policy_path if latest else None
     last_checkpoint_iteration = start_iteration
     last_snapshot_clock = clock()
@@ -326,34 +327,37 @@ def _run_locked(logdir: Path, checkpoints: Path, spec: GameSpec, config: MCCFRCo
     def save(within_chunk: str | None = None) -> Path:
         """Write a checkpoint; ``within_chunk`` names why one is written before the chunk's end
         (the end-of-chunk line is the guide's, word for word)."""
-        nonlocal last_checkpoint, last_checkpoint_iteration, last_snapshot_clock, \
-            last_exploitability
+        nonlocal last_checkpoint, last_checkpoint_iteration, last_snapshot_clock
         note = f" ({within_chunk})" if within_chunk else ""
         say(f"Saving checkpoint at iteration {solver.iteration}...{note}")
-        if small_game:  # exact and cheap (a few ms for Leduc): every checkpoint records its own
-            from holdem_lab.eval.exact import exploitability
-            last_exploitability = exploitability(game, solver.average_policy())
+        # Exact and cheap (a few ms for Leduc): every Kuhn/Leduc checkpoint records its own.
+        current_exploitability = exploitability_now() if small_game else None
         scalars.flush()
         paths = write_checkpoint(
             checkpoints, solver.iteration, policy=_policy_arrays(solver),
             state={name: solver.state_dict()[name] for name in STATE_ARRAYS},
             metadata=_metadata(game, solver, config, spec, elapsed_now(),
                                clock() - chunk_started, chunk_index, start_iteration, history,
-                               config_changes, last_exploitability, extra_metadata))
+                               config_changes, current_exploitability, extra_metadata))
         say("Checkpoint saved successfully")
         last_checkpoint = paths.policy
         last_checkpoint_iteration = solver.iteration
         last_snapshot_clock = clock()
         return paths.policy
 
+    def exploitability_now() -> float:
+        """The current average policy's exact exploitability, computed once per iteration
+        (a checkpoint and a logged step may fall on the same one)."""
+        nonlocal measured
+        if measured is None or measured[0] != solver.iteration:
+            measured = (solver.iteration, exploitability(game, solver.average_policy()))
+        return measured[1]
+
     def log_scalars() -> None:
-        nonlocal last_exploitability
         values: dict[str, float] = {}
         if (small_game and config.exploitability_interval
                 and solver.iteration % config.exploitability_interval == 0):
-            from holdem_lab.eval.exact import exploitability
-            last_exploitability = exploitability(game, solver.average_policy())
-            values["exploitability"] = last_exploitability
+            values["exploitability"] = exploitability_now()
         if scalars.enabled and solver.iteration % config.tensorboard_log_interval == 0:
             seconds = max(solver.compute_seconds, 1e-9)
             stats = solver.statistics()
@@ -519,7 +523,7 @@ def _policy_arrays(solver: Solver) -> dict[str, np.ndarray]:
 def _metadata(game: Game, solver: Solver, config: MCCFRConfig, spec: GameSpec,
               elapsed: float, chunk_elapsed: float, chunk_index: int, start_iteration: int,
               history: list[dict[str, Any]], config_changes: list[dict[str, Any]],
-              last_exploitability: float | None, extra: dict[str, Any]) -> dict[str, Any]:
+              exploitability_here: float | None, extra: dict[str, Any]) -> dict[str, Any]:
     stats = solver.statistics()
     trained = solver.iteration - start_iteration
     metrics: dict[str, Any] = {
@@ -531,7 +535,7 @@ def _metadata(game: Game, solver: Solver, config: MCCFRConfig, spec: GameSpec,
         "pruned_share": stats["pruned_iterations"] / max(solver.iteration, 1),
         "nodes_visited": stats["nodes_visited"],
         "peak_rss_bytes": peak_rss_bytes(),
-        "exploitability": last_exploitability,
+        "exploitability": exploitability_here,
     }
     return {
         "t_global": solver.iteration,

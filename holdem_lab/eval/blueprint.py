@@ -111,11 +111,10 @@ def load_blueprint(path: str | Path) -> Blueprint:
     path = Path(path)
     if path.is_dir():
         directory = path / CHECKPOINT_DIR if (path / CHECKPOINT_DIR).is_dir() else path
-        latest, problems = load_latest_complete(directory)
-        if latest is None:
+        loaded, problems = load_latest_complete(directory)
+        if loaded is None:
             raise CheckpointError(f"no complete checkpoint in {directory}"
                                   + (": " + "; ".join(problems) if problems else ""))
-        loaded = latest
     else:
         from holdem_lab.checkpoint import parse_checkpoint_name
 
