@@ -276,6 +276,14 @@ class GameSpec:
     def to_dict(self) -> dict[str, Any]:
         return {"game": self.game, "game_params": dict(self.game_params), "buckets": self.buckets}
 
+    @classmethod
+    def from_dict(cls, data: object) -> GameSpec:
+        """The GameSpec :meth:`to_dict` wrote (a checkpoint's ``game_spec``)."""
+        if not isinstance(data, Mapping):
+            raise ConfigError("game_spec", data, "must be a mapping (game, game_params, buckets)")
+        return cls(game=data.get("game", "leduc"), game_params=data.get("game_params") or {},
+                   buckets=data.get("buckets"))
+
 
 MCCFR_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MCCFRConfig))
 GAME_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(GameSpec))

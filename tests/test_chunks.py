@@ -192,6 +192,7 @@ def test_resume_checks_memory_before_it_loads_the_checkpoint(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
+    from holdem_lab import rundir
     from holdem_lab.chunks import runner
 
     config = MCCFRConfig(num_iterations=60, enable_chunked_training=True,
@@ -200,7 +201,7 @@ def test_resume_checks_memory_before_it_loads_the_checkpoint(
     run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
     (tmp_path / "checkpoints" / f"checkpoint_iter{40:012d}_regrets.npz").write_bytes(b"junk")
     events: list[str] = []
-    real_solver, real_load = runner.Solver, runner.load_latest_complete
+    real_solver, real_load = runner.Solver, rundir.load_latest_complete
 
     def solver(*args: object, **kwargs: object) -> Solver:
         events.append("solver")  # Solver() runs check_memory
@@ -211,7 +212,7 @@ def test_resume_checks_memory_before_it_loads_the_checkpoint(
         return real_load(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(runner, "Solver", solver)
-    monkeypatch.setattr(runner, "load_latest_complete", load)
+    monkeypatch.setattr(rundir, "load_latest_complete", load)
     out = io.StringIO()
     result = run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False, out=out)
     # The check must not count the loaded tables, which the solver takes over.

@@ -19,7 +19,7 @@ from holdem_lab.config import GameSpec
 from holdem_lab.errors import CheckpointError
 from holdem_lab.games import Game
 from holdem_lab.lab.explore import Explorer, discover_runs, render_html, render_png
-from holdem_lab.lab.runfiles import load_policy, run_checkpoints
+from holdem_lab.lab.runfiles import load_policy
 from holdem_lab.lab.views import (
     NodeView,
     Panel,
@@ -33,6 +33,7 @@ from holdem_lab.lab.views import (
     unregister_views,
     views_for,
 )
+from holdem_lab.rundir import RunDir
 
 CONFIG = MCCFRConfig(num_iterations=300, enable_chunked_training=True, chunk_size_iterations=100,
                      seed=11)
@@ -205,7 +206,7 @@ def test_policy_files_are_checked_against_their_metadata(runs: Path, tmp_path: P
 
     copy = tmp_path / "run"
     shutil.copytree(runs / "kuhn", copy)
-    records, problems = run_checkpoints(copy)
+    records, problems = RunDir(copy).records()
     assert problems == [] and [r.iteration for r in records] == [100, 200, 300]
     path = records[0].info.policy_path
     data = bytearray(path.read_bytes())

@@ -24,22 +24,22 @@ import pytest
 
 from holdem_lab import Solver
 from holdem_lab.checkpoint import list_checkpoints, load_checkpoint
-from holdem_lab.chunks.runner import build_game, latest_checkpoint, rng_state_from_json
+from holdem_lab.chunks.runner import latest_checkpoint, rng_state_from_json
 from holdem_lab.cli import exit_codes
 from holdem_lab.cli.lab import main as lab_main
 from holdem_lab.config import load_run_config
 from holdem_lab.errors import ConfigError
+from holdem_lab.games import build_game
 from holdem_lab.lab import chunk as chunk_lib
 from holdem_lab.lab.analysis import FIGURES
 from holdem_lab.lab.driver import (
-    FAILED_DIR,
     KERNEL_ARGUMENTS,
-    TEMP_DIR,
     ChunkFailedError,
     RunOutcome,
     execute_chunk,
     run_chunks,
 )
+from holdem_lab.rundir import RunDir
 
 FULL = os.environ.get("HOLDEM_LAB_FULL") == "1"
 REPO = Path(__file__).resolve().parents[1]
@@ -175,7 +175,7 @@ def lab_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
     out = io.StringIO()
     first = run_chunks(config, run, max_chunks=2, analysis=False, progress=False, out=out)
     # A driver killed while chunk 2 was executing leaves its notebook (and maybe a result).
-    temp = run / TEMP_DIR
+    temp = RunDir(run).temp
     shutil.copy(NOTEBOOKS / "chunk.ipynb", temp / "chunk_0002.ipynb")
     (temp / "chunk_0002.result.json").write_text("{}")
     second_out = io.StringIO()
@@ -232,9 +232,9 @@ def test_three_chunks_in_three_fresh_kernels_equal_an_unchunked_run(lab_run: Lab
     assert loaded.metadata["discount_steps"] == reference.discount_steps
 
     # The interrupted execution's notebook was kept, the stale result dropped.
-    kept = list((lab_run.run / FAILED_DIR).glob("chunk_0002_interrupted_*.ipynb"))
+    kept = list((RunDir(lab_run.run).failed).glob("chunk_0002_interrupted_*.ipynb"))
     assert len(kept) == 1
-    assert list((lab_run.run / TEMP_DIR).iterdir()) == []
+    assert list((RunDir(lab_run.run).temp).iterdir()) == []
 
 
 def test_analysis_notebook_is_saved_with_png_figures(lab_run: LabRun) -> None:
@@ -260,7 +260,8 @@ def test_rerunning_a_complete_run_trains_nothing(lab_run: LabRun) -> None:
     out = io.StringIO()
     outcome = run_chunks(lab_run.config, lab_run.run, analysis=False, out=out)
     assert outcome.status == "complete" and outcome.chunks == () and outcome.iteration == 300
-    assert "Training already complete: iteration 300 >= 300" in out.getvalue()
+    assert "Training already complete: Total iteration limit reached: 300 >= 300" \
+        in out.getvalue()
     assert _snapshot(lab_run.run / "checkpoints") == before
 
 
@@ -280,7 +281,7 @@ def test_invalid_parameters_fail_the_chunk_and_keep_its_notebook(lab_run: LabRun
     error = caught.value
     assert error.error_name == "ConfigError" and error.index == 3
     assert "chunk_iterations=0: must be >= 1" in error.error_value
-    assert error.notebook is not None and error.notebook.parent == run / FAILED_DIR
+    assert error.notebook is not None and error.notebook.parent == RunDir(run).failed
     assert error.notebook.name.startswith("chunk_0003_")
     document = nbformat.read(str(error.notebook), as_version=4)
     assert document.metadata.papermill.exception is True
@@ -289,7 +290,7 @@ def test_invalid_parameters_fail_the_chunk_and_keep_its_notebook(lab_run: LabRun
     assert [c.get("id") for c in failed] == ["validate"]
     assert "chunk_iterations=0: must be >= 1" in _outputs_text(failed[0])
     assert _snapshot(run / "checkpoints") == before
-    assert list((run / TEMP_DIR).iterdir()) == []
+    assert list((RunDir(run).temp).iterdir()) == []
 
 
 def test_cli_reports_a_refused_resume_in_one_line(lab_run: LabRun, tmp_path: Path,
@@ -307,7 +308,7 @@ def test_cli_reports_a_refused_resume_in_one_line(lab_run: LabRun, tmp_path: Pat
     assert lines[0].startswith("holdem-lab: error: chunk 3 failed: ResumeMismatchError: "
                                "config mismatch in seed: checkpoint has 7, current run has 8")
     notebook = Path(lines[0].rsplit("executed notebook: ", 1)[1])
-    assert notebook.parent == run.resolve() / FAILED_DIR and notebook.is_file()
+    assert notebook.parent == RunDir(run.resolve()).failed and notebook.is_file()
     assert _snapshot(run / "checkpoints") == before
 
 
@@ -329,7 +330,7 @@ def test_a_dead_kernel_is_a_failed_chunk_with_a_marked_notebook(lab_run: LabRun,
                       notebooks_dir=notebooks, out=io.StringIO())
     assert caught.value.error_name == "DeadKernelError"
     notebook = caught.value.notebook
-    assert notebook is not None and notebook.parent == run / FAILED_DIR
+    assert notebook is not None and notebook.parent == RunDir(run).failed
     first = nbformat.read(str(notebook), as_version=4).cells[0]
     assert first.cell_type == "markdown" and "kernel died" in first.source
     assert _snapshot(run / "checkpoints") == before

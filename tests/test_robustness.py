@@ -52,12 +52,12 @@ from holdem_lab.checkpoint import (
     load_checkpoint,
 )
 from holdem_lab.chunks import ChunkStatus
-from holdem_lab.chunks.lock import LOCK_NAME
 from holdem_lab.cli import exit_codes
 from holdem_lab.cli.train import main as train_main
 from holdem_lab.config import config_from_mapping
 from holdem_lab.errors import CheckpointError, ConfigError
 from holdem_lab.lab.chunk import prepare_chunk
+from holdem_lab.rundir import RunDir
 
 # One small Leduc run with every state-changing option on (discounting, pruning, a regret
 # floor, an epsilon schedule), so that an inexact resume cannot go unnoticed.
@@ -193,14 +193,14 @@ def test_lock_of_a_killed_chunk_is_taken_over(tmp_path: Path) -> None:
             break
     victim.kill()
     assert victim.wait(timeout=60) == -signal.SIGKILL
-    assert (logdir / LOCK_NAME).read_text().startswith(f"pid {victim.pid} on ")
+    assert RunDir(logdir).lock_path.read_text().startswith(f"pid {victim.pid} on ")
     assert list_checkpoints(logdir / CHECKPOINTS) == []
 
     successor = cli(logdir, *args)
     assert successor.returncode == exit_codes.CHUNK_DONE, successor.stderr
     assert "Starting fresh training" in successor.stdout
-    assert (logdir / LOCK_NAME).read_text().startswith("pid ")
-    assert f"pid {victim.pid} " not in (logdir / LOCK_NAME).read_text()
+    assert RunDir(logdir).lock_path.read_text().startswith("pid ")
+    assert f"pid {victim.pid} " not in RunDir(logdir).lock_path.read_text()
     assert run_to_completion(logdir, config, SPEC) == 1
     assert_same_state(logdir, reference(config, 300_000))
 
@@ -210,7 +210,7 @@ def test_a_lock_symlink_cannot_truncate_a_file_outside_the_run(tmp_path: Path) -
     victim.write_text("not yours\n")
     logdir = tmp_path / "run"
     logdir.mkdir()
-    (logdir / LOCK_NAME).symlink_to(victim)
+    RunDir(logdir).lock_path.symlink_to(victim)
     with contextlib.suppress(Exception):
         quiet_chunk(logdir, CONFIG, SPEC)
     assert victim.read_text() == "not yours\n"

@@ -8,10 +8,15 @@ decide when things happen; changing them is accepted and recorded in the metadat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from holdem_lab.checkpoint import LoadedCheckpoint
+from holdem_lab.chunks.metadata import RunHistory, check_resume_fields, rng_state_from_json
 from holdem_lab.config import MCCFRConfig
-from holdem_lab.errors import ResumeMismatchError
+from holdem_lab.errors import CheckpointError, ResumeMismatchError
+from holdem_lab.games import Game
+from holdem_lab.solver import Solver
 
 # Settings that may differ from one chunk to the next.
 SAFE_FIELDS: frozenset[str] = frozenset({
@@ -51,3 +56,37 @@ def check_config(saved: dict[str, Any], current: MCCFRConfig) -> dict[str, list[
             f"this setting changes the training itself (only {', '.join(sorted(SAFE_FIELDS))} "
             "may change between chunks)")
     return changes
+
+
+def restore(loaded: LoadedCheckpoint, game: Game, config: MCCFRConfig, solver: Solver,
+            say: Callable[[str], None]) -> RunHistory:
+    """Put ``solver`` exactly where the checkpoint left it and return the run's history, after
+    refusing a checkpoint that does not belong to this game and config (see the module
+    docstring). Setting changes that are allowed are printed and recorded."""
+    latest = loaded.info
+    meta = loaded.metadata
+    check_resume_fields(latest, meta)
+    check_game(meta["game_identity"], game.identity())
+    changes = check_config(meta["config"], config)
+    config_changes = list(meta.get("config_changes", []))
+    if changes:
+        config_changes.append({"iteration": loaded.iteration, "changes": changes})
+        for key, (old, new) in changes.items():
+            say(f"Setting changed since the last chunk: {key}: {old!r} -> {new!r}")
+    state: dict[str, Any] = dict(loaded.state)
+    try:
+        stats = state.get("stats", solver.stats)  # the kernel writes it without bounds checks
+        if stats.shape != solver.stats.shape or stats.dtype != solver.stats.dtype:
+            raise ValueError(f"stats: shape {stats.shape} dtype {stats.dtype}, expected "
+                             f"{solver.stats.shape} {solver.stats.dtype}")
+        state.update(iteration=meta["iteration"], discount_steps=meta["discount_steps"],
+                     rng_state=rng_state_from_json(meta["rng_state"]),
+                     compute_seconds=float(meta["compute_seconds"]))
+        solver.load_state_dict(state, copy=False)
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+        detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise CheckpointError(f"{latest.directory / latest.stem}: cannot restore the "
+                              f"solver state from it: {detail}") from exc
+    return RunHistory(checkpoint=latest, chunk_index=meta["chunk_index"] + 1,
+                      previous_elapsed=float(meta["elapsed_seconds"]),
+                      chunks=list(meta.get("chunks", [])), config_changes=config_changes)

@@ -9,12 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from holdem_lab.checkpoint import CheckpointInfo, load_checkpoint, load_latest_complete
-from holdem_lab.chunks.runner import CHECKPOINT_DIR, build_game
-from holdem_lab.config import GameSpec
+from holdem_lab.checkpoint import (
+    CheckpointInfo,
+    load_checkpoint,
+    load_latest_complete,
+    parse_checkpoint_name,
+)
 from holdem_lab.errors import CheckpointError, GameError
-from holdem_lab.games.game import Game
+from holdem_lab.games import Game, build_game
 from holdem_lab.games.tree import ACTION_KIND_NAMES, DECISION
+from holdem_lab.rundir import RunDir, game_spec_of
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,22 +114,18 @@ def load_blueprint(path: str | Path) -> Blueprint:
     policy file (`checkpoint_iter…npz`)."""
     path = Path(path)
     if path.is_dir():
-        directory = path / CHECKPOINT_DIR if (path / CHECKPOINT_DIR).is_dir() else path
+        run = RunDir(path)
+        directory = run.checkpoints if run.checkpoints.is_dir() else path
         loaded, problems = load_latest_complete(directory)
         if loaded is None:
             raise CheckpointError(f"no complete checkpoint in {directory}"
                                   + (": " + "; ".join(problems) if problems else ""))
     else:
-        from holdem_lab.checkpoint import parse_checkpoint_name
-
         iteration = parse_checkpoint_name(path.name)
         if iteration is None:
             raise CheckpointError(f"{path} is not a checkpoint file name")
         loaded = load_checkpoint(CheckpointInfo(iteration, path.parent))
-    spec_data = dict(loaded.metadata["game_spec"])
-    spec = GameSpec(game=spec_data["game"], game_params=spec_data.get("game_params") or {},
-                    buckets=spec_data.get("buckets"))
-    game = build_game(spec)
+    game = build_game(game_spec_of(loaded.metadata))
     policy = loaded.policy["average_policy"]
     if policy.shape != (game.num_rows, game.max_actions):
         raise CheckpointError(f"{loaded.info.policy_path}: policy shape {policy.shape} does "

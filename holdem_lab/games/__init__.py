@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from holdem_lab.config import GameSpec
 from holdem_lab.errors import GameError
 from holdem_lab.games.game import Game, GameArrays
 from holdem_lab.games.small import kuhn, leduc
 
-__all__ = ["Game", "GameArrays", "load_game"]
+__all__ = ["Game", "GameArrays", "build_game", "load_game"]
 
 
 def load_game(name: str, **params: Any) -> Game:
@@ -25,3 +26,11 @@ def load_game(name: str, **params: Any) -> Game:
         return builder(**params)
     except TypeError as exc:
         raise GameError(f"{name}: invalid parameters {params!r}: {exc}") from None
+
+
+def build_game(spec: GameSpec) -> Game:
+    """The game a GameSpec names (its bucket file included)."""
+    params = dict(spec.game_params)
+    if spec.buckets is not None:
+        params["buckets"] = spec.buckets
+    return load_game(spec.game, **params)

@@ -28,10 +28,7 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from holdem_lab.chunks.tensorboard import read_scalars
 from holdem_lab.errors import CheckpointError
-from holdem_lab.lab.runfiles import CheckpointRecord, run_checkpoints, tensorboard_dir
-
-ANALYSIS_DIR = "analysis"
-"""Sub-directory of a run where the analysis notebook and its figures are saved."""
+from holdem_lab.rundir import CheckpointRecord, RunDir
 
 MB = 2**20
 """The unit of every ``*_mb`` figure: a mebibyte (the TensorBoard tag keeps its old name)."""
@@ -102,8 +99,8 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     ``discount_steps``, ``discount/<factor>``, ``elapsed_seconds``, ``iterations_per_second``,
     ``peak_rss_mb``), ``tensorboard_tags`` and ``problems`` (checkpoints skipped).
     Raises CheckpointError when the run has no readable checkpoint."""
-    run_dir = Path(run_dir)
-    records, problems = run_checkpoints(run_dir)
+    run = RunDir(run_dir)
+    records, problems = run.records()
     if not records:
         detail = f" ({'; '.join(problems)})" if problems else ""
         raise CheckpointError(f"{run_dir} holds no readable checkpoint{detail}")
@@ -121,7 +118,7 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         })
     boundaries = sorted({c["start_iteration"] for c in chunks if c["start_iteration"] > 0})
 
-    scalars = read_scalars(tensorboard_dir(run_dir)) if tensorboard_dir(run_dir).is_dir() else {}
+    scalars = read_scalars(run.tensorboard) if run.tensorboard.is_dir() else {}
     series: dict[str, dict[str, Any]] = {}
 
     def pick(name: str, tag: str, fallback: Callable[[dict[str, Any]], Any] | None) -> None:
@@ -397,6 +394,6 @@ def analyze_run(run_dir: str | os.PathLike[str],
 
     Returns ``{"data", "summary", "figures"}`` with ``figures`` mapping names to PNG paths."""
     data = load_run(run_dir)
-    out = Path(output_dir) if output_dir else Path(run_dir) / ANALYSIS_DIR
+    out = Path(output_dir) if output_dir else RunDir(run_dir).analysis
     paths = save_figures(make_figures(data), out)
     return {"data": data, "summary": summarize(data), "figures": paths}

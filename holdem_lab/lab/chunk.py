@@ -23,11 +23,13 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from holdem_lab.chunks.runner import ChunkResult, build_game
+from holdem_lab.chunks.plan import ChunkPlan
+from holdem_lab.chunks.runner import ChunkResult
 from holdem_lab.config import GameSpec, MCCFRConfig, load_run_config
 from holdem_lab.errors import ConfigError
-from holdem_lab.lab.runfiles import run_checkpoints
+from holdem_lab.games import build_game
 from holdem_lab.process import peak_rss_bytes
+from holdem_lab.rundir import RunDir
 
 PARAMETERS: dict[str, Any] = {
     "config_path": "",
@@ -87,23 +89,11 @@ class ChunkRequest:
 
     def describe(self) -> str:
         """The settings that decide this chunk's length, as readable lines."""
-        config = self.config
-        limits = []
-        if config.enable_chunked_training and config.chunk_size_iterations is not None:
-            limits.append(f"{config.chunk_size_iterations:,} iterations")
-        if config.enable_chunked_training and config.chunk_size_minutes is not None:
-            limits.append(f"{config.chunk_size_minutes:g} minutes")
-        totals = []
-        if config.num_iterations is not None:
-            totals.append(f"{config.num_iterations:,} iterations")
-        if config.time_budget_seconds is not None:
-            totals.append(f"{config.time_budget_seconds:g} s")
         return "\n".join([
             f"run directory: {self.logdir}",
             f"config: {self.config_path}",
             f"game: {self.spec.game}",
-            f"total: {' or '.join(totals) or 'none'}",
-            f"chunk: {' or '.join(limits) or 'the whole run (chunking disabled)'}",
+            *ChunkPlan.for_chunk(self.config).describe(),
         ])
 
 
@@ -222,7 +212,7 @@ def read_result(path: str | os.PathLike[str]) -> dict[str, Any]:
 def chunk_summary(result: ChunkResult, logdir: str | os.PathLike[str]) -> dict[str, Any]:
     """What the chunk did and the run's progress so far, as plain data: iterations, time,
     memory, and exploitability / average regret per checkpoint from checkpoint metadata."""
-    records, _ = run_checkpoints(logdir)
+    records, _ = RunDir(logdir).records()
     iterations: list[int] = []
     exploitability: list[float | None] = []
     regret: dict[str, list[float | None]] = {}

@@ -28,27 +28,23 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from holdem_lab.checkpoint import CheckpointInfo, find_latest_complete, parse_checkpoint_name
+from holdem_lab.checkpoint import CheckpointInfo
 from holdem_lab.checkpoint.fileio import fsync_directory
-from holdem_lab.chunks.lock import RunLock
-from holdem_lab.chunks.runner import CHECKPOINT_DIR, TENSORBOARD_DIR, ChunkStatus
+from holdem_lab.chunks.plan import ChunkPlan
+from holdem_lab.chunks.runner import ChunkStatus
 from holdem_lab.config import MCCFRConfig
 from holdem_lab.errors import ConfigError, HoldemLabError
 from holdem_lab.lab import chunk as chunk_notebook
-from holdem_lab.lab.analysis import ANALYSIS_DIR
-from holdem_lab.lab.runfiles import notebook_path, read_metadata
+from holdem_lab.rundir import RunDir, notebook_beside, read_metadata
 
 CHUNK_NOTEBOOK = "chunk.ipynb"
 ANALYSIS_NOTEBOOK = "analysis.ipynb"
 EXPLORE_NOTEBOOK = "explore.ipynb"
-TEMP_DIR = ".lab-tmp"
-FAILED_DIR = "failed"
-DRIVER_LOCK = ".lab.lock"
 DEFAULT_KERNEL = "python3"
 
 # Kernel options: the kernel's own log lines (a warning about unencrypted local TCP sockets at
@@ -197,27 +193,6 @@ def _mark_dead_kernel(notebook: Path, detail: str) -> None:
 # Files of the run directory
 
 
-@contextlib.contextmanager
-def _driver_lock(run_dir: Path) -> Iterator[None]:
-    """One driver per run directory (independent of the per-chunk run lock)."""
-    lock = RunLock(run_dir)
-    lock.path = run_dir / DRIVER_LOCK
-    with lock:
-        yield
-
-
-def _timestamp() -> str:
-    return time.strftime("%Y%m%d-%H%M%S")
-
-
-def _unique(path: Path) -> Path:
-    candidate, number = path, 1
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
-        number += 1
-    return candidate
-
-
 def _move_into(source: Path, target: Path) -> Path:
     """Atomically rename ``source`` to ``target`` (a directory in the same run) and make the
     rename durable."""
@@ -227,46 +202,40 @@ def _move_into(source: Path, target: Path) -> Path:
     return target
 
 
-def _keep_failed(run_dir: Path, notebook: Path, name: str) -> Path | None:
+def _keep_failed(run: RunDir, notebook: Path, name: str) -> Path | None:
     if not notebook.is_file():
         return None
-    return _move_into(notebook, _unique(run_dir / FAILED_DIR / f"{name}_{_timestamp()}.ipynb"))
+    return _move_into(notebook, run.failed_notebook(name))
 
 
-def _recover_interrupted(run_dir: Path, say: _Say) -> None:
+def _recover_interrupted(run: RunDir, say: _Say) -> None:
     """Notebooks left in the temp directory by a driver that was interrupted go to
     ``failed/`` (they are the record of an unfinished chunk); stale results are removed."""
-    temp = run_dir / TEMP_DIR
-    if not temp.is_dir():
+    if not run.temp.is_dir():
         return
-    for path in sorted(temp.iterdir()):
+    for path in sorted(run.temp.iterdir()):
         if path.suffix == ".ipynb" and path.is_file():
-            kept = _keep_failed(run_dir, path, f"{path.stem}_interrupted")
+            kept = _keep_failed(run, path, f"{path.stem}_interrupted")
             say(f"Found the notebook of an interrupted execution; kept as {kept}")
         elif path.is_file():
             path.unlink()
 
 
-def _next_chunk(run_dir: Path) -> tuple[int, dict[str, Any] | None]:
+def _next_chunk(run: RunDir) -> tuple[int, dict[str, Any] | None]:
     """The index of the next chunk and the metadata of the last complete checkpoint."""
-    info, _ = find_latest_complete(run_dir / CHECKPOINT_DIR)
+    info = run.latest_complete()
     if info is None:
         return 0, None
     metadata = read_metadata(info)
     return int(metadata.get("chunk_index", -1)) + 1, metadata
 
 
-def _complete(config: MCCFRConfig, metadata: dict[str, Any] | None) -> str | None:
-    """Why the run is already complete under ``config`` (as run_chunk judges it), or None."""
+def _plan(config: MCCFRConfig, metadata: dict[str, Any] | None) -> ChunkPlan:
+    """The plan of the next chunk, as run_chunk will make it."""
     if metadata is None:
-        return None
-    iteration = int(metadata["iteration"])
-    if config.num_iterations is not None and iteration >= config.num_iterations:
-        return f"iteration {iteration:,} >= {config.num_iterations:,}"
-    elapsed = float(metadata.get("elapsed_seconds", 0.0))
-    if config.time_budget_seconds is not None and elapsed >= config.time_budget_seconds:
-        return f"elapsed {elapsed:.1f} s >= time budget {config.time_budget_seconds:g} s"
-    return None
+        return ChunkPlan.for_chunk(config)
+    return ChunkPlan.for_chunk(config, int(metadata["iteration"]),
+                               float(metadata.get("elapsed_seconds", 0.0)))
 
 
 class _Say:
@@ -281,33 +250,32 @@ class _Say:
 # One chunk
 
 
-def _chunk_locked(run_dir: Path, config_path: Path, parameters: Mapping[str, Any],
+def _chunk_locked(run: RunDir, config_path: Path, parameters: Mapping[str, Any],
                   notebook: Path, kernel_name: str, echo: TextIO | None,
                   say: _Say) -> ChunkOutcome:
-    index, _ = _next_chunk(run_dir)
-    temp = run_dir / TEMP_DIR
-    temp.mkdir(parents=True, exist_ok=True)
-    executed = temp / f"chunk_{index:04d}.ipynb"
-    result_path = temp / f"chunk_{index:04d}.result.json"
+    index, _ = _next_chunk(run)
+    run.temp.mkdir(parents=True, exist_ok=True)
+    executed = run.temp / f"chunk_{index:04d}.ipynb"
+    result_path = run.temp / f"chunk_{index:04d}.result.json"
     result_path.unlink(missing_ok=True)
-    values = {**parameters, "config_path": str(config_path), "logdir": str(run_dir),
+    values = {**parameters, "config_path": str(config_path), "logdir": str(run.root),
               "result_path": str(result_path)}
     say(f"Chunk {index}: executing {notebook.name} in a fresh kernel")
     started = time.monotonic()
     try:
         execution = _execute(notebook, executed, values, kernel_name, echo)
     except BaseException:
-        _keep_failed(run_dir, executed, f"chunk_{index:04d}_interrupted")
+        _keep_failed(run, executed, f"chunk_{index:04d}_interrupted")
         result_path.unlink(missing_ok=True)
         raise
     if not execution.ok:
-        kept = _keep_failed(run_dir, executed, f"chunk_{index:04d}")
+        kept = _keep_failed(run, executed, f"chunk_{index:04d}")
         result_path.unlink(missing_ok=True)
         raise ChunkFailedError(index, kept, execution.error_name, execution.error_value)
     try:
         result = chunk_notebook.read_result(result_path)
     except (OSError, ValueError):
-        kept = _keep_failed(run_dir, executed, f"chunk_{index:04d}")
+        kept = _keep_failed(run, executed, f"chunk_{index:04d}")
         raise ChunkFailedError(index, kept, "MissingResult",
                                "the notebook ran but did not report the chunk's result "
                                "(its write_result cell did not run)") from None
@@ -318,14 +286,14 @@ def _chunk_locked(run_dir: Path, config_path: Path, parameters: Mapping[str, Any
     if result["iteration"] == result["start_iteration"] or checkpoint is None:
         executed.unlink(missing_ok=True)  # nothing trained, no checkpoint to sit next to
     else:
-        iteration = parse_checkpoint_name(checkpoint.name)
-        if iteration is None or checkpoint.parent.resolve() != run_dir / CHECKPOINT_DIR:
-            kept = _keep_failed(run_dir, executed, f"chunk_{index:04d}")
+        iteration = run.owns_checkpoint(checkpoint)
+        if iteration is None:
+            kept = _keep_failed(run, executed, f"chunk_{index:04d}")
             raise ChunkFailedError(index, kept, "BadResult",
                                    f"reported checkpoint {checkpoint} is not a checkpoint "
-                                   f"of {run_dir}")
-        placed = _move_into(executed, notebook_path(CheckpointInfo(iteration,
-                                                                   checkpoint.parent)))
+                                   f"of {run.root}")
+        placed = _move_into(executed, notebook_beside(CheckpointInfo(iteration,
+                                                                     run.checkpoints)))
     return ChunkOutcome(index=int(result["chunk_index"]), status=status,
                         start_iteration=result["start_iteration"],
                         iteration=result["iteration"], checkpoint=checkpoint, notebook=placed,
@@ -345,14 +313,14 @@ def execute_chunk(run_dir: str | os.PathLike[str], config_path: str | os.PathLik
     judges them. On success the executed notebook is saved next to the checkpoint the chunk
     wrote; on failure it goes to ``failed/`` and ChunkFailedError is raised. ``echo``
     receives the kernel's output as it arrives."""
-    run_dir = Path(run_dir).expanduser().resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run = RunDir(Path(run_dir).expanduser().resolve())
+    run.root.mkdir(parents=True, exist_ok=True)
     notebook = find_notebook(CHUNK_NOTEBOOK, notebooks_dir)
     check_kernel(kernel_name)
     say = _Say(out)
-    with _driver_lock(run_dir):
-        _recover_interrupted(run_dir, say)
-        return _chunk_locked(run_dir, Path(config_path).expanduser().resolve(),
+    with run.driver_lock():
+        _recover_interrupted(run, say)
+        return _chunk_locked(run, Path(config_path).expanduser().resolve(),
                              dict(parameters or {}), notebook, kernel_name, echo, say)
 
 
@@ -366,30 +334,29 @@ def run_analysis(run_dir: str | os.PathLike[str], *,
                  ) -> tuple[Path, dict[str, Path]]:
     """Execute the analysis notebook for a run; returns the executed notebook
     (``<run>/analysis/analysis.ipynb``) and the PNG figures it saved beside it."""
-    run_dir = Path(run_dir).expanduser().resolve()
+    run = RunDir(Path(run_dir).expanduser().resolve())
     notebook = find_notebook(ANALYSIS_NOTEBOOK, notebooks_dir)
     check_kernel(kernel_name)
     say = _Say(out)
-    with _driver_lock(run_dir):
-        return _analysis_locked(run_dir, notebook, kernel_name, say)
+    with run.driver_lock():
+        return _analysis_locked(run, notebook, kernel_name, say)
 
 
-def _analysis_locked(run_dir: Path, notebook: Path, kernel_name: str,
+def _analysis_locked(run: RunDir, notebook: Path, kernel_name: str,
                      say: _Say) -> tuple[Path, dict[str, Path]]:
-    output = run_dir / ANALYSIS_DIR
-    temp = run_dir / TEMP_DIR
-    temp.mkdir(parents=True, exist_ok=True)
-    executed = temp / ANALYSIS_NOTEBOOK
+    output = run.analysis
+    run.temp.mkdir(parents=True, exist_ok=True)
+    executed = run.temp / ANALYSIS_NOTEBOOK
     say(f"Analysis: executing {notebook.name}")
     try:
         execution = _execute(notebook, executed,
-                             {"run_dir": str(run_dir), "output_dir": str(output)},
+                             {"run_dir": str(run.root), "output_dir": str(output)},
                              kernel_name, None)
     except BaseException:
-        _keep_failed(run_dir, executed, "analysis_interrupted")
+        _keep_failed(run, executed, "analysis_interrupted")
         raise
     if not execution.ok:
-        kept = _keep_failed(run_dir, executed, "analysis")
+        kept = _keep_failed(run, executed, "analysis")
         raise AnalysisFailedError(kept, execution.error_name, execution.error_value)
     placed = _move_into(executed, output / ANALYSIS_NOTEBOOK)
     figures = {path.stem: path for path in sorted(output.glob("*.png"))}
@@ -439,26 +406,26 @@ def run_chunks(config_path: str | os.PathLike[str], run_dir: str | os.PathLike[s
     kept in ``failed/``; the checkpoints are untouched) and AnalysisFailedError when only the
     analysis failed."""
     config_path = Path(config_path).expanduser().resolve()
-    run_dir = Path(run_dir).expanduser().resolve()
+    run = RunDir(Path(run_dir).expanduser().resolve())
     overrides = dict(overrides or {})
-    config = _validate(config_path, run_dir, overrides, keep_last, max_chunks)
+    config = _validate(config_path, run.root, overrides, keep_last, max_chunks)
     chunk_nb = find_notebook(CHUNK_NOTEBOOK, notebooks_dir)
     analysis_nb = find_notebook(ANALYSIS_NOTEBOOK, notebooks_dir) if analysis else None
     check_kernel(kernel_name)
     say = _Say(out)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run.root.mkdir(parents=True, exist_ok=True)
     parameters = {**overrides, "keep_last": keep_last, "tensorboard": tensorboard,
                   "progress": progress}
     outcomes: list[ChunkOutcome] = []
-    with _driver_lock(run_dir):
-        _recover_interrupted(run_dir, say)
-        index, metadata = _next_chunk(run_dir)
-        done = _complete(config, metadata)
+    with run.driver_lock():
+        _recover_interrupted(run, say)
+        index, metadata = _next_chunk(run)
+        done = _plan(config, metadata).why_complete_at_start()
         iteration = int(metadata["iteration"]) if metadata else 0
         if metadata is None:
-            say(f"Run {run_dir}: starting fresh")
+            say(f"Run {run.root}: starting fresh")
         else:
-            say(f"Run {run_dir}: continuing from iteration {iteration:,} (chunk {index})")
+            say(f"Run {run.root}: continuing from iteration {iteration:,} (chunk {index})")
         status = "complete"
         if done is not None:
             say(f"Training already complete: {done}")
@@ -468,7 +435,7 @@ def run_chunks(config_path: str | os.PathLike[str], run_dir: str | os.PathLike[s
                 say(f"Stopping after {max_chunks} chunk(s) as asked; training is not "
                     "complete: run the same command again to continue")
                 break
-            outcome = _chunk_locked(run_dir, config_path, parameters, chunk_nb, kernel_name,
+            outcome = _chunk_locked(run, config_path, parameters, chunk_nb, kernel_name,
                                     echo, say)
             outcomes.append(outcome)
             iteration = outcome.iteration
@@ -487,27 +454,25 @@ def run_chunks(config_path: str | os.PathLike[str], run_dir: str | os.PathLike[s
         analysis_notebook: Path | None = None
         figures: dict[str, Path] = {}
         if analysis_nb is not None and iteration > 0:
-            analysis_notebook, figures = _analysis_locked(run_dir, analysis_nb, kernel_name,
+            analysis_notebook, figures = _analysis_locked(run, analysis_nb, kernel_name,
                                                           say)
-    _report(run_dir, analysis_notebook, figures, say)
-    return RunOutcome(run_dir=run_dir, status=status, iteration=iteration,
+    _report(run, analysis_notebook, figures, say)
+    return RunOutcome(run_dir=run.root, status=status, iteration=iteration,
                       chunks=tuple(outcomes), analysis_notebook=analysis_notebook,
                       figures=figures)
 
 
-def _report(run_dir: Path, analysis_notebook: Path | None, figures: Mapping[str, Path],
+def _report(run: RunDir, analysis_notebook: Path | None, figures: Mapping[str, Path],
             say: _Say) -> None:
     """Say where everything is."""
-    checkpoints = run_dir / CHECKPOINT_DIR
-    notebooks = sorted(checkpoints.glob("checkpoint_iter*.ipynb"))
-    say(f"Results in {run_dir}:")
-    say(f"  checkpoints and their chunk notebooks: {checkpoints} ({len(notebooks)} notebooks)")
+    say(f"Results in {run.root}:")
+    say(f"  checkpoints and their chunk notebooks: {run.checkpoints} "
+        f"({len(run.notebooks())} notebooks)")
     if analysis_notebook is not None:
         say(f"  analysis notebook: {analysis_notebook}")
     if figures:
         say(f"  figures: {', '.join(str(p) for p in figures.values())}")
-    failed = run_dir / FAILED_DIR
-    if failed.is_dir() and any(failed.iterdir()):
-        say(f"  notebooks of failed or interrupted chunks: {failed}")
-    say(f"  TensorBoard: tensorboard --logdir {run_dir / TENSORBOARD_DIR}")
-    say(f"  strategies: open notebooks/{EXPLORE_NOTEBOOK} with run_dir = \"{run_dir}\"")
+    if run.failed.is_dir() and any(run.failed.iterdir()):
+        say(f"  notebooks of failed or interrupted chunks: {run.failed}")
+    say(f"  TensorBoard: tensorboard --logdir {run.tensorboard}")
+    say(f"  strategies: open notebooks/{EXPLORE_NOTEBOOK} with run_dir = \"{run.root}\"")

@@ -28,8 +28,9 @@ from matplotlib.figure import Figure
 
 from holdem_lab.errors import HoldemLabError
 from holdem_lab.games import Game
-from holdem_lab.lab.runfiles import CheckpointRecord, game_of, load_policy, run_checkpoints
+from holdem_lab.lab.runfiles import game_of, load_policy
 from holdem_lab.lab.views import CHANGE, Panel, StrategyView, views_for
+from holdem_lab.rundir import CheckpointRecord, RunDir
 
 POLICY_CACHE_SIZE = 4
 """Policies kept in memory by an Explorer (the current and baseline checkpoints, and two
@@ -46,8 +47,7 @@ def discover_runs(root: str | os.PathLike[str]) -> list[str]:
     if not root.is_dir():
         return []
     candidates = [root, *sorted(p for p in root.iterdir() if p.is_dir())]
-    return [str(p) for p in candidates
-            if any((p / "checkpoints").glob("checkpoint_iter*_metadata.json"))]
+    return [str(p) for p in candidates if RunDir.is_run(p)]
 
 
 def render_html(panels: Sequence[Panel], digits: int = 3) -> str:
@@ -200,9 +200,10 @@ class Explorer:
             self._show_error("pick a run directory")
             return
         try:
-            records, problems = run_checkpoints(path)
+            run = RunDir(path)
+            records, problems = run.records()
             if not records:
-                raise HoldemLabError(f"no readable checkpoint in {path}/checkpoints"
+                raise HoldemLabError(f"no readable checkpoint in {run.checkpoints}"
                                      + (f" ({'; '.join(problems)})" if problems else ""))
             game = game_of(records[-1].metadata)
         except HoldemLabError as exc:

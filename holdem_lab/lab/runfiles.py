@@ -11,96 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from holdem_lab.checkpoint import CheckpointInfo, list_checkpoints
 from holdem_lab.checkpoint.arrays import NpzFormatError, inspect_npz, load_npz
-from holdem_lab.checkpoint.store import metadata_digest
-from holdem_lab.chunks.runner import CHECKPOINT_DIR, TENSORBOARD_DIR, build_game
-from holdem_lab.config import GameSpec
 from holdem_lab.errors import CheckpointError
-from holdem_lab.games import Game
+from holdem_lab.games import Game, build_game
+from holdem_lab.rundir import CheckpointRecord, game_spec_of
 
-NOTEBOOK_SUFFIX = ".ipynb"
 POLICY_ARRAY = "average_policy"
-
-
-@dataclass(frozen=True)
-class CheckpointRecord:
-    """A checkpoint whose metadata was read and checked: where it is and what it says."""
-
-    info: CheckpointInfo
-    metadata: dict[str, Any]
-
-    @property
-    def iteration(self) -> int:
-        return self.info.iteration
-
-    @property
-    def chunk_index(self) -> int:
-        return int(self.metadata.get("chunk_index", 0))
-
-    @property
-    def notebook(self) -> Path:
-        """Where the executed chunk notebook that wrote this checkpoint is kept."""
-        return notebook_path(self.info)
-
-
-def checkpoint_dir(run_dir: str | os.PathLike[str]) -> Path:
-    """The directory holding a run's checkpoints."""
-    return Path(run_dir) / CHECKPOINT_DIR
-
-
-def tensorboard_dir(run_dir: str | os.PathLike[str]) -> Path:
-    """The directory holding a run's TensorBoard event files."""
-    return Path(run_dir) / TENSORBOARD_DIR
-
-
-def notebook_path(info: CheckpointInfo) -> Path:
-    """The executed chunk notebook kept next to a checkpoint, with the checkpoint's stem."""
-    return info.directory / (info.stem + NOTEBOOK_SUFFIX)
-
-
-def read_metadata(info: CheckpointInfo) -> dict[str, Any]:
-    """The checkpoint's metadata, checked against its self-hash.
-
-    Raises CheckpointError (with the file and the reason) when it is missing, not JSON, or
-    altered."""
-    path = info.metadata_path
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckpointError(f"{info.stem}: metadata missing ({path})") from None
-    except OSError as exc:
-        raise CheckpointError(f"{info.stem}: cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError(f"{info.stem}: {path} is not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise CheckpointError(f"{info.stem}: {path} does not hold a JSON object")
-    recorded = document.pop("metadata_sha256", None)
-    if recorded != metadata_digest(document):
-        raise CheckpointError(f"{info.stem}: {path} was altered (metadata_sha256 mismatch)")
-    return document
-
-
-def run_checkpoints(run_dir: str | os.PathLike[str]
-                    ) -> tuple[list[CheckpointRecord], list[str]]:
-    """Every checkpoint of a run with readable metadata, oldest first, and one problem line
-    per checkpoint that was skipped."""
-    records: list[CheckpointRecord] = []
-    problems: list[str] = []
-    for info in list_checkpoints(checkpoint_dir(run_dir)):
-        try:
-            records.append(CheckpointRecord(info, read_metadata(info)))
-        except CheckpointError as exc:
-            problems.append(str(exc))
-    return records, problems
 
 
 def load_policy(record: CheckpointRecord) -> np.ndarray:
@@ -125,15 +45,6 @@ def load_policy(record: CheckpointRecord) -> np.ndarray:
     if POLICY_ARRAY not in arrays:
         raise CheckpointError(f"{info.stem}: {path} holds no {POLICY_ARRAY!r} array")
     return arrays[POLICY_ARRAY]
-
-
-def game_spec_of(metadata: dict[str, Any]) -> GameSpec:
-    """The GameSpec a checkpoint was trained on."""
-    spec = metadata.get("game_spec")
-    if not isinstance(spec, dict):
-        raise CheckpointError("checkpoint metadata has no game_spec")
-    return GameSpec(game=spec.get("game", "leduc"), game_params=spec.get("game_params") or {},
-                    buckets=spec.get("buckets"))
 
 
 def game_of(metadata: dict[str, Any]) -> Game:

@@ -13,9 +13,9 @@ import numpy as np
 from holdem_lab import MCCFRConfig, Solver, load_game
 from holdem_lab.checkpoint import load_checkpoint
 from holdem_lab.chunks import ChunkStatus, run_chunk
-from holdem_lab.chunks.lock import LOCK_NAME
 from holdem_lab.chunks.runner import latest_checkpoint, rng_state_from_json
 from holdem_lab.config import GameSpec
+from holdem_lab.rundir import RunDir
 
 REPO = Path(__file__).resolve().parents[2]
 LEDUC = GameSpec(game="leduc")
@@ -67,7 +67,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
     chunk that takes the lock rewrites the holder line in it, refused or not."""
     files: dict[str, bytes] = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.is_symlink() and path.name != LOCK_NAME:
+        if path.is_file() and not path.is_symlink() and path != RunDir(root).lock_path:
             files[str(path.relative_to(root))] = path.read_bytes()
     return files
 

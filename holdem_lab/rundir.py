@@ -1,0 +1,248 @@
+"""A run directory: the one place that knows its layout.
+
+Everything a run leaves on disk lives under one directory, and only :class:`RunDir` spells where::
+
+    <run>/checkpoints/checkpoint_iter{N:012d}{.npz,_regrets.npz,_metadata.json}
+    <run>/checkpoints/checkpoint_iter{N:012d}.ipynb   executed notebook of the chunk that wrote N
+    <run>/tensorboard/                                one event series across chunks
+    <run>/analysis/                                   executed analysis notebook and its figures
+    <run>/failed/                                     notebooks of failed or interrupted chunks
+    <run>/.lab-tmp/                                   notebooks being executed (driver only)
+    <run>/.lock, <run>/.lab.lock                      the chunk's and the driver's locks
+
+The CLI, the chunk runner, the notebook driver, the analysis, the strategy explorer and
+``load_blueprint`` all go through it; checkpoints themselves are read and written by
+:mod:`holdem_lab.checkpoint`, which :class:`RunDir` calls.
+
+A run is locked by ``fcntl.flock`` on a small file: such locks belong to the open file and
+vanish when the process dies, however it dies, so a stale lock from a killed chunk never blocks
+the next one. The file records the holder's pid and host for the error message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from holdem_lab.checkpoint import (
+    CheckpointInfo,
+    LoadedCheckpoint,
+    find_latest_complete,
+    list_checkpoints,
+    load_latest_complete,
+    parse_checkpoint_name,
+)
+from holdem_lab.checkpoint.store import metadata_digest
+from holdem_lab.config import GameSpec
+from holdem_lab.errors import CheckpointError, ConfigError, RunLockedError
+
+NOTEBOOK_SUFFIX = ".ipynb"
+
+
+@dataclass(frozen=True)
+class CheckpointRecord:
+    """A checkpoint whose metadata was read and checked: where it is and what it says."""
+
+    info: CheckpointInfo
+    metadata: dict[str, Any]
+
+    @property
+    def iteration(self) -> int:
+        return self.info.iteration
+
+    @property
+    def chunk_index(self) -> int:
+        return int(self.metadata.get("chunk_index", 0))
+
+    @property
+    def notebook(self) -> Path:
+        """Where the executed chunk notebook that wrote this checkpoint is kept."""
+        return notebook_beside(self.info)
+
+
+def read_metadata(info: CheckpointInfo) -> dict[str, Any]:
+    """The checkpoint's metadata, checked against its self-hash.
+
+    Raises CheckpointError (with the file and the reason) when it is missing, not JSON, or
+    altered."""
+    path = info.metadata_path
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{info.stem}: metadata missing ({path})") from None
+    except OSError as exc:
+        raise CheckpointError(f"{info.stem}: cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CheckpointError(f"{info.stem}: {path} is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise CheckpointError(f"{info.stem}: {path} does not hold a JSON object")
+    recorded = document.pop("metadata_sha256", None)
+    if recorded != metadata_digest(document):
+        raise CheckpointError(f"{info.stem}: {path} was altered (metadata_sha256 mismatch)")
+    return document
+
+
+def game_spec_of(metadata: dict[str, Any]) -> GameSpec:
+    """The GameSpec a checkpoint's metadata says it was trained on."""
+    try:
+        return GameSpec.from_dict(metadata.get("game_spec"))
+    except ConfigError as exc:
+        raise CheckpointError(f"checkpoint metadata has no usable game_spec: {exc}") from None
+
+
+def notebook_beside(info: CheckpointInfo) -> Path:
+    """The executed chunk notebook kept next to a checkpoint, with the checkpoint's stem."""
+    return info.directory / (info.stem + NOTEBOOK_SUFFIX)
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """The layout of one run directory, and the questions asked of it."""
+
+    root: Path
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        object.__setattr__(self, "root", Path(root))
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.root / "tensorboard"
+
+    @property
+    def analysis(self) -> Path:
+        return self.root / "analysis"
+
+    @property
+    def failed(self) -> Path:
+        return self.root / "failed"
+
+    @property
+    def temp(self) -> Path:
+        """Where the driver executes notebooks before they are moved into place."""
+        return self.root / ".lab-tmp"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / ".lock"
+
+    @property
+    def driver_lock_path(self) -> Path:
+        return self.root / ".lab.lock"
+
+    def lock(self) -> RunLock:
+        """The lock a training chunk holds: one writer per run."""
+        return RunLock(self.lock_path)
+
+    def driver_lock(self) -> RunLock:
+        """The lock a notebook driver holds, apart from its chunks' own."""
+        return RunLock(self.driver_lock_path)
+
+    def failed_notebook(self, name: str) -> Path:
+        """A new, unused path in ``failed/`` for a notebook named ``name`` now."""
+        path = self.failed / f"{name}_{time.strftime('%Y%m%d-%H%M%S')}{NOTEBOOK_SUFFIX}"
+        candidate, number = path, 1
+        while candidate.exists():
+            candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+            number += 1
+        return candidate
+
+    def owns_checkpoint(self, path: Path) -> int | None:
+        """The iteration of ``path`` when it is a checkpoint file of this run, else None."""
+        iteration = parse_checkpoint_name(path.name)
+        if iteration is None or path.parent.resolve() != self.checkpoints.resolve():
+            return None
+        return iteration
+
+    def notebooks(self) -> list[Path]:
+        """The executed chunk notebooks kept beside the checkpoints."""
+        return sorted(self.checkpoints.glob(f"checkpoint_iter*{NOTEBOOK_SUFFIX}"))
+
+    # Checkpoints -------------------------------------------------------------------------
+
+    def has_checkpoint_files(self) -> bool:
+        """Whether any checkpoint file is present, complete or not."""
+        return bool(list_checkpoints(self.checkpoints))
+
+    def latest_complete(self) -> CheckpointInfo | None:
+        """The newest complete checkpoint, or None."""
+        info, _ = find_latest_complete(self.checkpoints)
+        return info
+
+    def load_latest(self, *, include_policy: bool = True,
+                    report: Callable[[str], None] | None = None
+                    ) -> tuple[LoadedCheckpoint | None, list[str]]:
+        """The newest complete checkpoint, loaded and verified, and one line per newer one
+        that was skipped (each also passed to ``report`` as it is found)."""
+        return load_latest_complete(self.checkpoints, include_policy=include_policy,
+                                    report=report)
+
+    def records(self) -> tuple[list[CheckpointRecord], list[str]]:
+        """Every checkpoint whose metadata reads and checks, oldest first, and one problem line
+        per checkpoint skipped. Payloads are not read (see :mod:`holdem_lab.checkpoint`)."""
+        records: list[CheckpointRecord] = []
+        problems: list[str] = []
+        for info in list_checkpoints(self.checkpoints):
+            try:
+                records.append(CheckpointRecord(info, read_metadata(info)))
+            except CheckpointError as exc:
+                problems.append(str(exc))
+        return records, problems
+
+    @staticmethod
+    def is_run(path: str | os.PathLike[str]) -> bool:
+        """Whether ``path`` holds a run: checkpoint metadata in its checkpoint directory."""
+        return any(RunDir(path).checkpoints.glob("checkpoint_iter*_metadata.json"))
+
+
+class RunLock:
+    """Context manager holding a lock file of a run directory (non-blocking)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise RunLockedError(f"cannot open the run lock {self.path}: {exc.strerror} "
+                                 "(it must be a regular file, not a link)") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise RunLockedError(f"the run lock {self.path} is not a regular file")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = ""
+            try:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+            finally:
+                os.close(fd)
+            raise RunLockedError(
+                f"{self.path.parent} is being trained by another process ({holder or 'unknown'});"
+                " wait for it to finish or stop it first") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
