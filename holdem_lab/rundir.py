@@ -21,6 +21,7 @@ the next one. The file records the holder's pid and host for the error message.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -219,22 +220,32 @@ class RunLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as exc:
-            raise RunLockedError(f"cannot open the run lock {self.path}: {exc.strerror} "
-                                 "(it must be a regular file, not a link)") from None
+            if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symbolic link
+                raise RunLockedError(f"the run lock {self.path} is a link; it must be a "
+                                     "regular file") from None
+            # A read-only or full file system is an I/O problem, not a lock held by someone.
+            raise OSError(exc.errno, f"cannot create the run lock {self.path}: "
+                                     f"{exc.strerror}") from None
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise RunLockedError(f"the run lock {self.path} is not a regular file")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = ""
+        except OSError as exc:
             try:
                 holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
             finally:
                 os.close(fd)
-            raise RunLockedError(
-                f"{self.path.parent} is being trained by another process ({holder or 'unknown'});"
-                " wait for it to finish or stop it first") from None
+            if isinstance(exc, BlockingIOError):
+                raise RunLockedError(
+                    f"{self.path.parent} is being trained by another process "
+                    f"({holder or 'unknown'}); wait for it to finish or stop it first") from None
+            if exc.errno in (errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOLCK):
+                raise OSError(exc.errno, f"cannot lock {self.path}: the file system does not "
+                              f"support flock ({exc.strerror}); on Lustre mount it with "
+                              "-o flock, on NFS enable its lock service, or keep the run "
+                              "directory on a local or lock-capable file system") from None
+            raise
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
         self._fd = fd

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import ast
+import errno
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from holdem_lab.checkpoint import CheckpointInfo
+from holdem_lab.cli import exit_codes
 from holdem_lab.errors import RunLockedError
 from holdem_lab.rundir import RunDir, notebook_beside
 
@@ -96,3 +101,69 @@ def test_no_module_but_rundir_spells_a_run_directory_path() -> None:
 def test_the_path_check_sees_a_joined_layout_name() -> None:
     tree = ast.parse('run / "checkpoints"\nos.path.join(run, ".lock")\nx = {"failed": 1}')
     assert [node.value for node in _joined_names(tree)] == ["checkpoints", ".lock"]
+
+
+# ------------------------------------------------------------------------------------------
+# Storage that cannot hold a run: each says what is wrong, with the I/O exit code
+
+
+def _train(logdir: Path, *extra: str, wrap: list[str] | None = None
+           ) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--game",
+               "kuhn", "--iters", "20", "--no-progress", "--no-tensorboard", *extra]
+    return subprocess.run([*(wrap or []), *command], capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def _read_only_mount(path: Path) -> list[str]:
+    """A command prefix that runs the command with ``path`` bind-mounted read-only in a mount
+    namespace of its own (root ignores file modes, not a read-only mount)."""
+    script = f'mount --bind -o ro "{path}" "{path}" && exec "$@"'
+    return ["unshare", "-m", "sh", "-c", script, "sh"]
+
+
+def _can_mount_read_only(tmp_path: Path) -> bool:
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    if shutil.which("unshare") is None:
+        return False
+    result = subprocess.run([*_read_only_mount(probe), "touch", str(probe / "x")],
+                            capture_output=True, text=True, check=False)
+    return "Read-only file system" in result.stderr
+
+
+def test_a_read_only_run_directory_is_an_io_error_naming_the_cause(tmp_path: Path) -> None:
+    if not _can_mount_read_only(tmp_path):
+        pytest.skip("needs unshare -m and bind mounts (root in a user namespace)")
+    logdir = tmp_path / "run"
+    assert _train(logdir, "--iters", "10").returncode == exit_codes.COMPLETE
+    RunDir(logdir).lock_path.unlink()  # a run copied to read-only storage has no lock file yet
+    result = _train(logdir, wrap=_read_only_mount(logdir))
+    assert result.returncode == exit_codes.IO, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Read-only file system" in lines[0], result.stderr
+    assert "another process" not in result.stderr
+
+
+def test_a_file_system_without_flock_says_what_to_do(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from holdem_lab import rundir
+
+    def no_flock(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOSYS, "Function not implemented")
+
+    monkeypatch.setattr(rundir.fcntl, "flock", no_flock)
+    with pytest.raises(OSError, match="does not support flock") as caught, \
+            RunDir(tmp_path).lock():
+        pass
+    assert caught.value.errno == errno.ENOSYS and "-o flock" in str(caught.value)
+
+
+def test_a_refused_bucket_file_leaves_no_run_behind(tmp_path: Path) -> None:
+    logdir = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--buckets",
+         str(tmp_path / "missing"), "--iters", "2", "--no-progress", "--no-tensorboard"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == exit_codes.MISMATCH, result.stderr
+    assert not logdir.exists()

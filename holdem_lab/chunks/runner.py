@@ -107,15 +107,16 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
         raise ConfigError("keep_last", keep_last, "must be >= 1")
     say = _Printer(out)
     run = RunDir(logdir)
+    chunk_started = clock()
+    limits = ChunkPlan.for_chunk(config).chunk_limits()
+    if limits is not None:
+        say("Chunked Training Mode Initialized")
+        say(f"Chunk size: {limits}")
+    # Before the lock: a game or bucket file that is refused must leave no trace of a run.
+    game = build_game(spec)
     with run.lock():
         run.checkpoints.mkdir(parents=True, exist_ok=True)
-        chunk_started = clock()
-        plan = ChunkPlan.for_chunk(config)
-        if plan.chunk_limits() is not None:
-            say("Chunked Training Mode Initialized")
-            say(f"Chunk size: {plan.chunk_limits()}")
         clean_temp_files(run.checkpoints)
-        game = build_game(spec)
         needed = memory_needed(game)
         size = f"{needed / 2**20:,.1f} MiB" if needed >= 2**20 else f"{needed / 2**10:,.0f} KiB"
         say(f"Game: {game.name}, {game.num_rows:,} infosets; the solver needs {size}")
