@@ -171,6 +171,25 @@ class RunDir:
         """The executed chunk notebooks kept beside the checkpoints."""
         return sorted(self.checkpoints.glob(f"checkpoint_iter*{NOTEBOOK_SUFFIX}"))
 
+    def check_room(self, checkpoint_bytes: int) -> None:
+        """Raise OSError, naming the cause, unless a checkpoint of ``checkpoint_bytes`` can be
+        written now: storage that cannot take one is better found before a chunk trains than
+        after."""
+        directory = self.checkpoints
+        probe = directory / f".write-probe-{os.getpid()}"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot write checkpoints in {directory}: "
+                                     f"{exc.strerror}") from None
+        usage = os.statvfs(directory)
+        free = usage.f_bavail * usage.f_frsize
+        if free < checkpoint_bytes:
+            raise OSError(errno.ENOSPC, f"{directory} has {free / 2**20:,.1f} MiB free; a "
+                                        f"checkpoint of this run needs "
+                                        f"{checkpoint_bytes / 2**20:,.1f} MiB")
+
     # Checkpoints -------------------------------------------------------------------------
 
     def has_checkpoint_files(self) -> bool:

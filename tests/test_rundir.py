@@ -115,11 +115,18 @@ def _train(logdir: Path, *extra: str, wrap: list[str] | None = None
                           timeout=300, check=False)
 
 
+def _mount(path: Path, how: str) -> list[str]:
+    """A command prefix that runs the command with ``path`` mounted as ``how`` says in a mount
+    namespace of its own."""
+    mount = {"read-only": f'mount --bind -o ro "{path}" "{path}"',
+             "tiny": f'mount -t tmpfs -o size=16k tmpfs "{path}"'}[how]
+    return ["unshare", "-m", "sh", "-c", f'{mount} && exec "$@"', "sh"]
+
+
 def _read_only_mount(path: Path) -> list[str]:
     """A command prefix that runs the command with ``path`` bind-mounted read-only in a mount
     namespace of its own (root ignores file modes, not a read-only mount)."""
-    script = f'mount --bind -o ro "{path}" "{path}" && exec "$@"'
-    return ["unshare", "-m", "sh", "-c", script, "sh"]
+    return _mount(path, "read-only")
 
 
 def _can_mount_read_only(tmp_path: Path) -> bool:
@@ -167,3 +174,24 @@ def test_a_refused_bucket_file_leaves_no_run_behind(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == exit_codes.MISMATCH, result.stderr
     assert not logdir.exists()
+
+
+@pytest.mark.parametrize(("how", "cause"), [
+    ("read-only", "Read-only file system"),
+    ("tiny", "MiB free; a checkpoint of this run needs"),
+])
+def test_checkpoint_storage_is_checked_before_training(tmp_path: Path, how: str,
+                                                       cause: str) -> None:
+    if not _can_mount_read_only(tmp_path):
+        pytest.skip("needs unshare -m and bind mounts (root in a user namespace)")
+    logdir = tmp_path / "run"
+    RunDir(logdir).checkpoints.mkdir(parents=True)
+    result = subprocess.run(
+        [*_mount(RunDir(logdir).checkpoints, how), sys.executable, "-m",
+         "holdem_lab.cli.train", "--logdir", str(logdir), "--game", "leduc", "--iters",
+         "100000", "--no-progress", "--no-tensorboard"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == exit_codes.IO, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and cause in lines[0], result.stderr
+    assert "Starting fresh" not in result.stdout and "Saving checkpoint" not in result.stdout

@@ -123,6 +123,7 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
         # Before the checkpoint is read: the memory check must not count the loaded state,
         # which the solver takes over instead of its own (untouched) tables.
         solver = Solver(game, config)
+        run.check_room(_checkpoint_bytes(solver))
         history, problems = _resume(run, game, config, solver, say)
         chunk = _Chunk(run=run, game=game, spec=spec, config=config, solver=solver,
                        history=history, clock=clock, started=chunk_started, say=say,
@@ -374,6 +375,13 @@ class _Chunk:
             elapsed_seconds=self.plan.previous_elapsed + seconds, chunk_seconds=seconds,
             chunk_index=self.history.chunk_index - (1 if already_complete else 0),
             reason=reason, skipped=self.skipped)
+
+
+def _checkpoint_bytes(solver: Solver) -> int:
+    """The payload bytes of one checkpoint: the average policy and the state arrays, stored
+    uncompressed."""
+    return solver.regrets.nbytes + sum(solver.state_dict()[name].nbytes
+                                       for name in STATE_ARRAYS)
 
 
 def _progress_bar(enabled: bool, start: int, end: int | None) -> Any:
