@@ -615,3 +615,18 @@ def test_sigterm_checkpoints_within_one_iteration_and_resumes_exactly(tmp_path: 
             assert code == exit_codes.CHUNK_DONE, err
     assert stopped == signals
     _assert_same_state(logdir, _reference(config, total))
+
+
+def test_every_small_game_checkpoint_prints_and_logs_its_exploitability(tmp_path: Path) -> None:
+    config = MCCFRConfig(num_iterations=90, enable_chunked_training=True,
+                         chunk_size_iterations=30, tensorboard_log_interval=10)
+    out = io.StringIO()
+    for _ in range(3):
+        run_chunk(tmp_path, LEDUC, config, progress=False, out=out)
+    scalars = read_scalars(tmp_path / "tensorboard")
+    assert [s for s, _ in scalars["exploitability"]] == [30, 60, 90]
+    info = latest_checkpoint(tmp_path)
+    assert info is not None
+    measured = load_checkpoint(info).metadata["metrics"]["exploitability"]
+    assert scalars["exploitability"][-1][1] == pytest.approx(measured, rel=1e-6)
+    assert f"Exploitability at iteration 90: {measured:.6g} (exact)" in out.getvalue()

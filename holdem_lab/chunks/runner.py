@@ -181,6 +181,7 @@ class _Chunk:
         self.last_checkpoint: CheckpointInfo | None = history.checkpoint
         self.last_snapshot_clock = clock()
         self.measured: tuple[int, float] | None = None  # (iteration, exact exploitability)
+        self.logged_exploitability = -1  # the iteration whose exploitability was last logged
         # Steps up to the checkpoint's iteration were logged before it was written and stay;
         # any later step comes from a chunk that died after its last checkpoint and is purged.
         self.scalars = ScalarLog(
@@ -274,6 +275,7 @@ class _Chunk:
         if (self.small_game and config.exploitability_interval
                 and solver.iteration % config.exploitability_interval == 0):
             values["exploitability"] = self.exploitability_now()
+            self.logged_exploitability = solver.iteration
         if self.scalars.enabled and solver.iteration % config.tensorboard_log_interval == 0:
             seconds = max(solver.compute_seconds, 1e-9)
             stats = solver.statistics()
@@ -321,8 +323,11 @@ class _Chunk:
         solver = self.solver
         note = f" ({within_chunk})" if within_chunk else ""
         self.say(f"Saving checkpoint at iteration {solver.iteration}...{note}")
-        # Exact and cheap for Kuhn and Leduc: every such checkpoint records its own.
+        # Exact and cheap for Kuhn and Leduc: every such checkpoint records and logs its own.
         measured = self.exploitability_now() if self.small_game else None
+        if measured is not None and self.logged_exploitability != solver.iteration:
+            self.scalars.scalars(solver.iteration, {"exploitability": measured})
+            self.logged_exploitability = solver.iteration
         self.scalars.flush()
         state = solver.state_dict()
         paths = write_checkpoint(
@@ -334,6 +339,8 @@ class _Chunk:
                 start_iteration=self.start_iteration, chunk_elapsed=self.seconds(),
                 exploitability=measured, extra=self.extra))
         self.say("Checkpoint saved successfully")
+        if measured is not None:
+            self.say(f"Exploitability at iteration {solver.iteration}: {measured:.6g} (exact)")
         self.last_checkpoint = paths.info
         self.last_snapshot_clock = self.clock()
 
