@@ -13,7 +13,7 @@ more memory than the file actually holds.
 Writing (:func:`write_npz`, through :class:`StoredZipWriter`) produces exactly the bytes
 ``np.savez`` writes to a forward-only stream, but hands contiguous array data to the stream as
 read-only views instead of copies and computes the zip CRC-32 with ISA-L (:data:`fast_crc32`).
-Reading a checkpoint (:func:`read_npz`) reads each array's bytes straight into the array with
+Reading a checkpoint (:func:`read_npz_fd`) reads each array's bytes straight into the array with
 ``preadv`` and, as it goes, on worker threads, hashes the whole file with sha256 or checks each
 member's CRC-32 (or both): the file is read once. :func:`load_npz` is the ``np.load`` based
 reader for archives already in memory.
@@ -54,17 +54,17 @@ WRITE_CHUNK_BYTES = 8 << 20
 """Contiguous array data is handed to the output stream in slices of this many bytes."""
 
 MAX_READ_AHEAD_BYTES = 32 << 20
-"""How far :func:`read_npz` may read ahead of its hashing and CRC workers."""
+"""How far :func:`read_npz_fd` may read ahead of its hashing and CRC workers."""
 
 READER_WORKERS = ("hash", "crc")
-"""The workers :func:`read_npz` uses: ``SerialWorkers(*READER_WORKERS)``."""
+"""The workers :func:`read_npz_fd` uses: ``SerialWorkers(*READER_WORKERS)``."""
 
 _FINITE_CHECK_ELEMENTS = 1 << 20
 
 
 def _fastest_crc32() -> Callable[[Any, int], int]:
-    """CRC-32 as zip uses it: ISA-L's (carry-less multiply instructions, about 10 GB/s on the
-    development machine) when the ``isal`` package is installed, else zlib's (about 3 GB/s)."""
+    """CRC-32 as zip uses it: ISA-L's (carry-less multiply instructions, several times zlib's
+    rate) when the ``isal`` package is installed, else zlib's."""
     try:
         from isal.isal_zlib import crc32 as isal_crc32
     except ImportError:  # pragma: no cover - isal is a dependency; zlib is the stand-in
@@ -589,7 +589,7 @@ def _data_chunks(
 
 @dataclass(frozen=True)
 class NpzContents:
-    """What :func:`read_npz` read: the arrays and, if hashing was asked for, the file's sha256
+    """What :func:`read_npz_fd` read: the arrays and, if hashing was asked for, the file's sha256
     and how many bytes it covers (the whole file, read to its end)."""
 
     arrays: dict[str, np.ndarray[Any, Any]]
@@ -597,7 +597,7 @@ class NpzContents:
     bytes_hashed: int
 
 
-def read_npz(
+def read_npz_fd(
     fd: int, file_size: int, workers: SerialWorkers, *, sha256: bool, crc32: bool = True
 ) -> NpzContents:
     """Read every array of the npz archive open at ``fd`` (``file_size`` bytes), safely.

@@ -9,9 +9,6 @@ read are skipped and described in ``problems``.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from holdem_lab.checkpoint import CheckpointInfo, list_checkpoints
-from holdem_lab.checkpoint.arrays import NpzFormatError, inspect_npz, load_npz
-from holdem_lab.checkpoint.store import metadata_digest
+from holdem_lab import checkpoint as checkpoint_io
+from holdem_lab.checkpoint import CheckpointInfo, VerificationReason, list_checkpoints
 from holdem_lab.chunks.runner import CHECKPOINT_DIR, TENSORBOARD_DIR, build_game
 from holdem_lab.config import GameSpec
 from holdem_lab.errors import CheckpointError
@@ -68,25 +64,12 @@ def notebook_path(info: CheckpointInfo) -> Path:
 
 
 def read_metadata(info: CheckpointInfo) -> dict[str, Any]:
-    """The checkpoint's metadata, checked against its self-hash.
+    """The checkpoint's metadata as the checkpoint store reads it: checked against its
+    self-hash and ``format_version``, older versions migrated.
 
-    Raises CheckpointError (with the file and the reason) when it is missing, not JSON, or
-    altered."""
-    path = info.metadata_path
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckpointError(f"{info.stem}: metadata missing ({path})") from None
-    except OSError as exc:
-        raise CheckpointError(f"{info.stem}: cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError(f"{info.stem}: {path} is not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise CheckpointError(f"{info.stem}: {path} does not hold a JSON object")
-    recorded = document.pop("metadata_sha256", None)
-    if recorded != metadata_digest(document):
-        raise CheckpointError(f"{info.stem}: {path} was altered (metadata_sha256 mismatch)")
-    return document
+    Raises CheckpointError (with the file and the reason) when it is missing, not JSON,
+    altered or of an unknown format."""
+    return checkpoint_io.read_metadata(info)
 
 
 def run_checkpoints(run_dir: str | os.PathLike[str]
@@ -109,19 +92,16 @@ def load_policy(record: CheckpointRecord) -> np.ndarray:
     info = record.info
     path = info.policy_path
     entry = record.metadata.get("files", {}).get("policy", {})
+    sha256, size = entry.get("sha256"), entry.get("size_bytes")
+    if not isinstance(sha256, str) or type(size) is not int:
+        raise CheckpointError(f"{info.stem}: its metadata records no size and sha256 for {path}")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(f"{info.stem}: cannot read {path}: {exc.strerror}") from None
-    if entry.get("size_bytes") != len(data) or \
-            entry.get("sha256") != hashlib.sha256(data).hexdigest():
-        raise CheckpointError(f"{info.stem}: {path} does not match its metadata "
-                              "(size or sha256 differ)")
-    stream = io.BytesIO(data)
-    try:
-        arrays = load_npz(stream, inspect_npz(stream, len(data)))
-    except NpzFormatError as exc:
-        raise CheckpointError(f"{info.stem}: {path}: {exc}") from None
+        arrays = checkpoint_io.read_npz(path, sha256=sha256, size=size)
+    except checkpoint_io.PayloadError as exc:
+        if exc.reason in (VerificationReason.SIZE_MISMATCH, VerificationReason.SHA256_MISMATCH):
+            raise CheckpointError(f"{info.stem}: {path} does not match its metadata "
+                                  f"({exc.reason.value}: {exc.detail})") from None
+        raise CheckpointError(f"{info.stem}: {exc}") from None
     if POLICY_ARRAY not in arrays:
         raise CheckpointError(f"{info.stem}: {path} holds no {POLICY_ARRAY!r} array")
     return arrays[POLICY_ARRAY]
