@@ -46,8 +46,9 @@ def test_tables_are_built_once_then_read(tmp_path: Path, source: Path) -> None:
     second = cached_tables("demo", [source], build, [tmp_path / "cache"])
     assert build.calls == 1
     assert _same(first, build()) and _same(second, first)
-    assert len(list((tmp_path / "cache").glob("demo-tables-*.npz"))) == 1
-    assert not list((tmp_path / "cache").glob(".*tmp"))
+    cached = list((tmp_path / "cache").glob("demo-tables-*.npz"))
+    assert len(cached) == 1
+    assert list((tmp_path / "cache").iterdir()) == cached  # no temp file left beside it
 
 
 def test_editing_a_source_builds_anew(tmp_path: Path, source: Path) -> None:

@@ -1,8 +1,7 @@
 """Lookup tables that are computed from code alone, kept on disk between processes.
 
-The hand evaluator and the isomorphism index build their tables at import (about 0.2 s and
-0.1 s on the development VM). Every chunk of a training run is a fresh process, so that cost
-came back with each one. :func:`cached_tables` keeps the built arrays in an ``.npz`` file
+The hand evaluator and the isomorphism index build their tables at import, and every chunk of
+a training run is a fresh process, so that cost came back with each one. :func:`cached_tables` keeps the built arrays in an ``.npz`` file
 named after the sha256 of the source files they are computed from: editing any of them gives
 a new name, so a stale file is never read, and nothing needs invalidating by hand.
 
@@ -10,23 +9,22 @@ The file lives in the ``__pycache__`` folder beside the module, as Python's and 
 files do, or in ``$XDG_CACHE_HOME/holdem_lab`` (``~/.cache/holdem_lab``) when that folder cannot
 be written; with neither, the tables are built every time. It is read with
 ``allow_pickle=False`` and must hold exactly the arrays the builder returns; anything else
-(a damaged or half-written file, a foreign one) is ignored and replaced. Files are written to a
-temporary name and renamed, so concurrent processes never see a partial file.
+(a damaged or half-written file, a foreign one) is ignored and replaced. Files are written with
+:func:`holdem_lab.checkpoint.atomic_file`, so concurrent processes never see a partial file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import secrets
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from holdem_lab.checkpoint.fileio import atomic_file
 
 Tables = dict[str, npt.NDArray[Any]]
 
@@ -98,21 +96,14 @@ def _read(path: Path) -> Tables | None:
 
 def _write(path: Path, tables: Tables) -> bool:
     """Store ``tables`` at ``path`` atomically; False if the folder cannot be written."""
+    payload: dict[str, Any] = {"__names__": np.array(list(tables)), **tables}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=f".{secrets.token_hex(4)}.tmp", dir=path.parent
-        )
+        # Not durable: a file a power loss damages is refused by _read and rebuilt.
+        with atomic_file(path, durable=False) as target:
+            os.fchmod(target.fd, 0o644)  # readable by every user, whatever the umask
+            with os.fdopen(target.fd, "wb", closefd=False) as stream:
+                np.savez(stream, **payload)
     except OSError:
-        return False
-    try:
-        payload: dict[str, Any] = {"__names__": np.array(list(tables)), **tables}
-        with os.fdopen(handle, "wb") as stream:
-            os.fchmod(stream.fileno(), 0o644)  # readable by every user (mkstemp gives 0600)
-            np.savez(stream, **payload)
-        os.replace(temp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
         return False
     return True
