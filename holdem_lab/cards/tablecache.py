@@ -1,9 +1,10 @@
 """Lookup tables that are computed from code alone, kept on disk between processes.
 
 The hand evaluator and the isomorphism index build their tables at import, and every chunk of
-a training run is a fresh process, so that cost came back with each one. :func:`cached_tables` keeps the built arrays in an ``.npz`` file
-named after the sha256 of the source files they are computed from: editing any of them gives
-a new name, so a stale file is never read, and nothing needs invalidating by hand.
+a training run is a fresh process, so that cost would come back with each one.
+:func:`cached_tables` keeps the built arrays in an ``.npz`` file named after the sha256 of the
+source files they are computed from: editing any of them gives a new name, so a stale file is
+never read, and nothing needs invalidating by hand.
 
 The file lives in the ``__pycache__`` folder beside the module, as Python's and numba's compiled
 files do, or in ``$XDG_CACHE_HOME/holdem_lab`` (``~/.cache/holdem_lab``) when that folder cannot
