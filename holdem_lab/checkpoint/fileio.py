@@ -178,15 +178,15 @@ class AtomicFile:
         self.size = -1
         """Size in bytes of the file committed (-1 until the block has flushed it)."""
         self.renamed = False
-        """True once the temp file is in place under the final name (complete, if the directory
-        fsync that follows fails the file is whole but maybe not yet durable)."""
+        """True once the temp file is in place under the final name: whole, though not yet
+        durable until the directory fsync that follows succeeds."""
 
 
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike[str], *, durable: bool = True) -> Iterator[AtomicFile]:
     """Write a file that readers see whole or not at all: the block writes to
-    ``AtomicFile.fd``, a new hidden temp file in ``path``'s directory; leaving it flushes,
-    renames the temp file onto ``path`` and makes the rename durable.
+    ``AtomicFile.fd``, a new hidden temp file in ``path``'s directory (which must exist);
+    leaving it flushes, renames the temp file onto ``path`` and makes the rename durable.
 
     With ``durable`` the file is ``fsync``-ed before the rename and the directory after it, so
     a power loss cannot leave the final name pointing at data never persisted; without it the
@@ -207,10 +207,9 @@ def atomic_file(path: str | os.PathLike[str], *, durable: bool = True) -> Iterat
     try:
         with _step("write", temp):
             yield target
-        if durable:
-            with _step("fsync", temp):
+        with _step("fsync" if durable else "stat", temp):
+            if durable:
                 os.fsync(fd)
-        with _step("fsync", temp):
             target.size = os.fstat(fd).st_size
         open_fd = None
         with _step("close", temp):
