@@ -11,8 +11,9 @@ under a final name that could be mistaken for a good one.
 Why each step exists:
 
 * every file is written under a hidden temp name, flushed and fsynced, then atomically
-  ``os.replace``-d onto its final name, then the directory is fsynced, so a power loss cannot
-  expose a file whose name exists but whose contents were never persisted;
+  ``os.replace``-d onto its final name, then the directory is fsynced
+  (:func:`~holdem_lab.checkpoint.fileio.atomic_file`), so a power loss cannot expose a file
+  whose name exists but whose contents were never persisted;
 * hashes are computed as the bytes stream to disk, so writing a multi-gigabyte payload costs
   one pass, not two (and contiguous array data is not even copied on its way to the file);
 * loading checks the archive's structure before allocating anything, never unpickles, and
