@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from holdem_lab.checkpoint import AtomicWriteError, atomic_file, atomic_write
+from holdem_lab.checkpoint import AtomicWriteError, atomic_file, atomic_write, move_durably
 from holdem_lab.checkpoint.fileio import write_all
 
 OLD = b"old contents\n"
@@ -162,3 +162,24 @@ def test_a_concurrent_reader_never_sees_a_partial_file(tmp_path: Path) -> None:
     assert bad == []
     assert reads > 0
     assert _names(tmp_path) == ["result.bin"]
+
+
+def test_move_durably_renames_and_fsyncs_both_directories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "temp").mkdir()
+    (tmp_path / "kept").mkdir()
+    source, target = tmp_path / "temp" / "run.ipynb", tmp_path / "kept" / "chunk.ipynb"
+    source.write_bytes(b"notebook")
+    seen = _fail_call(monkeypatch, "fsync", None)
+    move_durably(source, target)
+    assert target.read_bytes() == b"notebook" and not source.exists()
+    assert len(seen) == 2
+    monkeypatch.undo()
+    target.rename(source)
+    with pytest.MonkeyPatch.context() as patch:
+        _fail_call(patch, "replace", 1)
+        with pytest.raises(AtomicWriteError, match="Permission denied") as caught:
+            move_durably(source, target)
+    assert caught.value.step.startswith("rename") and source.read_bytes() == b"notebook"
+    assert not target.exists()

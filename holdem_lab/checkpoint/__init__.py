@@ -3,6 +3,7 @@ file I/O layer every part of the package writes and reads through.
 
 * :func:`atomic_write` / :func:`atomic_file`: a file appears whole under its name or not at
   all (temp file in the same directory, fsync, rename, fsync of the directory);
+* :func:`move_durably`: a file already whole (written by another process) renamed into place;
 * :func:`read_npz`: an npz file read without pickles, checked against the sha256 and size its
   caller trusts;
 * :func:`read_metadata`: a checkpoint's metadata, self-hash and ``format_version`` checked,
@@ -12,7 +13,13 @@ See :mod:`holdem_lab.checkpoint.store` for the guarantees and
 :mod:`holdem_lab.checkpoint.layout` for the file names.
 """
 
-from holdem_lab.checkpoint.fileio import AtomicFile, AtomicWriteError, atomic_file, atomic_write
+from holdem_lab.checkpoint.fileio import (
+    AtomicFile,
+    AtomicWriteError,
+    atomic_file,
+    atomic_write,
+    move_durably,
+)
 from holdem_lab.checkpoint.layout import (
     ITERATION_DIGITS,
     MAX_ITERATION,
@@ -65,6 +72,7 @@ __all__ = [
     "list_checkpoints",
     "load_checkpoint",
     "load_latest_complete",
+    "move_durably",
     "parse_checkpoint_name",
     "prune_checkpoints",
     "read_metadata",

@@ -253,6 +253,21 @@ def atomic_write(
     return target.size
 
 
+def move_durably(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Rename a file that is already whole (say, one a subprocess wrote under a temp name) onto
+    ``target`` in one atomic step, then fsync ``target``'s directory (and ``source``'s, if it is
+    another) so the move survives a power loss. Failures raise :class:`AtomicWriteError`;
+    until the rename succeeds ``source`` stays where it was."""
+    origin, destination = Path(source), Path(target)
+    with _step(f"rename {origin} to", destination):
+        os.replace(origin, destination)
+    with _step("fsync directory", destination.parent):
+        fsync_directory(destination.parent)
+    if origin.parent.resolve() != destination.parent.resolve():
+        with _step("fsync directory", origin.parent):
+            fsync_directory(origin.parent)
+
+
 class SerialWorkers:
     """Named single-thread executors: each runs its tasks one at a time, in submission order.
 
