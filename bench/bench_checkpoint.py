@@ -30,8 +30,8 @@ write_checkpoint 1181-1246 MiB/s, 0.39-0.48x the copy (0.88-1.05x copy + fsync);
 1356-1422 MiB/s, 0.46-0.56x (1.03-1.17x). Before the store wrote its own zip records (zipfile
 computes the CRC-32 with zlib, about 3 GB/s here, against ISA-L's 10) the write measured
 888-982 MiB/s; the np.savez / np.load based store before that measured 467-485 MiB/s writing.
-Both writers in the same run (``--size-mb 256 --repeats 7``, 7 and 9 repeats, three runs on the
-same VM shared with other work, load average 3.3-5.4): write_checkpoint 368-488 MiB/s with the
+Both writers in the same run (``--size-mb 256``, three runs of 7, 7 and 9 repeats on the same
+VM shared with other work, load average 3.3-5.4): write_checkpoint 368-488 MiB/s with the
 store's writer, 137-295 with the np.savez writer; per-repeat ratio 1.25x, 2.14x and 1.73x in
 the store's writer's favour (sha256 alone 682-837 MiB/s under that load). The sha256 bounds the
 store's writer, not the np.savez one: its 16 MiB ``tobytes`` copies (fresh memory, slow to
