@@ -858,7 +858,8 @@ def read_npz(
         if size is not None and status.st_size != size:
             fail(VerificationReason.SIZE_MISMATCH,
                  f"expected {size} bytes, file has {status.st_size}")
-        pool = contextlib.nullcontext(workers) if workers else SerialWorkers(*READER_WORKERS)
+        pool = (contextlib.nullcontext(workers) if workers is not None
+                else SerialWorkers(*READER_WORKERS))
         with pool as running:
             try:
                 contents = read_npz_fd(fd, status.st_size, running,
