@@ -3,6 +3,12 @@
 Measures, for arrays totalling ``size_mb`` MiB (a quarter policy, the rest solver state):
 
 * write: ``write_checkpoint`` (validation, npz encoding, sha256, fsyncs, renames);
+* write, np.savez writer: the same ``write_checkpoint`` with the store's own stored-zip writer
+  (:class:`~holdem_lab.checkpoint.arrays.StoredZipWriter`: ISA-L CRC-32, array memory handed
+  to the stream uncopied, finiteness checked chunk by chunk) swapped for the plain alternative,
+  a finiteness pass then ``np.savez`` onto the same hashing stream (zlib CRC-32, numpy's
+  16 MiB ``tobytes`` copies). Both write the same bytes (checked: equal sha256), so the ratio
+  is what the store's writer earns;
 * read: ``load_checkpoint(verify=True)`` (structure checks, reading into the arrays, sha256,
   finiteness);
 * copy: ``shutil.copyfile`` of the two payload files, without and with an fsync of the copies
@@ -13,8 +19,9 @@ Measures, for arrays totalling ``size_mb`` MiB (a quarter policy, the rest solve
   two payloads could be hashed side by side, but one holds three quarters of the bytes): its
   ratio against the copy is about the best either could reach.
 
-Each repeat runs copy, write and read back to back so background load affects all three
-alike; one untimed warm-up repeat comes first, then the median over repeats is reported.
+Each repeat runs copy, both writes (in alternating order) and read back to back so background
+load affects them alike; one untimed warm-up repeat comes first, then the median over repeats
+is reported, and for the two writers the median of the per-repeat ratios.
 Rates are MiB/s of payload bytes. The target is a ratio of at least 0.5 against the copy.
 
 Measured on the 2-core development VM, six runs of the default command: copyfile 2484-3077
@@ -23,6 +30,13 @@ write_checkpoint 1181-1246 MiB/s, 0.39-0.48x the copy (0.88-1.05x copy + fsync);
 1356-1422 MiB/s, 0.46-0.56x (1.03-1.17x). Before the store wrote its own zip records (zipfile
 computes the CRC-32 with zlib, about 3 GB/s here, against ISA-L's 10) the write measured
 888-982 MiB/s; the np.savez / np.load based store before that measured 467-485 MiB/s writing.
+Both writers in the same run (``--size-mb 256``, three runs of 7, 7 and 9 repeats on the same
+VM shared with other work, load average 3.3-5.4): write_checkpoint 368-488 MiB/s with the
+store's writer, 137-295 with the np.savez writer; per-repeat ratio 1.25x, 2.14x and 1.73x in
+the store's writer's favour (sha256 alone 682-837 MiB/s under that load). The sha256 bounds the
+store's writer, not the np.savez one: its 16 MiB ``tobytes`` copies (fresh memory, slow to
+fault in on this VM), zlib's CRC-32 and the separate finiteness pass come on top, so the
+stored-zip writer stays.
 
 What bounds the ratios: the copy moves pages inside the kernel on one core and never waits for
 the disk, while a checkpoint costs CPU time per byte. Writing 256 MiB takes the sha256 of every
@@ -38,6 +52,13 @@ then measured 0.84-0.96x the copy, but writing only 0.47-0.53x (+8%): the rest o
 CPU time still fills the two cores. The metadata's sha256 is part of the format anyway:
 ``sha256sum`` checks a payload against it.
 
+Two settings of the writer were chosen here (:mod:`holdem_lab.checkpoint.fileio`). 256 MiB
+written in 8 MiB ``os.write`` calls took about 1 s once the VM had handed its free memory back
+to the host (2 MiB page-cache folios must then be supplied again page by page), against 80 ms
+in 1 MiB calls: hence ``WRITE_CALL_BYTES``. 256 MiB in 1 MiB calls took 130-170 ms with a
+``sync_file_range`` write-back started every 8 MiB (final fsync included), 250-320 ms with an
+fsync every 8 MiB and 200-290 ms with one fsync at the end: hence ``start_writeback``.
+
 Reading also allocates fresh memory for the arrays; on this VM, 2 MiB pages that the host has
 taken back (free page reporting) cost about 2-3 ms per MiB to fault in again, so a load lands
 either near 1350-1420 MiB/s or near 330-800 depending on which memory it gets: expect the read
@@ -49,22 +70,28 @@ Run: ``python -m bench.bench_checkpoint [--size-mb 256] [--repeats 5] [--dir PAT
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import json
 import os
 import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from holdem_lab.checkpoint import (
+    CheckpointPaths,
     delete_checkpoint,
     load_checkpoint,
+    store,
     write_checkpoint,
 )
+from holdem_lab.checkpoint.arrays import NonFiniteArrayError, WritableStream, has_non_finite
 
 MIB = 1 << 20
 TARGET_RATIO = 0.5
@@ -105,6 +132,36 @@ def _time_sha256(arrays: list[np.ndarray[Any, Any]]) -> float:
     return time.perf_counter() - start
 
 
+def savez_write_npz(
+    stream: WritableStream,
+    arrays: Mapping[str, np.ndarray[Any, Any]],
+    *,
+    refuse_non_finite: bool = False,
+) -> None:
+    """The plain alternative to the store's writer: the same checks, then ``np.savez``."""
+    if refuse_non_finite:
+        for name, array in arrays.items():
+            if has_non_finite(array):
+                raise NonFiniteArrayError(name)
+    np.savez(stream, allow_pickle=False, **arrays)
+
+
+@contextlib.contextmanager
+def savez_writer() -> Iterator[None]:
+    """Within the block, ``write_checkpoint`` encodes its payloads with :func:`savez_write_npz`."""
+    own = store.write_npz
+    store.write_npz = savez_write_npz
+    try:
+        yield
+    finally:
+        store.write_npz = own
+
+
+def _payload_digests(paths: CheckpointPaths) -> list[str]:
+    files = json.loads(paths.metadata.read_text())["files"]
+    return [files[role]["sha256"] for role in ("policy", "state")]
+
+
 def run(
     size_mb: int = 256, repeats: int = 5, directory: str | os.PathLike[str] | None = None
 ) -> dict[str, float]:
@@ -113,6 +170,7 @@ def run(
         raise ValueError("size_mb and repeats must be at least 1")
     policy, state = make_arrays(size_mb)
     write_times: list[float] = []
+    savez_times: list[float] = []
     read_times: list[float] = []
     copy_times: list[float] = []
     copy_fsync_times: list[float] = []
@@ -137,21 +195,33 @@ def run(
                 target.unlink()
             hashed = _time_sha256([*policy.values(), *state.values()])
 
-            write_start = time.perf_counter()
-            paths = write_checkpoint(
-                checkpoints, repeat + 1, policy, state, {"elapsed_seconds": float(repeat)}
-            )
-            write_done = time.perf_counter()
-            loaded = load_checkpoint(paths.info, verify=True)
+            timed: dict[str, float] = {}
+            order = ("own", "savez") if repeat % 2 else ("savez", "own")
+            written: dict[str, CheckpointPaths] = {}
+            for writer in order:
+                iteration = 2 * repeat + 1 + (writer == "savez")
+                metadata = {"elapsed_seconds": float(repeat)}
+                with savez_writer() if writer == "savez" else contextlib.nullcontext():
+                    write_start = time.perf_counter()
+                    written[writer] = write_checkpoint(
+                        checkpoints, iteration, policy, state, metadata
+                    )
+                    timed[writer] = time.perf_counter() - write_start
+            if _payload_digests(written["own"]) != _payload_digests(written["savez"]):
+                raise AssertionError("the two writers wrote different bytes")
+            read_start = time.perf_counter()
+            loaded = load_checkpoint(written["own"].info, verify=True)
             read_done = time.perf_counter()
             del loaded
-            delete_checkpoint(paths.info)
+            for paths in written.values():
+                delete_checkpoint(paths.info)
             if repeat > 0:
                 copy_times.append(copied - start)
                 copy_fsync_times.append(copy_fsync_done - start)
                 hash_times.append(hashed)
-                write_times.append(write_done - write_start)
-                read_times.append(read_done - write_done)
+                write_times.append(timed["own"])
+                savez_times.append(timed["savez"])
+                read_times.append(read_done - read_start)
 
     megabytes = payload_bytes / MIB
 
@@ -159,6 +229,10 @@ def run(
         return megabytes / statistics.median(times)
 
     write_rate, read_rate = rate(write_times), rate(read_times)
+    savez_rate = rate(savez_times)
+    own_vs_savez = statistics.median(
+        savez / own for own, savez in zip(write_times, savez_times, strict=True)
+    )
     copy_rate, copy_fsync_rate = rate(copy_times), rate(copy_fsync_times)
     hash_rate = rate(hash_times)
     return {
@@ -166,6 +240,8 @@ def run(
         "payload_mb": megabytes,
         "repeats": float(repeats),
         "write_mb_s": write_rate,
+        "savez_write_mb_s": savez_rate,
+        "write_vs_savez_write": own_vs_savez,
         "read_mb_s": read_rate,
         "copy_mb_s": copy_rate,
         "copy_fsync_mb_s": copy_fsync_rate,
@@ -190,8 +266,13 @@ def format_table(result: dict[str, float]) -> str:
         f"{result['sha256_vs_copy']:>10.2f}",
         f"{'write_checkpoint':<34}{result['write_mb_s']:>10.0f}"
         f"{result['write_vs_copy']:>10.2f}{result['write_vs_copy_fsync']:>15.2f}",
+        f"{'write_checkpoint, np.savez writer':<34}{result['savez_write_mb_s']:>10.0f}"
+        f"{result['savez_write_mb_s'] / result['copy_mb_s']:>10.2f}"
+        f"{result['savez_write_mb_s'] / result['copy_fsync_mb_s']:>15.2f}",
         f"{'load_checkpoint(verify=True)':<34}{result['read_mb_s']:>10.0f}"
         f"{result['read_vs_copy']:>10.2f}{result['read_vs_copy_fsync']:>15.2f}",
+        f"store's writer vs np.savez writer: {result['write_vs_savez_write']:.2f}x faster "
+        "(median of the per-repeat ratios)",
     ]
     return "\n".join(lines)
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
 import socket
 import stat
@@ -41,8 +40,8 @@ from holdem_lab.checkpoint import (
     list_checkpoints,
     load_latest_complete,
     parse_checkpoint_name,
+    read_metadata,
 )
-from holdem_lab.checkpoint.store import metadata_digest
 from holdem_lab.config import GameSpec
 from holdem_lab.errors import CheckpointError, ConfigError, RunLockedError
 
@@ -68,28 +67,6 @@ class CheckpointRecord:
     def notebook(self) -> Path:
         """Where the executed chunk notebook that wrote this checkpoint is kept."""
         return notebook_beside(self.info)
-
-
-def read_metadata(info: CheckpointInfo) -> dict[str, Any]:
-    """The checkpoint's metadata, checked against its self-hash.
-
-    Raises CheckpointError (with the file and the reason) when it is missing, not JSON, or
-    altered."""
-    path = info.metadata_path
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckpointError(f"{info.stem}: metadata missing ({path})") from None
-    except OSError as exc:
-        raise CheckpointError(f"{info.stem}: cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CheckpointError(f"{info.stem}: {path} is not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise CheckpointError(f"{info.stem}: {path} does not hold a JSON object")
-    recorded = document.pop("metadata_sha256", None)
-    if recorded != metadata_digest(document):
-        raise CheckpointError(f"{info.stem}: {path} was altered (metadata_sha256 mismatch)")
-    return document
 
 
 def game_spec_of(metadata: dict[str, Any]) -> GameSpec:

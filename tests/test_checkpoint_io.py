@@ -2,7 +2,7 @@
 
 The store's behaviour (atomicity, verification, refusals) is tested in test_checkpoint_store;
 these tests pin down the layers under it: byte compatibility with ``np.savez``, ordering and
-copying rules of :class:`HashingWriter`, and the checks :func:`read_npz` makes on its own
+copying rules of :class:`HashingWriter`, and the checks :func:`read_npz_fd` makes on its own
 (CRC-32, local headers, overlapping members) without relying on a sha256 mismatch.
 """
 
@@ -33,7 +33,7 @@ from holdem_lab.checkpoint import (
     load_checkpoint,
     write_checkpoint,
 )
-from holdem_lab.checkpoint.arrays import NpzFormatError, inspect_npz_layout, read_npz, write_npz
+from holdem_lab.checkpoint.arrays import NpzFormatError, inspect_npz_layout, read_npz_fd, write_npz
 from holdem_lab.checkpoint.fileio import WRITER_WORKERS, HashingWriter, SerialWorkers
 from holdem_lab.checkpoint.store import metadata_digest
 from holdem_lab.errors import CheckpointError
@@ -417,7 +417,7 @@ def _read(path: Path, *, sha256: bool = True, crc32: bool = True) -> arrays.NpzC
     fd = os.open(path, os.O_RDONLY)
     try:
         with SerialWorkers(*arrays.READER_WORKERS) as workers:
-            return read_npz(fd, os.fstat(fd).st_size, workers, sha256=sha256, crc32=crc32)
+            return read_npz_fd(fd, os.fstat(fd).st_size, workers, sha256=sha256, crc32=crc32)
     finally:
         os.close(fd)
 
@@ -452,7 +452,7 @@ def test_read_npz_hashes_bytes_appended_after_the_archive(tmp_path: Path) -> Non
     fd = os.open(tmp_path / "a.npz", os.O_RDONLY)
     try:
         with SerialWorkers(*arrays.READER_WORKERS) as workers:
-            contents = read_npz(fd, len(data), workers, sha256=True)
+            contents = read_npz_fd(fd, len(data), workers, sha256=True)
     finally:
         os.close(fd)
     assert contents.bytes_hashed == len(data) + 5

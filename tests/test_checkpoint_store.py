@@ -24,6 +24,7 @@ from holdem_lab.checkpoint import (
     FORMAT_VERSION,
     CheckpointInfo,
     CheckpointVerificationError,
+    PayloadError,
     PayloadRole,
     VerificationReason,
     arrays,
@@ -35,6 +36,8 @@ from holdem_lab.checkpoint import (
     load_checkpoint,
     load_latest_complete,
     prune_checkpoints,
+    read_metadata,
+    read_npz,
     store,
     verify_checkpoint,
     write_checkpoint,
@@ -896,3 +899,97 @@ def test_jq_recipes_print_latest_values(tmp_path: Path) -> None:
     assert shell(f"jq '.iteration' {glob} | tail -1") == "1000"
     assert shell(f"jq '.elapsed_seconds' {glob} | tail -1") == "245.75"
     assert shell(f"jq '.iteration' {glob}").split() == ["5", "40", "300", "1000"]
+
+
+# --------------------------------------------------------------------------------------------
+# The layer's readers on their own: read_npz and read_metadata
+
+
+def test_read_npz_returns_the_arrays_checked_against_the_expected_hash(tmp_path: Path) -> None:
+    info = _write(tmp_path, 10)
+    entry = json.loads(info.metadata_path.read_text())["files"]["state"]
+    loaded = read_npz(info.state_path, sha256=entry["sha256"], size=entry["size_bytes"])
+    assert list(loaded) == list(_state(10))
+    for name, array in _state(10).items():
+        assert loaded[name].dtype == array.dtype and loaded[name].tobytes() == array.tobytes()
+    assert read_npz(info.state_path)["visits"].tolist() == _state(10)["visits"].tolist()
+
+
+def test_read_npz_refuses_a_hash_or_size_mismatch(tmp_path: Path) -> None:
+    info = _write(tmp_path, 10)
+    entry = json.loads(info.metadata_path.read_text())["files"]["policy"]
+    other = hashlib.sha256(b"another file").hexdigest()
+    with pytest.raises(PayloadError, match="sha256 mismatch") as caught:
+        read_npz(info.policy_path, sha256=other, size=entry["size_bytes"])
+    assert caught.value.reason is VerificationReason.SHA256_MISMATCH
+    assert caught.value.path == info.policy_path
+    assert f"expected {other}, found {entry['sha256']}" in str(caught.value)
+    with pytest.raises(PayloadError, match=f"expected {entry['size_bytes'] + 1} bytes"):
+        read_npz(info.policy_path, sha256=entry["sha256"], size=entry["size_bytes"] + 1)
+    # A flipped byte inside a member: the zip structure is intact, the hash tells.
+    data = bytearray(info.policy_path.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    info.policy_path.write_bytes(bytes(data))
+    with pytest.raises(PayloadError) as caught:
+        read_npz(info.policy_path, sha256=entry["sha256"], size=entry["size_bytes"])
+    assert caught.value.reason is VerificationReason.SHA256_MISMATCH
+    with pytest.raises(PayloadError, match="CRC-32"):  # no hash given: the CRCs are checked
+        read_npz(info.policy_path)
+    with pytest.raises(PayloadError, match="payload missing"):
+        read_npz(tmp_path / "absent.npz", sha256=entry["sha256"])
+
+
+def test_read_npz_never_unpickles(tmp_path: Path) -> None:
+    marker = tmp_path / "unpickled"
+    path = tmp_path / "planted.npz"
+    with open(path, "wb") as stream:
+        np.savez(stream, bomb=np.array([_Bomb(marker)], dtype=object))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(PayloadError, match="holds Python objects"):
+        read_npz(path, sha256=digest)
+    assert not marker.exists()
+
+
+def test_read_metadata_checks_the_self_hash_and_format_version(tmp_path: Path) -> None:
+    info = _write(tmp_path, 10, note="kept")
+    metadata = read_metadata(info)
+    assert metadata == read_metadata(info.metadata_path)  # by path as well
+    assert metadata["note"] == "kept" and metadata["format_version"] == FORMAT_VERSION
+    assert "metadata_sha256" not in metadata
+    with pytest.raises(CheckpointError, match="not a checkpoint metadata file"):
+        read_metadata(info.policy_path)
+    document = json.loads(info.metadata_path.read_text())
+    document["note"] = "edited"
+    info.metadata_path.write_text(json.dumps(document))
+    with pytest.raises(CheckpointVerificationError, match="metadata_sha256 does not match"):
+        read_metadata(info)
+    document["format_version"] = FORMAT_VERSION + 1
+    info.metadata_path.write_text(_sealed(document))
+    with pytest.raises(CheckpointVerificationError) as caught:
+        read_metadata(info)
+    assert caught.value.reason is VerificationReason.FORMAT_NEWER
+
+
+def test_read_metadata_and_load_apply_the_migrations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint written at the current version reads, once the format moves on, through
+    the registered migration; without one it is refused as an unsupported version."""
+    info = _write(tmp_path, 10, old_name=3)
+    monkeypatch.setattr(store, "FORMAT_VERSION", FORMAT_VERSION + 1)
+    with pytest.raises(CheckpointVerificationError) as caught:
+        read_metadata(info)
+    assert caught.value.reason is VerificationReason.FORMAT_VERSION
+
+    def rename_field(document: dict[str, Any]) -> dict[str, Any]:
+        document = dict(document)
+        document["new_name"] = document.pop("old_name")
+        document["format_version"] = FORMAT_VERSION + 1
+        return document
+
+    monkeypatch.setitem(store.MIGRATIONS, FORMAT_VERSION, rename_field)
+    metadata = read_metadata(info)
+    assert metadata["new_name"] == 3 and "old_name" not in metadata
+    assert metadata["format_version"] == FORMAT_VERSION + 1
+    assert load_checkpoint(info).metadata == metadata
+    verify_checkpoint(info)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from holdem_lab.cards import evaluator, isomorphism
-from holdem_lab.cards.tablecache import cached_tables, default_directories
+from holdem_lab.cards.tablecache import cached_tables, default_directories, names_array
 
 
 class Builder:
@@ -46,8 +46,9 @@ def test_tables_are_built_once_then_read(tmp_path: Path, source: Path) -> None:
     second = cached_tables("demo", [source], build, [tmp_path / "cache"])
     assert build.calls == 1
     assert _same(first, build()) and _same(second, first)
-    assert len(list((tmp_path / "cache").glob("demo-tables-*.npz"))) == 1
-    assert not list((tmp_path / "cache").glob(".*tmp"))
+    cached = list((tmp_path / "cache").glob("demo-tables-*.npz"))
+    assert len(cached) == 1
+    assert list((tmp_path / "cache").iterdir()) == cached  # no temp file left beside it
 
 
 def test_editing_a_source_builds_anew(tmp_path: Path, source: Path) -> None:
@@ -62,7 +63,9 @@ def test_editing_a_source_builds_anew(tmp_path: Path, source: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "damage", ["truncate", "garbage", "foreign npz", "missing array", "lone npy", "names 0-d"]
+    "damage",
+    ["truncate", "garbage", "foreign npz", "missing array", "lone npy", "names 2-d",
+     "names not JSON", "string names", "flipped byte", "pickled array"],
 )
 def test_a_damaged_file_is_replaced_not_trusted(tmp_path: Path, source: Path, damage: str) -> None:
     build = Builder()
@@ -78,13 +81,30 @@ def test_a_damaged_file_is_replaced_not_trusted(tmp_path: Path, source: Path, da
     elif damage == "missing array":
         tables = build()
         with open(path, "wb") as stream:
-            np.savez(stream, __names__=np.array(list(tables)), a=tables["a"], b=tables["b"])
+            np.savez(stream, __names__=names_array(list(tables)), a=tables["a"], b=tables["b"])
     elif damage == "lone npy":
         with open(path, "wb") as stream:
             np.save(stream, np.arange(3))
-    else:
+    elif damage == "names 2-d":
         with open(path, "wb") as stream:
-            np.savez(stream, __names__=np.array("ab"), a=np.ones(1), b=np.ones(1))
+            np.savez(stream, __names__=names_array(["a", "b"]).reshape(1, -1), a=np.ones(1),
+                     b=np.ones(1))
+    elif damage == "names not JSON":
+        with open(path, "wb") as stream:
+            np.savez(stream, __names__=np.frombuffer(b"a,b", np.uint8), a=np.ones(1),
+                     b=np.ones(1))
+    elif damage == "string names":  # the previous format's record: not a plain numeric array
+        with open(path, "wb") as stream:
+            np.savez(stream, __names__=np.array(["a", "b"]), a=np.ones(1), b=np.ones(1))
+    elif damage == "flipped byte":  # still a zip archive: its CRC-32 tells
+        data = bytearray(path.read_bytes())
+        data[data.index(np.arange(10, dtype=np.int16).tobytes()) + 3] ^= 0x01
+        path.write_bytes(bytes(data))
+    else:
+        tables = build()
+        with open(path, "wb") as stream:
+            np.savez(stream, __names__=names_array(list(tables)), a=np.array([object()]),
+                     b=tables["b"], empty=tables["empty"], allow_pickle=True)
     before = build.calls
     tables = cached_tables("demo", [source], build, [tmp_path])
     assert build.calls == before + 1  # rebuilt

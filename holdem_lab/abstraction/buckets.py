@@ -68,6 +68,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from holdem_lab.checkpoint import atomic_file, atomic_write
 from holdem_lab.checkpoint.arrays import NpyVersionError, read_npy_header
 from holdem_lab.config import load_yaml_mapping
 from holdem_lab.errors import BucketError, ConfigError
@@ -541,7 +542,7 @@ def build_buckets(config: BucketConfig, out_dir: str | Path, progress: bool = Tr
         "strength": "equity against one uniformly random opponent hand (ties count half); "
                     "the stand-in for multiway pots, whatever num_players is",
     }
-    _write_atomic(json_path, (json.dumps(summary, indent=2) + "\n").encode())
+    atomic_write(json_path, json.dumps(summary, indent=2) + "\n")
     return BucketFiles(npz=npz_path, json=json_path, sha256=sha, summary=summary)
 
 
@@ -582,25 +583,12 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def _write_npz(path: Path, arrays: list[tuple[str, np.ndarray]]) -> int:
     """Write arrays as an uncompressed ``.npz`` with fixed member order, timestamps and
     attributes (so equal arrays give equal bytes), atomically; returns the file size."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as raw:
+    with atomic_file(path) as target, os.fdopen(target.fd, "wb", closefd=False) as raw:
         _write_zip(raw, arrays)
-        raw.flush()
-        os.fsync(raw.fileno())
-    os.replace(tmp, path)
-    return path.stat().st_size
+    return target.size
 
 
 def _write_zip(raw: BinaryIO, arrays: list[tuple[str, np.ndarray]]) -> None:

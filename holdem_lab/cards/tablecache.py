@@ -1,26 +1,25 @@
 """Lookup tables that are computed from code alone, kept on disk between processes.
 
-The hand evaluator and the isomorphism index build their tables at import (about 0.2 s and
-0.1 s on the development VM). Every chunk of a training run is a fresh process, so that cost
-came back with each one. :func:`cached_tables` keeps the built arrays in an ``.npz`` file
-named after the sha256 of the source files they are computed from: editing any of them gives
-a new name, so a stale file is never read, and nothing needs invalidating by hand.
+The hand evaluator and the isomorphism index build their tables at import, and every chunk of
+a training run is a fresh process, so that cost would come back with each one.
+:func:`cached_tables` keeps the built arrays in an ``.npz`` file named after the sha256 of the
+source files they are computed from: editing any of them gives a new name, so a stale file is
+never read, and nothing needs invalidating by hand.
 
 The file lives in the ``__pycache__`` folder beside the module, as Python's and numba's compiled
 files do, or in ``$XDG_CACHE_HOME/holdem_lab`` (``~/.cache/holdem_lab``) when that folder cannot
 be written; with neither, the tables are built every time. It is read with
-``allow_pickle=False`` and must hold exactly the arrays the builder returns; anything else
-(a damaged or half-written file, a foreign one) is ignored and replaced. Files are written to a
-temporary name and renamed, so concurrent processes never see a partial file.
+:func:`holdem_lab.checkpoint.read_npz` (no pickles, every CRC-32 checked) and must hold exactly
+the arrays the builder returns, which must be finite; anything else (a damaged or half-written
+file, a foreign one) is ignored and replaced. Files are written with
+:func:`holdem_lab.checkpoint.atomic_file`, so concurrent processes never see a partial file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import json
 import os
-import secrets
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from holdem_lab.checkpoint import atomic_file, read_npz
+from holdem_lab.errors import CheckpointError
+
 Tables = dict[str, npt.NDArray[Any]]
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Part of every file name: bump it if the file layout itself changes."""
+
+NAMES_ARRAY = "__names__"
+"""The member listing the tables' names in order; a file without it is not a table file."""
 
 
 def default_directories(source: Path) -> list[Path]:
@@ -80,39 +85,42 @@ def cached_tables(
 def _read(path: Path) -> Tables | None:
     """The arrays stored at ``path``, or None if it is missing or not a complete table file."""
     try:
-        npz = np.load(path, allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):  # a lone .npy
-            return None
-        with npz:
-            tables = {key: npz[key] for key in npz.files}
-    except Exception:  # noqa: BLE001 - any unreadable file (zip, zlib, npy errors) is rebuilt
+        tables = read_npz(path)  # structure and CRC-32 checked, never a pickle
+    except CheckpointError:
         return None
-    names = tables.pop("__names__", None)
-    if names is None or names.ndim != 1 or names.dtype.kind != "U":
+    names = tables.pop(NAMES_ARRAY, None)
+    if names is None or names.ndim != 1 or names.dtype != np.uint8:
         return None
-    listed = [str(n) for n in names.tolist()]
-    if len(set(listed)) != len(listed) or sorted(listed) != sorted(tables):
+    try:
+        listed = json.loads(names.tobytes().decode("utf-8"))
+    except (ValueError, RecursionError):  # not UTF-8 (UnicodeDecodeError) or not JSON
+        return None
+    if (
+        not isinstance(listed, list)
+        or not all(isinstance(n, str) for n in listed)
+        or len(set(listed)) != len(listed)
+        or sorted(listed) != sorted(tables)
+    ):
         return None
     return {key: tables[key] for key in listed}
 
 
+def names_array(names: Sequence[str]) -> npt.NDArray[np.uint8]:
+    """The :data:`NAMES_ARRAY` member recording ``names``, in order: their JSON list as UTF-8
+    bytes (a string array is not a plain numeric array, so the safe reader would refuse it)."""
+    return np.frombuffer(json.dumps(list(names)).encode("utf-8"), dtype=np.uint8)
+
+
 def _write(path: Path, tables: Tables) -> bool:
     """Store ``tables`` at ``path`` atomically; False if the folder cannot be written."""
+    payload: dict[str, Any] = {NAMES_ARRAY: names_array(list(tables)), **tables}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=f".{secrets.token_hex(4)}.tmp", dir=path.parent
-        )
+        # Not durable: a file a power loss damages is refused by _read and rebuilt.
+        with atomic_file(path, durable=False) as target:
+            os.fchmod(target.fd, 0o644)  # readable by every user, whatever the umask
+            with os.fdopen(target.fd, "wb", closefd=False) as stream:
+                np.savez(stream, **payload)
     except OSError:
-        return False
-    try:
-        payload: dict[str, Any] = {"__names__": np.array(list(tables)), **tables}
-        with os.fdopen(handle, "wb") as stream:
-            os.fchmod(stream.fileno(), 0o644)  # readable by every user (mkstemp gives 0600)
-            np.savez(stream, **payload)
-        os.replace(temp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
         return False
     return True

@@ -1,9 +1,25 @@
-"""Checkpoint store: complete, atomic, pickle-free checkpoints of a training run.
+"""Checkpoint store: complete, atomic, pickle-free checkpoints of a training run, and the one
+file I/O layer every part of the package writes and reads through.
+
+* :func:`atomic_write` / :func:`atomic_file`: a file appears whole under its name or not at
+  all (temp file in the same directory, fsync, rename, fsync of the directory);
+* :func:`move_durably`: a file already whole (written by another process) renamed into place;
+* :func:`read_npz`: an npz file read without pickles, checked against the sha256 and size its
+  caller trusts;
+* :func:`read_metadata`: a checkpoint's metadata, self-hash and ``format_version`` checked,
+  :data:`~holdem_lab.checkpoint.store.MIGRATIONS` applied.
 
 See :mod:`holdem_lab.checkpoint.store` for the guarantees and
 :mod:`holdem_lab.checkpoint.layout` for the file names.
 """
 
+from holdem_lab.checkpoint.fileio import (
+    AtomicFile,
+    AtomicWriteError,
+    atomic_file,
+    atomic_write,
+    move_durably,
+)
 from holdem_lab.checkpoint.layout import (
     ITERATION_DIGITS,
     MAX_ITERATION,
@@ -18,6 +34,7 @@ from holdem_lab.checkpoint.store import (
     RESERVED_METADATA_KEYS,
     CheckpointVerificationError,
     LoadedCheckpoint,
+    PayloadError,
     VerificationReason,
     clean_temp_files,
     delete_checkpoint,
@@ -26,6 +43,8 @@ from holdem_lab.checkpoint.store import (
     load_checkpoint,
     load_latest_complete,
     prune_checkpoints,
+    read_metadata,
+    read_npz,
     verify_checkpoint,
     write_checkpoint,
 )
@@ -35,12 +54,17 @@ __all__ = [
     "ITERATION_DIGITS",
     "MAX_ITERATION",
     "RESERVED_METADATA_KEYS",
+    "AtomicFile",
+    "AtomicWriteError",
     "CheckpointInfo",
     "CheckpointPaths",
     "CheckpointVerificationError",
     "LoadedCheckpoint",
+    "PayloadError",
     "PayloadRole",
     "VerificationReason",
+    "atomic_file",
+    "atomic_write",
     "checkpoint_stem",
     "clean_temp_files",
     "delete_checkpoint",
@@ -48,8 +72,11 @@ __all__ = [
     "list_checkpoints",
     "load_checkpoint",
     "load_latest_complete",
+    "move_durably",
     "parse_checkpoint_name",
     "prune_checkpoints",
+    "read_metadata",
+    "read_npz",
     "verify_checkpoint",
     "write_checkpoint",
 ]

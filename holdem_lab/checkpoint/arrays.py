@@ -13,10 +13,9 @@ more memory than the file actually holds.
 Writing (:func:`write_npz`, through :class:`StoredZipWriter`) produces exactly the bytes
 ``np.savez`` writes to a forward-only stream, but hands contiguous array data to the stream as
 read-only views instead of copies and computes the zip CRC-32 with ISA-L (:data:`fast_crc32`).
-Reading a checkpoint (:func:`read_npz`) reads each array's bytes straight into the array with
-``preadv`` and, as it goes, on worker threads, hashes the whole file with sha256 or checks each
-member's CRC-32 (or both): the file is read once. :func:`load_npz` is the ``np.load`` based
-reader for archives already in memory.
+Reading (:func:`read_npz_fd`, behind :func:`holdem_lab.checkpoint.read_npz`) reads each
+array's bytes straight into the array with ``preadv`` and, as it goes, on worker threads, hashes
+the whole file with sha256 or checks each member's CRC-32 (or both): the file is read once.
 """
 
 from __future__ import annotations
@@ -54,17 +53,17 @@ WRITE_CHUNK_BYTES = 8 << 20
 """Contiguous array data is handed to the output stream in slices of this many bytes."""
 
 MAX_READ_AHEAD_BYTES = 32 << 20
-"""How far :func:`read_npz` may read ahead of its hashing and CRC workers."""
+"""How far :func:`read_npz_fd` may read ahead of its hashing and CRC workers."""
 
 READER_WORKERS = ("hash", "crc")
-"""The workers :func:`read_npz` uses: ``SerialWorkers(*READER_WORKERS)``."""
+"""The workers :func:`read_npz_fd` uses: ``SerialWorkers(*READER_WORKERS)``."""
 
 _FINITE_CHECK_ELEMENTS = 1 << 20
 
 
 def _fastest_crc32() -> Callable[[Any, int], int]:
-    """CRC-32 as zip uses it: ISA-L's (carry-less multiply instructions, about 10 GB/s on the
-    development machine) when the ``isal`` package is installed, else zlib's (about 3 GB/s)."""
+    """CRC-32 as zip uses it: ISA-L's (carry-less multiply instructions, several times zlib's
+    rate) when the ``isal`` package is installed, else zlib's."""
     try:
         from isal.isal_zlib import crc32 as isal_crc32
     except ImportError:  # pragma: no cover - isal is a dependency; zlib is the stand-in
@@ -140,16 +139,6 @@ def has_non_finite(array: np.ndarray[Any, Any]) -> bool:
     return False
 
 
-def array_problem(array: np.ndarray[Any, Any]) -> str | None:
-    """Why ``array`` may not be stored in (or loaded from) a checkpoint, or None."""
-    problem = dtype_problem(array.dtype)
-    if problem is not None:
-        return problem
-    if has_non_finite(array):
-        return "contains NaN or infinity"
-    return None
-
-
 def name_problem(name: object) -> str | None:
     """Why ``name`` may not name a checkpoint array, or None."""
     if not isinstance(name, str):
@@ -190,14 +179,6 @@ class MemberLayout:
     def end(self) -> int:
         """Offset just past the member's stored bytes."""
         return self.data_offset + self.stored_size
-
-
-def inspect_npz(stream: IO[bytes], file_size: int) -> dict[str, ArraySpec]:
-    """Check an npz archive's structure without reading array data; return member specs.
-
-    Refuses (``NpzFormatError``) everything :func:`inspect_npz_layout` refuses.
-    """
-    return {member.name: member.spec for member in inspect_npz_layout(stream, file_size)}
 
 
 def inspect_npz_layout(stream: IO[bytes], file_size: int) -> list[MemberLayout]:
@@ -331,35 +312,6 @@ def _read_member_header(
             f"holds {member.file_size - header_size}"
         )
     return ArraySpec(dtype, tuple(shape)), bool(fortran_order), header_size
-
-
-def load_npz(stream: IO[bytes], specs: Mapping[str, ArraySpec]) -> dict[str, np.ndarray[Any, Any]]:
-    """Load every array of an archive already checked by :func:`inspect_npz`.
-
-    Uses ``np.load(..., allow_pickle=False)`` only, then re-checks each array's dtype and
-    shape against ``specs`` and refuses NaN/infinity (``NpzFormatError`` naming the array).
-    """
-    stream.seek(0)
-    arrays: dict[str, np.ndarray[Any, Any]] = {}
-    try:
-        with np.load(stream, allow_pickle=False) as npz:
-            if set(npz.files) != set(specs):
-                raise NpzFormatError("archive members changed while loading")
-            for name in npz.files:
-                array = npz[name]
-                spec = specs[name]
-                if array.dtype != spec.dtype or array.shape != spec.shape:
-                    raise NpzFormatError(f"array {name!r} does not match its header")
-                arrays[name] = array
-    except NpzFormatError:
-        raise
-    except (zipfile.BadZipFile, *_PARSER_ERRORS) as exc:
-        raise NpzFormatError(f"cannot load arrays: {exc}") from exc
-    for name, array in arrays.items():
-        problem = array_problem(array)
-        if problem is not None:
-            raise NpzFormatError(f"array {name!r} {problem}")
-    return arrays
 
 
 # --------------------------------------------------------------------------------------------
@@ -589,7 +541,7 @@ def _data_chunks(
 
 @dataclass(frozen=True)
 class NpzContents:
-    """What :func:`read_npz` read: the arrays and, if hashing was asked for, the file's sha256
+    """What :func:`read_npz_fd` read: the arrays and, if hashing was asked for, the file's sha256
     and how many bytes it covers (the whole file, read to its end)."""
 
     arrays: dict[str, np.ndarray[Any, Any]]
@@ -597,7 +549,7 @@ class NpzContents:
     bytes_hashed: int
 
 
-def read_npz(
+def read_npz_fd(
     fd: int, file_size: int, workers: SerialWorkers, *, sha256: bool, crc32: bool = True
 ) -> NpzContents:
     """Read every array of the npz archive open at ``fd`` (``file_size`` bytes), safely.

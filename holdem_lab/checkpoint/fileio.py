@@ -1,8 +1,10 @@
-"""Low-level file I/O for checkpoints: durable writes and sha256 hashing that costs no extra pass.
+"""Low-level file I/O for checkpoints and every other file the package writes: atomic,
+durable writes (:func:`atomic_write`, :func:`atomic_file`) and sha256 hashing that costs no
+extra pass.
 
 Checkpoint payloads can be gigabytes, so the bytes are hashed while they stream through the
 writer (never re-read from disk), and on the read side they are hashed as they arrive in the
-arrays' own memory (see :func:`holdem_lab.checkpoint.arrays.read_npz`). ``hashlib``, the
+arrays' own memory (see :func:`holdem_lab.checkpoint.arrays.read_npz_fd`). ``hashlib``, the
 CRC-32 (ISA-L's or zlib's), ``os.write``, ``os.fsync`` and ``os.preadv`` all release the GIL on
 large buffers, so each of those streams of work runs on its own thread and they overlap on the
 cores that are free.
@@ -20,11 +22,15 @@ import errno
 import hashlib
 import io
 import os
+import secrets
 import sys
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
+
+from holdem_lab.checkpoint.layout import temp_name
 
 BytesLike = bytes | bytearray | memoryview
 
@@ -45,12 +51,9 @@ READ_CHUNK_BYTES = 8 << 20
 """Buffer size used when hashing or reading an existing file."""
 
 WRITE_CALL_BYTES = 1 << 20
-"""Largest buffer passed to one ``os.write``. Linux sizes the page-cache folios of a buffered
-write by the size of the call, and a 2 MiB folio needs a free 2 MiB block of memory: on a
-virtual machine that hands free memory back to its host, such blocks are mostly the returned
-ones, which the host must supply again page by page. Measured on the development VM, 256 MiB
-written in 8 MiB calls took about 1 s once the memory had been returned, against 80 ms in
-1 MiB calls; on a machine without that effect 1 MiB calls are as fast as larger ones."""
+"""Largest buffer passed to one ``os.write``: Linux sizes a buffered write's page-cache folios
+by the call, and large folios are slow to find on a VM that hands free memory back to its host
+(figures in :mod:`bench.bench_checkpoint`)."""
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -88,9 +91,8 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
 
     On Linux this is ``sync_file_range(SYNC_FILE_RANGE_WRITE)``: it queues the pages for the
     disk and returns, and unlike an ``fsync`` it commits no journal transaction and flushes no
-    disk cache. Measured on the development VM, 256 MiB written in 1 MiB calls took 130-170 ms
-    with it every 8 MiB (final fsync included), 250-320 ms with an fsync every 8 MiB and
-    200-290 ms with one fsync at the end. Elsewhere it is an ``os.fsync``, and so it is for
+    disk cache, so it is cheaper than a periodic fsync (figures in
+    :mod:`bench.bench_checkpoint`). Elsewhere it is an ``os.fsync``, and so it is for
     the rest of the process once the kernel or a sandbox refuses the call itself (ENOSYS,
     EPERM, EINVAL, EOPNOTSUPP, ESPIPE: WSL 1 and some seccomp filters do). Any other failure
     raises ``OSError``; an I/O error met later by the write-back is reported by the final fsync.
@@ -148,6 +150,122 @@ def fsync_directory(directory: Path) -> None:
                 raise
     finally:
         os.close(fd)
+
+
+class AtomicWriteError(OSError):
+    """One step of an atomic write failed: ``step`` names it (``create``, ``write``, ``fsync``,
+    ``close``, ``rename <temp> to``, ``fsync directory``) and ``path`` the file or directory it
+    acted on. It is an ``OSError`` with the original's ``errno`` and ``strerror`` (the original
+    is its ``__cause__``), so callers that handle ``OSError`` need not know it."""
+
+    def __init__(self, step: str, path: Path, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause) or type(cause).__name__,
+                         str(path))
+        self.step = step
+        self.path = path
+
+
+class AtomicFile:
+    """The temp file behind one :func:`atomic_file` block, and how far its commit got."""
+
+    def __init__(self, path: Path, temp: Path, fd: int) -> None:
+        self.path = path
+        """The final name."""
+        self.temp = temp
+        """The hidden temp name the bytes are written under, in the same directory."""
+        self.fd = fd
+        """Raw descriptor of the temp file, open for writing at offset 0 (closed by the block)."""
+        self.size = -1
+        """Size in bytes of the file committed (-1 until the block has flushed it)."""
+        self.renamed = False
+        """True once the temp file is in place under the final name: whole, though not yet
+        durable until the directory fsync that follows succeeds."""
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str], *, durable: bool = True) -> Iterator[AtomicFile]:
+    """Write a file that readers see whole or not at all: the block writes to
+    ``AtomicFile.fd``, a new hidden temp file in ``path``'s directory (which must exist);
+    leaving it flushes, renames the temp file onto ``path`` and makes the rename durable.
+
+    With ``durable`` the file is ``fsync``-ed before the rename and the directory after it, so
+    a power loss cannot leave the final name pointing at data never persisted; without it the
+    write is still atomic for every other process (a cache or a file only this boot's processes
+    read need no more). On any exception, in the block or in a step, the temp file is removed
+    and the exception propagates: a failed ``os`` call as :class:`AtomicWriteError`, anything
+    else as it is. ``path`` then keeps whatever it held before, except when the failure is the
+    directory fsync after the rename (``renamed`` is True): the new file is in place, whole.
+    """
+    final = Path(path)
+    temp = final.with_name(temp_name(final.name, os.getpid(), secrets.token_hex(8)))
+    try:
+        fd = open_new_file(temp)
+    except OSError as exc:
+        raise AtomicWriteError("create", temp, exc) from exc
+    target = AtomicFile(final, temp, fd)
+    open_fd: int | None = fd
+    try:
+        with _step("write", temp):
+            yield target
+        with _step("fsync" if durable else "stat", temp):
+            if durable:
+                os.fsync(fd)
+            target.size = os.fstat(fd).st_size
+        open_fd = None
+        with _step("close", temp):
+            os.close(fd)
+        with _step(f"rename {temp.name} to", final):
+            os.replace(temp, final)
+        target.renamed = True
+        if durable:
+            with _step("fsync directory", final.parent):
+                fsync_directory(final.parent)
+    except BaseException:
+        if open_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(open_fd)
+        if not target.renamed:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        raise
+
+
+@contextlib.contextmanager
+def _step(step: str, path: Path) -> Iterator[None]:
+    """Report a failed ``os`` call of an atomic write as the step and the path it acted on."""
+    try:
+        yield
+    except AtomicWriteError:
+        raise
+    except OSError as exc:
+        raise AtomicWriteError(step, path, exc) from exc
+
+
+def atomic_write(
+    path: str | os.PathLike[str], data: BytesLike | str, *, durable: bool = True
+) -> int:
+    """Write ``data`` (bytes, or text stored as UTF-8) to ``path`` atomically and return its
+    size in bytes; see :func:`atomic_file` for what ``durable`` adds and what a failure leaves
+    (never a temp file, never a partial file under ``path``)."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_file(path, durable=durable) as target:
+        write_all(target.fd, payload)
+    return target.size
+
+
+def move_durably(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Rename a file that is already whole (say, one a subprocess wrote under a temp name) onto
+    ``target`` in one atomic step, then fsync ``target``'s directory (and ``source``'s, if it is
+    another) so the move survives a power loss. Failures raise :class:`AtomicWriteError`;
+    until the rename succeeds ``source`` stays where it was."""
+    origin, destination = Path(source), Path(target)
+    with _step(f"rename {origin} to", destination):
+        os.replace(origin, destination)
+    with _step("fsync directory", destination.parent):
+        fsync_directory(destination.parent)
+    if origin.parent.resolve() != destination.parent.resolve():
+        with _step("fsync directory", origin.parent):
+            fsync_directory(origin.parent)
 
 
 class SerialWorkers:

@@ -11,8 +11,9 @@ under a final name that could be mistaken for a good one.
 Why each step exists:
 
 * every file is written under a hidden temp name, flushed and fsynced, then atomically
-  ``os.replace``-d onto its final name, then the directory is fsynced, so a power loss cannot
-  expose a file whose name exists but whose contents were never persisted;
+  ``os.replace``-d onto its final name, then the directory is fsynced
+  (:func:`~holdem_lab.checkpoint.fileio.atomic_file`), so a power loss cannot expose a file
+  whose name exists but whose contents were never persisted;
 * hashes are computed as the bytes stream to disk, so writing a multi-gigabyte payload costs
   one pass, not two (and contiguous array data is not even copied on its way to the file);
 * loading checks the archive's structure before allocating anything, never unpickles, and
@@ -34,9 +35,8 @@ import json
 import math
 import operator
 import os
-import secrets
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -53,26 +53,28 @@ from holdem_lab.checkpoint.arrays import (
     NpzFormatError,
     dtype_problem,
     name_problem,
-    read_npz,
+    read_npz_fd,
     write_npz,
 )
 from holdem_lab.checkpoint.fileio import (
     WRITER_WORKERS,
+    AtomicFile,
+    AtomicWriteError,
     HashingWriter,
     SerialWorkers,
+    atomic_file,
     fsync_directory,
     open_for_reading,
-    open_new_file,
     sha256_of_fd,
     write_all,
 )
 from holdem_lab.checkpoint.layout import (
+    ITERATION_DIGITS,
     CheckpointInfo,
     CheckpointPaths,
     PayloadRole,
     is_temp_name,
     parse_checkpoint_name,
-    temp_name,
 )
 from holdem_lab.errors import CheckpointError
 
@@ -128,6 +130,21 @@ class CheckpointVerificationError(CheckpointError):
         self.detail = detail
         message = f"{info.stem}: {reason.value} in {path}"
         super().__init__(f"{message}: {detail}" if detail else message)
+
+
+class PayloadError(CheckpointError):
+    """An npz file read by :func:`read_npz` is missing, unreadable, not the expected bytes or
+    not a valid payload; ``reason`` says which and ``path`` names the file.
+
+    The message reads like ``sha256 mismatch in /run/checkpoints/checkpoint_iter…npz: expected
+    3f2a…, found 9c41…``.
+    """
+
+    def __init__(self, reason: VerificationReason, path: Path, detail: str) -> None:
+        self.reason = reason
+        self.path = path
+        self.detail = detail
+        super().__init__(f"{reason.value} in {path}: {detail}")
 
 
 @dataclass(frozen=True)
@@ -231,7 +248,6 @@ class _AtomicWriter:
 
     def __init__(self, info: CheckpointInfo) -> None:
         self._info = info
-        self._temps: list[Path] = []
         self._placed: list[Path] = []
 
     def write_payload(
@@ -272,49 +288,29 @@ class _AtomicWriter:
         self._write_atomically(self._info.metadata_path, lambda fd: write_all(fd, data))
 
     def _write_atomically(self, final: Path, body: Callable[[int], None]) -> int:
-        """temp file -> body -> fsync -> close -> os.replace -> fsync dir; return the size."""
-        temp = final.with_name(temp_name(final.name, os.getpid(), secrets.token_hex(8)))
-        with self._os_step("create", temp):
-            fd = open_new_file(temp)
-        self._temps.append(temp)
+        """:func:`atomic_file` around ``body(fd)``; return the size written."""
+        target: AtomicFile | None = None
         try:
-            with self._os_step("write", temp):
-                body(fd)
-            with self._os_step("fsync", temp):
-                os.fsync(fd)
-                size = os.fstat(fd).st_size
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-            raise
-        with self._os_step("close", temp):
-            os.close(fd)
-        self._placed.append(final)  # from here on, roll back by unlinking the final name
-        with self._os_step(f"rename {temp.name} to", final):
-            os.replace(temp, final)
-        self._temps.remove(temp)
-        with self._os_step("fsync directory", final.parent):
-            fsync_directory(final.parent)
-        return size
-
-    @contextlib.contextmanager
-    def _os_step(self, action: str, path: Path) -> Iterator[None]:
-        try:
-            yield
-        except OSError as exc:
+            with atomic_file(final) as target:
+                body(target.fd)
+        except AtomicWriteError as exc:
             raise CheckpointError(
                 f"cannot write checkpoint iteration {self._info.iteration}: "
-                f"{action} {path}: {_os_detail(exc)}"
+                f"{exc.step} {exc.path}: {exc.strerror}"
             ) from exc
+        finally:
+            if target is not None and target.renamed:
+                self._placed.append(final)  # roll back by unlinking the final name
+        return target.size
 
     def roll_back(self) -> None:
-        """Best-effort removal of everything this writer created, metadata first."""
+        """Best-effort removal of every file this writer put in place, metadata first (each
+        temp file is removed by :func:`atomic_file` itself)."""
         placed = sorted(self._placed, key=lambda p: p != self._info.metadata_path)
-        for path in [*placed, *self._temps]:
+        for path in placed:
             with contextlib.suppress(OSError):
                 os.unlink(path)
         self._placed.clear()
-        self._temps.clear()
         with contextlib.suppress(OSError):
             fsync_directory(self._info.directory)
 
@@ -569,6 +565,30 @@ def metadata_digest(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def read_metadata(checkpoint: CheckpointInfo | str | os.PathLike[str]) -> dict[str, Any]:
+    """A checkpoint's metadata, verified and brought up to :data:`FORMAT_VERSION`.
+
+    ``checkpoint`` is a :class:`CheckpointInfo` or the path of its ``…_metadata.json``. The
+    document must be a JSON object no larger than :data:`MAX_METADATA_BYTES` whose
+    ``metadata_sha256`` matches it, whose ``iteration`` is the file name's and whose
+    ``format_version`` is this one's or an older one :data:`MIGRATIONS` can bring up to date
+    (the migrations are applied); it must describe both payloads. Returned without
+    ``metadata_sha256``. Payloads are not read. Raises :class:`CheckpointVerificationError`.
+    """
+    if isinstance(checkpoint, CheckpointInfo):
+        info = checkpoint
+    else:
+        path = Path(checkpoint)
+        iteration = parse_checkpoint_name(path.name)
+        info = CheckpointInfo(iteration or 0, path.parent)
+        if iteration is None or info.metadata_path.name != path.name:
+            raise CheckpointError(
+                f"{path} is not a checkpoint metadata file "
+                f"(checkpoint_iter<{ITERATION_DIGITS} digits>_metadata.json)"
+            )
+    return _read_manifest(info).metadata
+
+
 def _read_manifest(info: CheckpointInfo) -> _Manifest:
     """Read and validate the metadata of ``info`` (everything except payload contents)."""
     path = info.metadata_path
@@ -681,7 +701,7 @@ def _check_payload_size(
             info,
             VerificationReason.SIZE_MISMATCH,
             role,
-            f"metadata records {record.size} bytes, file has {size}",
+            f"expected {record.size} bytes, file has {size}",
         )
     return size
 
@@ -694,7 +714,7 @@ def _check_digest(
             info,
             VerificationReason.SIZE_MISMATCH,
             role,
-            f"metadata records {record.size} bytes, read {count}",
+            f"expected {record.size} bytes, read {count}",
         )
     if digest != record.sha256:
         _fail(
@@ -778,33 +798,15 @@ def _load_payload(
     workers: SerialWorkers,
 ) -> dict[str, Array]:
     """Read one payload in one pass; a wrong size or hash is reported before anything else."""
-    fd = _open_payload(info, role)
     try:
-        if verify:
-            size = _check_payload_size(info, role, fd, record)
-        else:
-            size = _payload_size(info, role, fd)
-        contents: NpzContents | None = None
-        invalid: NpzFormatError | None = None
-        try:
-            contents = read_npz(fd, size, workers, sha256=verify, crc32=not verify)
-        except NpzFormatError as exc:
-            invalid = exc
-        if verify:
-            if contents is None:  # stopped early: hash the file to tell corruption from forgery
-                digest, count = sha256_of_fd(fd)
-            else:
-                assert contents.sha256 is not None
-                digest, count = contents.sha256, contents.bytes_hashed
-            _check_digest(info, role, record, digest, count)
-    except OSError as exc:
-        _fail(info, VerificationReason.PAYLOAD_UNREADABLE, role, _os_detail(exc))
-    finally:
-        os.close(fd)
-    if invalid is not None:
-        _fail(info, VerificationReason.PAYLOAD_INVALID, role, str(invalid))
-    assert contents is not None
-    arrays = contents.arrays
+        arrays = read_npz(
+            info.payload_path(role),
+            sha256=record.sha256 if verify else None,
+            size=record.size if verify else None,
+            workers=workers,
+        )
+    except PayloadError as exc:
+        raise CheckpointVerificationError(info, exc.reason, exc.path, exc.detail) from None
     listed = {name: ArraySpec.of(array).to_json() for name, array in arrays.items()}
     if listed != record.arrays:
         _fail(
@@ -814,6 +816,74 @@ def _load_payload(
             "arrays differ from the listing in the metadata",
         )
     return arrays
+
+
+def read_npz(
+    path: str | os.PathLike[str],
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
+    workers: SerialWorkers | None = None,
+) -> dict[str, Array]:
+    """Every array of the npz file at ``path``, read safely and in one pass.
+
+    The archive's structure is checked before anything is allocated (no pickles, no object or
+    structured dtypes, no member claiming more bytes than the file holds), each array's bytes
+    are read straight into it, and every float array must be finite. With ``sha256`` (the hex
+    digest the caller trusts, e.g. from checkpoint metadata) the file is hashed as it is read
+    and must match, and with ``size`` it must have that many bytes; a mismatch is reported
+    before any problem with the contents (a damaged file is named as damaged, not as invalid).
+    Without ``sha256`` each member's zip CRC-32 is checked instead. ``workers``
+    (``SerialWorkers(*READER_WORKERS)``) lets several reads share their threads.
+
+    Raises :class:`PayloadError` naming the file and the reason.
+    """
+    file = Path(path)
+
+    def fail(reason: VerificationReason, detail: str) -> NoReturn:
+        raise PayloadError(reason, file, detail)
+
+    try:
+        fd = open_for_reading(file)
+    except FileNotFoundError:
+        fail(VerificationReason.PAYLOAD_MISSING, "file not found")
+    except OSError as exc:
+        fail(VerificationReason.PAYLOAD_UNREADABLE, _os_detail(exc))
+    contents: NpzContents | None = None
+    invalid: NpzFormatError | None = None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            fail(VerificationReason.PAYLOAD_UNREADABLE, "not a regular file")
+        if size is not None and status.st_size != size:
+            fail(VerificationReason.SIZE_MISMATCH,
+                 f"expected {size} bytes, file has {status.st_size}")
+        pool = (contextlib.nullcontext(workers) if workers is not None
+                else SerialWorkers(*READER_WORKERS))
+        with pool as running:
+            try:
+                contents = read_npz_fd(fd, status.st_size, running,
+                                       sha256=sha256 is not None, crc32=sha256 is None)
+            except NpzFormatError as exc:
+                invalid = exc
+        if sha256 is not None:
+            if contents is None:  # stopped early: hash the file to tell corruption from forgery
+                digest, count = sha256_of_fd(fd)
+            else:
+                assert contents.sha256 is not None
+                digest, count = contents.sha256, contents.bytes_hashed
+            if size is not None and count != size:
+                fail(VerificationReason.SIZE_MISMATCH, f"expected {size} bytes, read {count}")
+            if digest != sha256:
+                fail(VerificationReason.SHA256_MISMATCH, f"expected {sha256}, found {digest}")
+    except OSError as exc:
+        fail(VerificationReason.PAYLOAD_UNREADABLE, _os_detail(exc))
+    finally:
+        os.close(fd)
+    if invalid is not None:
+        fail(VerificationReason.PAYLOAD_INVALID, str(invalid))
+    assert contents is not None
+    return contents.arrays
 
 
 # --------------------------------------------------------------------------------------------

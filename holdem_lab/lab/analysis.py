@@ -26,6 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
+from holdem_lab.checkpoint import atomic_file
 from holdem_lab.chunks.tensorboard import read_scalars
 from holdem_lab.errors import CheckpointError
 from holdem_lab.rundir import CheckpointRecord, RunDir
@@ -381,9 +382,10 @@ def save_figures(figures: Mapping[str, Figure], directory: str | os.PathLike[str
     paths: dict[str, Path] = {}
     for name, figure in figures.items():
         path = directory / f"{name}.png"
-        temp = directory / f".{name}.png.tmp-{os.getpid()}"
-        figure.savefig(temp, format="png", dpi=dpi)
-        os.replace(temp, path)
+        # Figures are redrawn from the run whenever lost, so an fsync buys nothing.
+        with atomic_file(path, durable=False) as target, \
+                os.fdopen(target.fd, "wb", closefd=False) as stream:
+            figure.savefig(stream, format="png", dpi=dpi)
         paths[name] = path
     return paths
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from holdem_lab.checkpoint import atomic_write
 from holdem_lab.chunks.plan import ChunkPlan
 from holdem_lab.chunks.runner import ChunkResult
 from holdem_lab.config import GameSpec, MCCFRConfig, load_run_config
@@ -195,9 +196,7 @@ def write_result(request: ChunkRequest, result: ChunkResult) -> Path | None:
     if request.result_path is None:
         return None
     path = request.result_path
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temp.write_text(json.dumps(result_record(result), indent=1), encoding="utf-8")
-    os.replace(temp, path)
+    atomic_write(path, json.dumps(result_record(result), indent=1))
     return path
 
 

@@ -33,14 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from holdem_lab.checkpoint import CheckpointInfo
-from holdem_lab.checkpoint.fileio import fsync_directory
+from holdem_lab.checkpoint import CheckpointInfo, atomic_write, move_durably, read_metadata
 from holdem_lab.chunks.plan import ChunkPlan
 from holdem_lab.chunks.runner import ChunkStatus
 from holdem_lab.config import MCCFRConfig
 from holdem_lab.errors import ConfigError, HoldemLabError
 from holdem_lab.lab import chunk as chunk_notebook
-from holdem_lab.rundir import RunDir, notebook_beside, read_metadata
+from holdem_lab.rundir import RunDir, notebook_beside
 
 CHUNK_NOTEBOOK = "chunk.ipynb"
 ANALYSIS_NOTEBOOK = "analysis.ipynb"
@@ -186,7 +185,7 @@ def _mark_dead_kernel(notebook: Path, detail: str) -> None:
         document.cells.insert(0, nbformat.v4.new_markdown_cell(
             "**The kernel died while this notebook was executing** "
             f"({detail}); the outputs below stop where it died."))
-        nbformat.write(document, str(notebook))
+        atomic_write(notebook, nbformat.writes(document))
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,8 +196,7 @@ def _move_into(source: Path, target: Path) -> Path:
     """Atomically rename ``source`` to ``target`` (a directory in the same run) and make the
     rename durable."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(source, target)
-    fsync_directory(target.parent)
+    move_durably(source, target)
     return target
 
 

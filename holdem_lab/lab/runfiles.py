@@ -9,13 +9,12 @@ read are skipped and described in ``problems``.
 
 from __future__ import annotations
 
-import hashlib
-import io
 from typing import Any
 
 import numpy as np
 
-from holdem_lab.checkpoint.arrays import NpzFormatError, inspect_npz, load_npz
+from holdem_lab import checkpoint as checkpoint_io
+from holdem_lab.checkpoint import VerificationReason
 from holdem_lab.errors import CheckpointError
 from holdem_lab.games import Game, build_game
 from holdem_lab.rundir import CheckpointRecord, game_spec_of
@@ -29,19 +28,16 @@ def load_policy(record: CheckpointRecord) -> np.ndarray:
     info = record.info
     path = info.policy_path
     entry = record.metadata.get("files", {}).get("policy", {})
+    sha256, size = entry.get("sha256"), entry.get("size_bytes")
+    if not isinstance(sha256, str) or type(size) is not int:
+        raise CheckpointError(f"{info.stem}: its metadata records no size and sha256 for {path}")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(f"{info.stem}: cannot read {path}: {exc.strerror}") from None
-    if entry.get("size_bytes") != len(data) or \
-            entry.get("sha256") != hashlib.sha256(data).hexdigest():
-        raise CheckpointError(f"{info.stem}: {path} does not match its metadata "
-                              "(size or sha256 differ)")
-    stream = io.BytesIO(data)
-    try:
-        arrays = load_npz(stream, inspect_npz(stream, len(data)))
-    except NpzFormatError as exc:
-        raise CheckpointError(f"{info.stem}: {path}: {exc}") from None
+        arrays = checkpoint_io.read_npz(path, sha256=sha256, size=size)
+    except checkpoint_io.PayloadError as exc:
+        if exc.reason in (VerificationReason.SIZE_MISMATCH, VerificationReason.SHA256_MISMATCH):
+            raise CheckpointError(f"{info.stem}: {path} does not match its metadata "
+                                  f"({exc.reason.value}: {exc.detail})") from None
+        raise CheckpointError(f"{info.stem}: {exc}") from None
     if POLICY_ARRAY not in arrays:
         raise CheckpointError(f"{info.stem}: {path} holds no {POLICY_ARRAY!r} array")
     return arrays[POLICY_ARRAY]
