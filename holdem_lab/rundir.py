@@ -163,7 +163,8 @@ class RunDir:
         usage = os.statvfs(directory)
         free = usage.f_bavail * usage.f_frsize
         if free < checkpoint_bytes:
-            raise OSError(errno.ENOSPC, f"{directory} has {free / 2**20:,.1f} MiB free; a "
+            raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} for a checkpoint in "
+                                        f"{directory}: {free / 2**20:,.1f} MiB free, a "
                                         f"checkpoint of this run needs "
                                         f"{checkpoint_bytes / 2**20:,.1f} MiB")
 

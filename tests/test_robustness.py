@@ -406,7 +406,11 @@ def test_cli_on_a_full_disk_exits_7_with_one_line_and_resumes_exactly(
                 cwd=REPO, env=env)
         assert failed.returncode == exit_codes.IO, failed.stderr
         error = one_line_error(failed.stderr)
-        assert "No space left on device" in error and "checkpoint_iter000000000040" in error
+        assert "No space left on device" in error
+        # A full file system is found before the chunk trains; a write failing later names
+        # the checkpoint it was writing.
+        assert ("a checkpoint of this run needs" if mounted else "checkpoint_iter000000000040") \
+            in error, error
         assert temp_files(logdir / CHECKPOINTS) == []
         latest, problems = find_latest_complete(logdir / CHECKPOINTS)
         assert latest is not None and latest.iteration == 20 and problems == []

@@ -108,13 +108,13 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
     say = _Printer(out)
     run = RunDir(logdir)
     chunk_started = clock()
-    limits = ChunkPlan.for_chunk(config).chunk_limits()
-    if limits is not None:
-        say("Chunked Training Mode Initialized")
-        say(f"Chunk size: {limits}")
     # Before the lock: a game or bucket file that is refused must leave no trace of a run.
     game = build_game(spec)
     with run.lock():
+        limits = ChunkPlan.for_chunk(config).chunk_limits()
+        if limits is not None:
+            say("Chunked Training Mode Initialized")
+            say(f"Chunk size: {limits}")
         run.checkpoints.mkdir(parents=True, exist_ok=True)
         clean_temp_files(run.checkpoints)
         needed = memory_needed(game)
