@@ -74,7 +74,7 @@ from holdem_lab.checkpoint.layout import (
     parse_checkpoint_name,
     temp_name,
 )
-from holdem_lab.errors import CheckpointError
+from holdem_lab.errors import CheckpointError, CheckpointVerificationError
 
 FORMAT_VERSION = 1
 """Version of the on-disk layout and metadata schema written by this module."""
@@ -110,24 +110,6 @@ class VerificationReason(StrEnum):
     SIZE_MISMATCH = "size mismatch"
     SHA256_MISMATCH = "sha256 mismatch"
     PAYLOAD_INVALID = "invalid payload"
-
-
-class CheckpointVerificationError(CheckpointError):
-    """A checkpoint is incomplete or corrupt; ``reason`` says how and ``path`` which file.
-
-    The message reads like ``checkpoint_iter000000000400: sha256 mismatch in
-    /run/checkpoints/checkpoint_iter000000000400_regrets.npz: expected 3f2a…, found 9c41…``.
-    """
-
-    def __init__(
-        self, info: CheckpointInfo, reason: VerificationReason, path: Path, detail: str = ""
-    ) -> None:
-        self.info = info
-        self.reason = reason
-        self.path = path
-        self.detail = detail
-        message = f"{info.stem}: {reason.value} in {path}"
-        super().__init__(f"{message}: {detail}" if detail else message)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from holdem_lab.chunks.runner import ChunkResult, build_game
-from holdem_lab.config import GameSpec, MCCFRConfig, load_run_config
+from holdem_lab.config import NOTEBOOK_OVERRIDE_FIELDS, GameSpec, MCCFRConfig, load_run_config
 from holdem_lab.errors import ConfigError
 from holdem_lab.lab.runfiles import run_checkpoints
 from holdem_lab.process import peak_rss_bytes
@@ -45,13 +45,7 @@ PARAMETERS: dict[str, Any] = {
 """The chunk notebook's parameters and their defaults (its ``parameters`` cell declares exactly
 these)."""
 
-OVERRIDE_FIELDS: dict[str, str] = {
-    "chunk_iterations": "chunk_size_iterations",
-    "chunk_minutes": "chunk_size_minutes",
-    "num_iterations": "num_iterations",
-    "game": "game",
-    "seed": "seed",
-}
+OVERRIDE_FIELDS: dict[str, str] = NOTEBOOK_OVERRIDE_FIELDS
 """Notebook parameters that override a field of the run config (parameter -> config field)."""
 
 METADATA_KEY = "notebook"
