@@ -40,7 +40,7 @@ examples:
   holdem-build-buckets --out buckets/small --flop 10 --turn 10 --river 10 --no-progress
 """
 
-# flag -> config field
+# flag -> BucketConfig field (the run config's flags are in holdem_lab.config.SETTING_FLAGS)
 FLAG_FIELDS = {
     "preflop": "preflop",
     "flop": "flop",
