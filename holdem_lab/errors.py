@@ -46,7 +46,7 @@ EXIT_CODES: dict[int, str] = {
     COMPLETE: "training complete (nothing left to do)",
     CHECKPOINT: "checkpoints corrupt or incomplete and refused",
     MISMATCH: "bucket file refused (missing or damaged), or resume refused: the game, the bucket "
-              "file or a training setting changed (holdem-eval: the blueprints' games differ)",
+              "file or a training setting changed",
     LOCKED: "another process is training this run",
     IO: "I/O error (disk full, permissions)",
     STOPPED: "stopped by SIGTERM/SIGINT after writing a checkpoint: run again to continue",
