@@ -1,6 +1,6 @@
 """Build time and peak memory of `holdem-build-buckets`, and how they grow with bucket counts.
 
-Each build runs in a fresh process (``python -m holdem_lab.abstraction.cli``, progress bars
+Each build runs in a fresh process (``python -m holdem_lab.cli.buckets``, progress bars
 off), so its peak resident set size is that of the build alone; the figures come from the
 ``buckets.json`` it writes (wall and CPU seconds of the build and of each stage, peak RSS) plus
 the wall time of the whole process (imports and loading the compiled kernels from numba's
@@ -40,7 +40,7 @@ def _build(out: Path, flags: list[str]) -> dict[str, Any]:
     """Run one build in a fresh process; its summary plus the process wall time."""
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "holdem_lab.abstraction.cli", "--config", str(DEFAULT_YAML),
+        [sys.executable, "-m", "holdem_lab.cli.buckets", "--config", str(DEFAULT_YAML),
          "--out", str(out), "--no-progress", "--force", *flags],
         capture_output=True, text=True, cwd=ROOT, check=False)
     wall = time.perf_counter() - start

@@ -213,16 +213,19 @@ class MCCFRConfig:
             if self.enable_pruning and self.regret_floor > self.prune_threshold:
                 raise ConfigError("regret_floor", self.regret_floor,
                                   f"must be <= prune_threshold ({self.prune_threshold}), or "
-                                  "pruned actions could never fall below the threshold")
+                                  "pruned actions could never fall below the threshold",
+                                  related=("prune_threshold",))
 
         _require_bool("enable_chunked_training", self.enable_chunked_training)
         if self.enable_chunked_training:
             if self.chunk_size_iterations is None and self.chunk_size_minutes is None:
                 raise ConfigError("enable_chunked_training", True,
-                                  "needs chunk_size_iterations and/or chunk_size_minutes")
+                                  "needs chunk_size_iterations and/or chunk_size_minutes",
+                                  related=("chunk_size_iterations", "chunk_size_minutes"))
             if self.num_iterations is None and self.time_budget_seconds is None:
                 raise ConfigError("enable_chunked_training", True,
-                                  "needs a total: num_iterations and/or time_budget_seconds")
+                                  "needs a total: num_iterations and/or time_budget_seconds",
+                                  related=("num_iterations", "time_budget_seconds"))
 
         _require_int("num_workers", self.num_workers, minimum=1)
         if self.num_workers != 1:
@@ -271,7 +274,8 @@ class GameSpec:
             raise ConfigError("buckets", self.buckets, "must be a path")
         if self.buckets is not None and self.game != "holdem":
             raise ConfigError("buckets", self.buckets,
-                              f"only Hold'em uses a bucket file, and the game is {self.game}")
+                              f"only Hold'em uses a bucket file, and the game is {self.game}",
+                              related=("game",))
 
     def to_dict(self) -> dict[str, Any]:
         return {"game": self.game, "game_params": dict(self.game_params), "buckets": self.buckets}
@@ -287,6 +291,51 @@ class GameSpec:
 
 MCCFR_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MCCFRConfig))
 GAME_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(GameSpec))
+
+
+@dataclass(frozen=True)
+class SettingFlag:
+    """How a command line and the chunk notebook set one config field: the flag of
+    ``holdem-train-blueprint`` (``holdem-lab chunks`` uses the same spelling for those it has)
+    and the notebook's papermill parameter, where it takes one."""
+
+    field: str
+    flag: str
+    notebook_parameter: str | None = None
+
+    @property
+    def dest(self) -> str:
+        """The attribute argparse stores the flag's value under."""
+        return self.flag.removeprefix("--").replace("-", "_")
+
+
+SETTING_FLAGS: tuple[SettingFlag, ...] = (
+    SettingFlag("num_iterations", "--iters", "num_iterations"),
+    SettingFlag("time_budget_seconds", "--time-budget"),
+    SettingFlag("enable_chunked_training", "--chunked"),
+    SettingFlag("chunk_size_iterations", "--chunk-iterations", "chunk_iterations"),
+    SettingFlag("chunk_size_minutes", "--chunk-minutes", "chunk_minutes"),
+    SettingFlag("checkpoint_interval", "--checkpoint-interval"),
+    SettingFlag("snapshot_interval_seconds", "--snapshot-interval"),
+    SettingFlag("discount_interval", "--discount-interval"),
+    SettingFlag("discount_mode", "--discount-mode"),
+    SettingFlag("exploration_epsilon", "--epsilon"),
+    SettingFlag("num_players", "--num-players"),
+    SettingFlag("seed", "--seed", "seed"),
+    SettingFlag("sampling", "--sampling"),
+    SettingFlag("tensorboard_log_interval", "--tensorboard-interval"),
+    SettingFlag("exploitability_interval", "--exploitability-interval"),
+    SettingFlag("game", "--game", "game"),
+    SettingFlag("buckets", "--buckets"),
+)
+"""The one table of config field -> command-line flag -> chunk-notebook parameter."""
+
+FIELD_FLAGS: dict[str, str] = {row.field: row.flag for row in SETTING_FLAGS}
+"""Config field -> the flag that sets it."""
+
+NOTEBOOK_OVERRIDE_FIELDS: dict[str, str] = {
+    row.notebook_parameter: row.field for row in SETTING_FLAGS if row.notebook_parameter}
+"""Chunk-notebook parameter -> the config field it overrides."""
 
 
 def _coerce_numbers(values: dict[str, Any]) -> dict[str, Any]:

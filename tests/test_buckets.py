@@ -28,7 +28,6 @@ import numpy as np
 import pytest
 
 from holdem_lab.abstraction import buckets as B
-from holdem_lab.abstraction import cli
 from holdem_lab.abstraction import features as F
 from holdem_lab.abstraction.buckets import (
     ROUND_SIZES,
@@ -48,6 +47,7 @@ from holdem_lab.cards.isomorphism import (
     index_hands,
     preflop_class_of_name,
 )
+from holdem_lab.cli import buckets as cli
 from holdem_lab.errors import BucketError, ConfigError
 
 FULL = os.environ.get("HOLDEM_LAB_FULL") == "1"
@@ -118,7 +118,7 @@ def _run_cli(args: list[str], threads: int | None = None) -> subprocess.Complete
     env = dict(os.environ)
     if threads is not None:
         env["NUMBA_NUM_THREADS"] = str(threads)
-    return subprocess.run([sys.executable, "-m", "holdem_lab.abstraction.cli", *args],
+    return subprocess.run([sys.executable, "-m", "holdem_lab.cli.buckets", *args],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
 
 

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from holdem_lab.config import MCCFRConfig, config_from_mapping, load_run_config
+from holdem_lab.config import (
+    FIELD_FLAGS,
+    GAME_FIELDS,
+    MCCFR_FIELDS,
+    NOTEBOOK_OVERRIDE_FIELDS,
+    SETTING_FLAGS,
+    GameSpec,
+    MCCFRConfig,
+    config_from_mapping,
+    load_run_config,
+)
 from holdem_lab.errors import ConfigError
 
 
@@ -54,18 +64,38 @@ def test_invalid_field_names_field_and_value(field: str, value: object, message:
 
 
 def test_regret_floor_must_not_be_above_prune_threshold() -> None:
-    with pytest.raises(ConfigError, match=r"regret_floor=-10.0: must be <= prune_threshold"):
+    with pytest.raises(ConfigError, match=r"regret_floor=-10.0: must be <= prune_threshold"
+                       ) as caught:
         MCCFRConfig(enable_pruning=True, prune_threshold=-100.0, regret_floor=-10.0)
+    assert caught.value.fields == ("regret_floor", "prune_threshold")
 
 
 def test_chunked_needs_chunk_size() -> None:
-    with pytest.raises(ConfigError, match="needs chunk_size_iterations and/or chunk_size_minutes"):
+    with pytest.raises(ConfigError, match="needs chunk_size_iterations and/or chunk_size_minutes"
+                       ) as caught:
         MCCFRConfig(enable_chunked_training=True, num_iterations=10)
+    assert caught.value.fields == ("enable_chunked_training", "chunk_size_iterations",
+                                   "chunk_size_minutes")
 
 
 def test_chunked_needs_total() -> None:
-    with pytest.raises(ConfigError, match="needs a total: num_iterations and/or time_budget"):
+    with pytest.raises(ConfigError, match="needs a total: num_iterations and/or time_budget"
+                       ) as caught:
         MCCFRConfig(enable_chunked_training=True, chunk_size_iterations=10)
+    assert caught.value.fields == ("enable_chunked_training", "num_iterations",
+                                   "time_budget_seconds")
+
+
+def test_buckets_only_for_holdem_names_the_game_too() -> None:
+    with pytest.raises(ConfigError, match="only Hold'em uses a bucket file") as caught:
+        GameSpec(game="kuhn", buckets="data/buckets")
+    assert caught.value.fields == ("buckets", "game")
+
+
+def test_a_single_field_error_names_no_other_field() -> None:
+    with pytest.raises(ConfigError) as caught:
+        MCCFRConfig(seed=-3)
+    assert caught.value.fields == ("seed",)
 
 
 @pytest.mark.parametrize(
@@ -134,6 +164,45 @@ def test_overrides_win_over_the_file(tmp_path: Path) -> None:
     path.write_text("num_iterations: 100\nseed: 1\n")
     _, config = load_run_config(path, {"seed": 7, "num_iterations": None})
     assert (config.num_iterations, config.seed) == (100, 7)
+
+
+def test_the_flag_table_names_real_fields_flags_and_notebook_parameters() -> None:
+    from holdem_lab.cli.train import build_parser
+    from holdem_lab.lab.chunk import OVERRIDE_FIELDS, PARAMETERS
+
+    options = {action.option_strings[0]: action.dest for action in build_parser()._actions
+               if action.option_strings}
+    for row in SETTING_FLAGS:
+        assert row.field in MCCFR_FIELDS | GAME_FIELDS, row
+        assert options.get(row.flag) == row.dest, row
+        assert row.notebook_parameter is None or row.notebook_parameter in PARAMETERS, row
+    assert len({row.field for row in SETTING_FLAGS}) == len(SETTING_FLAGS)
+    assert len({row.flag for row in SETTING_FLAGS}) == len(SETTING_FLAGS)
+    assert FIELD_FLAGS["enable_chunked_training"] == "--chunked"
+    assert FIELD_FLAGS["num_iterations"] == "--iters"
+    assert OVERRIDE_FIELDS == NOTEBOOK_OVERRIDE_FIELDS == {
+        "chunk_iterations": "chunk_size_iterations", "chunk_minutes": "chunk_size_minutes",
+        "num_iterations": "num_iterations", "game": "game", "seed": "seed"}
+
+
+def test_every_flag_of_the_table_reaches_its_field(tmp_path: Path) -> None:
+    from holdem_lab.cli.train import build_parser, settings_from_args
+
+    args = build_parser().parse_args([
+        "--logdir", str(tmp_path), "--iters", "100", "--time-budget", "60", "--chunked",
+        "--chunk-iterations", "10", "--chunk-minutes", "1.5", "--checkpoint-interval", "5",
+        "--snapshot-interval", "30", "--discount-interval", "3", "--discount-mode", "linear",
+        "--epsilon", "0.5", "--num-players", "3", "--seed", "9", "--sampling", "outcome",
+        "--tensorboard-interval", "7", "--exploitability-interval", "20", "--game", "holdem",
+        "--buckets", "data/b"])
+    assert settings_from_args(args) == {
+        "num_iterations": 100, "time_budget_seconds": 60.0, "enable_chunked_training": True,
+        "chunk_size_iterations": 10, "chunk_size_minutes": 1.5, "checkpoint_interval": 5,
+        "snapshot_interval_seconds": 30.0, "discount_interval": 3, "discount_mode": "linear",
+        "exploration_epsilon": 0.5, "num_players": 3, "seed": 9, "sampling": "outcome",
+        "tensorboard_log_interval": 7, "exploitability_interval": 20, "game": "holdem",
+        "buckets": "data/b"}
+    assert settings_from_args(build_parser().parse_args(["--logdir", str(tmp_path)])) == {}
 
 
 def test_unknown_game_is_named() -> None:

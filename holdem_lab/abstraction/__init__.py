@@ -6,7 +6,6 @@
   board, distribution-aware histograms of next-round strength for the turn and flop.
 * `holdem_lab.abstraction.kmeans` -- deterministic k-means (k-means++ seeding, Hamerly's
   bounds) and optimal one-dimensional k-means.
-* `holdem_lab.abstraction.cli` -- the ``holdem-build-buckets`` command.
 
 The engine maps a deal to its bucket with one lookup per round::
 

@@ -76,7 +76,7 @@ from holdem_lab.checkpoint.layout import (
     is_temp_name,
     parse_checkpoint_name,
 )
-from holdem_lab.errors import CheckpointError
+from holdem_lab.errors import CheckpointError, CheckpointVerificationError, PayloadError
 
 FORMAT_VERSION = 1
 """Version of the on-disk layout and metadata schema written by this module."""
@@ -112,39 +112,6 @@ class VerificationReason(StrEnum):
     SIZE_MISMATCH = "size mismatch"
     SHA256_MISMATCH = "sha256 mismatch"
     PAYLOAD_INVALID = "invalid payload"
-
-
-class CheckpointVerificationError(CheckpointError):
-    """A checkpoint is incomplete or corrupt; ``reason`` says how and ``path`` which file.
-
-    The message reads like ``checkpoint_iter000000000400: sha256 mismatch in
-    /run/checkpoints/checkpoint_iter000000000400_regrets.npz: expected 3f2a…, found 9c41…``.
-    """
-
-    def __init__(
-        self, info: CheckpointInfo, reason: VerificationReason, path: Path, detail: str = ""
-    ) -> None:
-        self.info = info
-        self.reason = reason
-        self.path = path
-        self.detail = detail
-        message = f"{info.stem}: {reason.value} in {path}"
-        super().__init__(f"{message}: {detail}" if detail else message)
-
-
-class PayloadError(CheckpointError):
-    """An npz file read by :func:`read_npz` is missing, unreadable, not the expected bytes or
-    not a valid payload; ``reason`` says which and ``path`` names the file.
-
-    The message reads like ``sha256 mismatch in /run/checkpoints/checkpoint_iter…npz: expected
-    3f2a…, found 9c41…``.
-    """
-
-    def __init__(self, reason: VerificationReason, path: Path, detail: str) -> None:
-        self.reason = reason
-        self.path = path
-        self.detail = detail
-        super().__init__(f"{reason.value} in {path}: {detail}")
 
 
 @dataclass(frozen=True)

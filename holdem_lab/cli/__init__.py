@@ -1,10 +1,16 @@
-"""Command-line entry points."""
+"""Command-line entry points, and the one way every command turns a failure into an exit code
+and a line of text (:func:`run_command`)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import traceback
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import NoReturn
+
+from holdem_lab.errors import ERROR, INTERRUPTED, IO, ConfigError, HoldemLabError
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -33,3 +39,46 @@ def positive_count(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be >= 1")
     return value
+
+
+def run_command(prog: str, body: Callable[[], int], *,
+                field_flags: Mapping[str, str] | None = None,
+                interrupted: str = "interrupted") -> int:
+    """Run a command's body and return its exit code; every failure becomes the code of
+    :data:`holdem_lab.errors.EXIT_CODES` it maps to and one line on stderr.
+
+    A HoldemLabError gets its class's code and label, an OSError 7, Ctrl-C 130 and the
+    ``interrupted`` line (a command that checkpoints on a signal returns 8 from its body
+    instead), anything else 1 with its traceback (a bug). ``field_flags`` (config field ->
+    flag) adds to a ConfigError the flags that set the fields it is about."""
+    try:
+        return body()
+    except KeyboardInterrupt:
+        return fail(prog, INTERRUPTED, interrupted)
+    except ConfigError as exc:
+        return fail(prog, exc.exit_status(), exc.message() + flag_hint(exc, field_flags or {}))
+    except HoldemLabError as exc:
+        return fail(prog, exc.exit_status(), exc.message())
+    except OSError as exc:
+        return fail(prog, IO, f"I/O error: {exc}")
+    except Exception:  # a bug: show everything
+        traceback.print_exc()
+        return ERROR
+
+
+def flag_hint(error: ConfigError, field_flags: Mapping[str, str]) -> str:
+    """The flags of the config fields an error is about, for whoever set them on the command
+    line: `` (flags: --chunked, --chunk-iterations)``, or nothing (an unknown key has none)."""
+    if error.field not in field_flags:
+        return ""
+    flags = list(dict.fromkeys(field_flags[field] for field in error.fields
+                               if field in field_flags))
+    return f" (flags: {', '.join(flags)})"
+
+
+def fail(prog: str, code: int, message: str) -> int:
+    """Print ``message`` on stderr as one line (a YAML parser's message spans several) and
+    return ``code``."""
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    print(f"{prog}: error: {line}", file=sys.stderr)
+    return code

@@ -8,19 +8,26 @@ import json
 import sys
 from collections.abc import Sequence
 
-from holdem_lab.cli import ArgumentParser
-from holdem_lab.errors import HoldemLabError
+from holdem_lab.cli import ArgumentParser, exit_codes, run_command
+from holdem_lab.errors import BlueprintMismatchError
 from holdem_lab.eval.agents import AGENT_NAMES
 from holdem_lab.eval.blueprint import load_blueprint
 from holdem_lab.eval.match import play_match
 
+PROG = "holdem-eval"
 BASELINES = [name for name in AGENT_NAMES if name != "blueprint"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
-        prog="holdem-eval", description=__doc__,
-        epilog="exit codes: 0 ok, 1 unexpected error, 2 invalid arguments or unusable run")
+        prog=PROG, description=__doc__,
+        epilog=exit_codes.epilog(
+            (exit_codes.CHUNK_DONE, exit_codes.ERROR, exit_codes.USAGE, exit_codes.CHECKPOINT,
+             exit_codes.MISMATCH, exit_codes.IO, exit_codes.INTERRUPTED),
+            {exit_codes.CHUNK_DONE: "the matches were played",
+             exit_codes.MISMATCH: "the blueprints were trained on different games or "
+                                  "abstractions"}),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("blueprint", help="run directory or checkpoint_iter….npz of blueprint A")
     parser.add_argument("--against", nargs="+", default=BASELINES, metavar="AGENT",
                         help=f"baselines ({', '.join(BASELINES)}) and/or paths of other "
@@ -33,29 +40,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        blueprint = load_blueprint(args.blueprint)
-        results = []
-        for opponent in args.against:
-            if opponent in AGENT_NAMES:
-                other: object = opponent
-                name = opponent
-            else:
-                other_blueprint = load_blueprint(opponent)
-                if other_blueprint.game.identity() != blueprint.game.identity():
-                    raise HoldemLabError(f"{opponent} was trained on another game or abstraction")
-                other = other_blueprint.policy
-                name = f"blueprint@{other_blueprint.iteration}"
-            result = play_match(blueprint.game, blueprint.policy, other,  # type: ignore[arg-type]
-                                deal_pairs=args.hands, seed=args.seed,
-                                name_a=f"blueprint@{blueprint.iteration}", name_b=name)
-            results.append(result)
-            if not args.json:
-                print(result.summary(), flush=True)
-    except HoldemLabError as exc:
-        print(f"holdem-eval: error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(PROG, lambda: _evaluate(build_parser().parse_args(argv)))
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    blueprint = load_blueprint(args.blueprint)
+    results = []
+    for opponent in args.against:
+        if opponent in AGENT_NAMES:
+            other: object = opponent
+            name = opponent
+        else:
+            other_blueprint = load_blueprint(opponent)
+            if other_blueprint.game.identity() != blueprint.game.identity():
+                raise BlueprintMismatchError(
+                    f"{opponent} was trained on another game or abstraction")
+            other = other_blueprint.policy
+            name = f"blueprint@{other_blueprint.iteration}"
+        result = play_match(blueprint.game, blueprint.policy, other,  # type: ignore[arg-type]
+                            deal_pairs=args.hands, seed=args.seed,
+                            name_a=f"blueprint@{blueprint.iteration}", name_b=name)
+        results.append(result)
+        if not args.json:
+            print(result.summary(), flush=True)
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
     return 0

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from holdem_lab.cli import ArgumentParser, exit_codes, positive_count
-from holdem_lab.errors import (
-    CheckpointError,
-    ConfigError,
-    GameError,
-    HoldemLabError,
-    RunLockedError,
-)
+from holdem_lab.cli import ArgumentParser, exit_codes, positive_count, run_command
+from holdem_lab.config import SETTING_FLAGS
+
+PROG = "holdem-lab"
 
 DESCRIPTION = """\
 Train and analyse poker blueprints through Jupyter notebooks.
@@ -47,24 +42,6 @@ examples:
   holdem-lab chunks --config run.yaml --run runs/x --max-chunks 2   # two chunks, then stop
 """
 
-# Exception class raised inside a chunk notebook -> exit code of this command.
-NOTEBOOK_ERROR_CODES = {
-    "ConfigError": exit_codes.USAGE,
-    "GameError": exit_codes.USAGE,
-    "ResumeMismatchError": exit_codes.MISMATCH,
-    "BucketError": exit_codes.MISMATCH,
-    "RunLockedError": exit_codes.LOCKED,
-    "CheckpointError": exit_codes.CHECKPOINT,
-    "CheckpointVerificationError": exit_codes.CHECKPOINT,
-    "OSError": exit_codes.IO,
-    "PermissionError": exit_codes.IO,
-    "FileNotFoundError": exit_codes.IO,
-    "IsADirectoryError": exit_codes.IO,
-    "NotADirectoryError": exit_codes.IO,
-    "KeyboardInterrupt": 130,
-}
-
-
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -84,7 +61,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = ArgumentParser(prog="holdem-lab", description=DESCRIPTION,
+    parser = ArgumentParser(prog=PROG, description=DESCRIPTION,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -127,30 +104,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _epilog() -> str:
-    lines = ["exit codes:",
-             "  0   the run is complete, or --max-chunks chunks ran (run again to continue)",
-             "  1   unexpected error, or the analysis notebook failed",
-             "  2   invalid arguments, configuration, notebooks or kernel",
-             "  4   checkpoints refused (corrupt, incomplete or unreadable)",
-             "  5   bucket file refused (missing or damaged), or resume refused: the game,",
-             "      bucket file or a training setting changed",
-             "  6   another process is training this run",
-             "  7   I/O error",
-             "  8   a chunk was stopped early after checkpointing: run again to continue",
-             "  130 interrupted: run again to continue"]
-    return "\n".join(lines)
+    return exit_codes.epilog(
+        (exit_codes.CHUNK_DONE, exit_codes.ERROR, exit_codes.USAGE, exit_codes.CHECKPOINT,
+         exit_codes.MISMATCH, exit_codes.LOCKED, exit_codes.IO, exit_codes.STOPPED,
+         exit_codes.INTERRUPTED),
+        {exit_codes.CHUNK_DONE: "the run is complete, or --max-chunks chunks ran (run again to "
+                                "continue)",
+         exit_codes.ERROR: "unexpected error, or the analysis notebook failed",
+         exit_codes.USAGE: "invalid arguments, configuration, notebooks or kernel",
+         exit_codes.STOPPED: "a chunk was stopped early after checkpointing: run again to "
+                             "continue",
+         exit_codes.INTERRUPTED: "interrupted: run again to continue"})
 
 
 def _chunks(args: argparse.Namespace) -> int:
     from holdem_lab.lab.driver import run_chunks
 
-    overrides: dict[str, Any] = {}
-    if args.chunk_iterations is not None:
-        overrides["chunk_iterations"] = args.chunk_iterations
-    if args.chunk_minutes is not None:
-        overrides["chunk_minutes"] = args.chunk_minutes
-    if args.iters is not None:
-        overrides["num_iterations"] = args.iters
+    # The flags of the chunk notebook's parameters that this parser defines.
+    overrides: dict[str, Any] = {
+        row.notebook_parameter: getattr(args, row.dest) for row in SETTING_FLAGS
+        if row.notebook_parameter and getattr(args, row.dest, None) is not None}
     outcome = run_chunks(args.config, args.run, max_chunks=args.max_chunks,
                          overrides=overrides, keep_last=args.keep_last,
                          tensorboard=not args.no_tensorboard, progress=not args.no_progress,
@@ -171,39 +144,12 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from holdem_lab.lab.driver import AnalysisFailedError, ChunkFailedError, LabError
-
-    try:
+    def body() -> int:
+        args = build_parser().parse_args(argv)
         return _chunks(args) if args.command == "chunks" else _analyze(args)
-    except ChunkFailedError as exc:
-        return _fail(NOTEBOOK_ERROR_CODES.get(exc.error_name, exit_codes.ERROR), str(exc))
-    except AnalysisFailedError as exc:
-        return _fail(exit_codes.ERROR, str(exc))
-    except ConfigError as exc:
-        return _fail(exit_codes.USAGE, f"invalid configuration: {exc}")
-    except GameError as exc:
-        return _fail(exit_codes.USAGE, f"invalid game: {exc}")
-    except LabError as exc:
-        return _fail(exit_codes.USAGE, str(exc))
-    except RunLockedError as exc:
-        return _fail(exit_codes.LOCKED, str(exc))
-    except CheckpointError as exc:
-        return _fail(exit_codes.CHECKPOINT, f"checkpoint error: {exc}")
-    except HoldemLabError as exc:
-        return _fail(exit_codes.ERROR, str(exc))
-    except OSError as exc:
-        return _fail(exit_codes.IO, f"I/O error: {exc}")
-    except KeyboardInterrupt:
-        return _fail(130, "interrupted; run the same command again to continue")
-    except Exception:  # a bug: show everything
-        traceback.print_exc()
-        return exit_codes.ERROR
 
-
-def _fail(code: int, message: str) -> int:
-    print(f"holdem-lab: error: {message}", file=sys.stderr)
-    return code
+    return run_command(PROG, body,
+                       interrupted="interrupted; run the same command again to continue")
 
 
 if __name__ == "__main__":

@@ -4,25 +4,16 @@ mode. Settings come from defaults, then the YAML file given with --config, then 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
 from holdem_lab.chunks.runner import ChunkStatus, run_chunk
 from holdem_lab.chunks.signals import GracefulStop
-from holdem_lab.cli import ArgumentParser, count, exit_codes
-from holdem_lab.config import config_from_mapping, load_yaml_mapping
-from holdem_lab.errors import (
-    BucketError,
-    CheckpointError,
-    ConfigError,
-    GameError,
-    HoldemLabError,
-    ResumeMismatchError,
-    RunLockedError,
-)
+from holdem_lab.cli import ArgumentParser, count, exit_codes, fail, run_command
+from holdem_lab.config import FIELD_FLAGS, SETTING_FLAGS, config_from_mapping, load_yaml_mapping
+
+PROG = "holdem-train-blueprint"
 
 DESCRIPTION = """\
 Train a poker blueprint with Monte Carlo CFR.
@@ -42,31 +33,13 @@ examples:
   while holdem-train-blueprint --config run.yaml --logdir runs/x --chunked; do :; done
 """
 
-# flag -> config field
-FLAG_FIELDS = {
-    "iters": "num_iterations",
-    "time_budget": "time_budget_seconds",
-    "chunk_iterations": "chunk_size_iterations",
-    "chunk_minutes": "chunk_size_minutes",
-    "checkpoint_interval": "checkpoint_interval",
-    "snapshot_interval": "snapshot_interval_seconds",
-    "discount_interval": "discount_interval",
-    "discount_mode": "discount_mode",
-    "epsilon": "exploration_epsilon",
-    "num_players": "num_players",
-    "seed": "seed",
-    "sampling": "sampling",
-    "tensorboard_interval": "tensorboard_log_interval",
-    "exploitability_interval": "exploitability_interval",
-    "game": "game",
-    "buckets": "buckets",
-}
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
-        prog="holdem-train-blueprint", description=DESCRIPTION,
-        epilog=EXAMPLES + "\n" + exit_codes.epilog(),
+        prog=PROG, description=DESCRIPTION,
+        epilog=EXAMPLES + "\n" + exit_codes.epilog(meanings={
+            exit_codes.CHUNK_DONE: "chunk done, training not complete: run the same command "
+                                   "again"}),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--logdir", required=True,
                         help="run directory (checkpoints/ and tensorboard/ go inside)")
@@ -111,80 +84,36 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Merge in order: YAML file, then flags."""
     values: dict[str, Any] = load_yaml_mapping(args.config) if args.config else {}
-    for flag, field in FLAG_FIELDS.items():
-        value = getattr(args, flag)
+    for row in SETTING_FLAGS:
+        value = getattr(args, row.dest)
         if value is not None:
-            values[field] = value
-    if args.chunked:
-        values["enable_chunked_training"] = True
+            values[row.field] = value
     return values
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    graceful: GracefulStop | None = None
+    return run_command(PROG, lambda: _train(build_parser().parse_args(argv)),
+                       field_flags=FIELD_FLAGS)
+
+
+def _train(args: argparse.Namespace) -> int:
     if args.num_instances is not None:
-        return _fail(exit_codes.USAGE, "--num-instances: there is no multi-instance mode; a "
-                     "chunk is one process (train several runs in parallel with several logdirs)")
+        return fail(PROG, exit_codes.USAGE, "--num-instances: there is no multi-instance mode; "
+                    "a chunk is one process (train several runs in parallel with several logdirs)")
+    spec, config = config_from_mapping(settings_from_args(args))
+    # Signals stop the training after a checkpoint (exit 8) instead of raising KeyboardInterrupt.
+    graceful = GracefulStop().install()
     try:
-        spec, config = config_from_mapping(settings_from_args(args))
-        graceful = GracefulStop().install()
         result = run_chunk(args.logdir, spec, config, keep_last=args.keep_last,
                            tensorboard=not args.no_tensorboard, progress=not args.no_progress,
                            graceful=graceful)
-    except ConfigError as exc:
-        return _fail(exit_codes.USAGE, f"invalid configuration: {exc}{_flag_hint(exc)}")
-    except GameError as exc:
-        return _fail(exit_codes.USAGE, f"invalid game: {exc}")
-    except ResumeMismatchError as exc:
-        return _fail(exit_codes.MISMATCH, f"cannot resume: {exc}")
-    except BucketError as exc:
-        return _fail(exit_codes.MISMATCH, f"bucket file refused: {exc}")
-    except RunLockedError as exc:
-        return _fail(exit_codes.LOCKED, str(exc))
-    except CheckpointError as exc:
-        code = exit_codes.IO if isinstance(exc.__cause__, OSError) else exit_codes.CHECKPOINT
-        return _fail(code, f"checkpoint error: {exc}")
-    except HoldemLabError as exc:
-        return _fail(exit_codes.ERROR, str(exc))
-    except OSError as exc:
-        return _fail(exit_codes.IO, f"I/O error: {exc}")
-    except KeyboardInterrupt:
-        return _fail(130, "interrupted")
-    except Exception:  # a bug: show everything
-        traceback.print_exc()
-        return exit_codes.ERROR
     finally:
-        if graceful is not None:  # an in-process caller gets its own handlers back
-            graceful.uninstall()
+        graceful.uninstall()  # an in-process caller gets its own handlers back
     if result.status is ChunkStatus.COMPLETE:
         return exit_codes.COMPLETE
     if result.status is ChunkStatus.STOPPED:
         return exit_codes.STOPPED
     return exit_codes.CHUNK_DONE
-
-
-FIELD_FLAGS = {field: "--" + flag.replace("_", "-") for flag, field in FLAG_FIELDS.items()}
-FIELD_FLAGS["enable_chunked_training"] = "--chunked"
-
-
-def _flag_hint(error: ConfigError) -> str:
-    """The flags of the config fields an error is about, for whoever set them on the command
-    line: `` (flags: --chunked, --chunk-iterations)``, or nothing (an unknown key has none)."""
-    if error.field not in FIELD_FLAGS:
-        return ""
-    named = [error.field] + [word for word in re.findall(r"\b[a-z_]+\b", error.reason)
-                             if word in FIELD_FLAGS]
-    flags = list(dict.fromkeys(FIELD_FLAGS[field] for field in named))
-    return f" (flags: {', '.join(flags)})"
-
-
-def _fail(code: int, message: str) -> int:
-    """Print the error as one line (a YAML parser's message spans several) and return `code`."""
-    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    print(f"holdem-train-blueprint: error: {line}", file=sys.stderr)
-    return code
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from holdem_lab.checkpoint import atomic_write
 from holdem_lab.chunks.plan import ChunkPlan
 from holdem_lab.chunks.runner import ChunkResult
-from holdem_lab.config import GameSpec, MCCFRConfig, load_run_config
+from holdem_lab.config import NOTEBOOK_OVERRIDE_FIELDS, GameSpec, MCCFRConfig, load_run_config
 from holdem_lab.errors import ConfigError
 from holdem_lab.games import build_game
 from holdem_lab.process import peak_rss_bytes
@@ -48,13 +48,7 @@ PARAMETERS: dict[str, Any] = {
 """The chunk notebook's parameters and their defaults (its ``parameters`` cell declares exactly
 these)."""
 
-OVERRIDE_FIELDS: dict[str, str] = {
-    "chunk_iterations": "chunk_size_iterations",
-    "chunk_minutes": "chunk_size_minutes",
-    "num_iterations": "num_iterations",
-    "game": "game",
-    "seed": "seed",
-}
+OVERRIDE_FIELDS: dict[str, str] = NOTEBOOK_OVERRIDE_FIELDS
 """Notebook parameters that override a field of the run config (parameter -> config field)."""
 
 METADATA_KEY = "notebook"

@@ -37,7 +37,7 @@ from holdem_lab.checkpoint import CheckpointInfo, atomic_write, move_durably, re
 from holdem_lab.chunks.plan import ChunkPlan
 from holdem_lab.chunks.runner import ChunkStatus
 from holdem_lab.config import MCCFRConfig
-from holdem_lab.errors import ConfigError, HoldemLabError
+from holdem_lab.errors import AnalysisFailedError, ChunkFailedError, ConfigError, LabError
 from holdem_lab.lab import chunk as chunk_notebook
 from holdem_lab.rundir import RunDir, notebook_beside
 
@@ -50,36 +50,6 @@ DEFAULT_KERNEL = "python3"
 # start, a note about the interrupt it receives at shutdown) would otherwise be printed on the
 # driver's terminal once per chunk. Errors in cells are unaffected: they are in the notebook.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
-
-
-class LabError(HoldemLabError):
-    """The driver could not run a notebook (missing notebook or kernel, bad parameters)."""
-
-
-class ChunkFailedError(LabError):
-    """A chunk's notebook failed. ``notebook`` is its executed copy (error included) or None
-    when the kernel died before anything was saved; ``error_name`` is the exception class
-    raised in the notebook (``DeadKernelError`` when the kernel died)."""
-
-    def __init__(self, index: int, notebook: Path | None, error_name: str, error_value: str,
-                 ) -> None:
-        self.index = index
-        self.notebook = notebook
-        self.error_name = error_name
-        self.error_value = error_value
-        where = f"; executed notebook: {notebook}" if notebook else ""
-        super().__init__(f"chunk {index} failed: {error_name}: {error_value}{where}")
-
-
-class AnalysisFailedError(LabError):
-    """The analysis notebook failed (training itself is unaffected)."""
-
-    def __init__(self, notebook: Path | None, error_name: str, error_value: str) -> None:
-        self.notebook = notebook
-        self.error_name = error_name
-        self.error_value = error_value
-        where = f"; executed notebook: {notebook}" if notebook else ""
-        super().__init__(f"analysis failed: {error_name}: {error_value}{where}")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,11 +19,9 @@ from holdem_lab.abstraction.buckets import (
     build_buckets,
     load_bucket_config,
 )
-from holdem_lab.cli import ArgumentParser
-from holdem_lab.errors import BucketError, ConfigError
+from holdem_lab.cli import ArgumentParser, exit_codes, run_command
 
 PROG = "holdem-build-buckets"
-OK, ERROR, USAGE = 0, 1, 2
 
 DESCRIPTION = """\
 Build deterministic card abstraction tables for Hold'em: one bucket per suit-isomorphic hand
@@ -41,14 +38,9 @@ EXAMPLES = """\
 examples:
   holdem-build-buckets --config holdem_lab/configs/buckets_default.yaml --out buckets/default
   holdem-build-buckets --out buckets/small --flop 10 --turn 10 --river 10 --no-progress
-
-exit codes:
-  0   built, or already up to date
-  1   unexpected error (the traceback is printed) or a file could not be written
-  2   invalid arguments or configuration
 """
 
-# flag -> config field
+# flag -> BucketConfig field (the run config's flags are in holdem_lab.config.SETTING_FLAGS)
 FLAG_FIELDS = {
     "preflop": "preflop",
     "flop": "flop",
@@ -74,7 +66,13 @@ def _preflop(text: str) -> int | str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
-        prog=PROG, description=DESCRIPTION, epilog=EXAMPLES,
+        prog=PROG, description=DESCRIPTION,
+        epilog=EXAMPLES + "\n" + exit_codes.epilog(
+            (exit_codes.CHUNK_DONE, exit_codes.ERROR, exit_codes.USAGE, exit_codes.MISMATCH,
+             exit_codes.IO, exit_codes.INTERRUPTED),
+            {exit_codes.CHUNK_DONE: "built, or already up to date",
+             exit_codes.MISMATCH: "bucket tables refused: more river buckets than distinct "
+                                  "river strengths"}),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", metavar="YAML",
                         help="bucket config (e.g. holdem_lab/configs/buckets_default.yaml); "
@@ -110,39 +108,25 @@ def config_from_args(args: argparse.Namespace) -> BucketConfig:
     return BucketConfig.from_mapping({k: v for k, v in overrides.items() if v is not None})
 
 
-def _fail(code: int, message: str) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    return code
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit code (0 ok, 1 unexpected, 2 bad config)."""
-    args = build_parser().parse_args(argv)
-    try:
-        config = config_from_args(args)
-        if not args.force:
-            sha = buckets_up_to_date(args.out, config)
-            if sha is not None:
-                print(f"buckets up to date: {sha}")
-                return OK
-        files = build_buckets(config, args.out, progress=not args.no_progress)
-    except ConfigError as exc:
-        return _fail(USAGE, f"invalid configuration: {exc}")
-    except BucketError as exc:
-        return _fail(USAGE, str(exc))
-    except OSError as exc:
-        return _fail(ERROR, f"I/O error: {exc}")
-    except KeyboardInterrupt:
-        return _fail(ERROR, "interrupted")
-    except Exception:  # a bug: show everything
-        traceback.print_exc()
-        return ERROR
+    """Run the command; returns the exit code (:data:`holdem_lab.errors.EXIT_CODES`)."""
+    return run_command(PROG, lambda: _build(build_parser().parse_args(argv)))
+
+
+def _build(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if not args.force:
+        sha = buckets_up_to_date(args.out, config)
+        if sha is not None:
+            print(f"buckets up to date: {sha}")
+            return 0
+    files = build_buckets(config, args.out, progress=not args.no_progress)
     summary = files.summary
     counts = ", ".join(f"{name} {summary['counts'][name]}" for name in ROUNDS)
     print(f"wrote {files.npz} ({counts}) in {summary['build_seconds']:.1f} s, "
           f"peak RSS {summary['peak_rss_bytes'] / 2**30:.2f} GiB")
     print(f"sha256: {files.sha256}")
-    return OK
+    return 0
 
 
 if __name__ == "__main__":
