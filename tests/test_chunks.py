@@ -539,6 +539,7 @@ def test_sigint_stops_with_a_checkpoint_and_exit_code_8(tmp_path: Path) -> None:
     assert_same_state(logdir, reference(config, info.iteration))
 
 
+@pytest.mark.timeout(1200)  # HOLDEM_LAB_FULL=1 trains 40M iterations twice (chunks and reference)
 def test_sigterm_checkpoints_within_one_iteration_and_resumes_exactly(tmp_path: Path) -> None:
     signals = 20 if FULL else 6
     # A chunk trains for ~2 s (about 1M Leduc iterations/s) and is stopped after at most
