@@ -1,5 +1,5 @@
-"""Runs for the tests: reference runs, exact state comparison, run-directory snapshots, the
-training command in-process or in a subprocess, and waits on what a running chunk shows."""
+"""Runs for the tests: reference runs, exact state comparison, run-directory snapshots, and the
+training command in-process or in a subprocess."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -163,17 +161,6 @@ def wait_for_line(process: subprocess.Popen[str], *prefixes: str) -> str:
             return line
     _, stderr = process.communicate()
     raise AssertionError(f"exited {process.returncode} without printing {prefixes}: {stderr}")
-
-
-def wait_until(condition: Callable[[], bool], what: str, process: subprocess.Popen[str],
-               timeout: float = 180) -> None:
-    """Poll `condition` until it holds; fail naming `what` if `process` ends first or after
-    `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert process.poll() is None, f"exited {process.returncode} before {what}"
-        assert time.monotonic() < deadline, f"no {what} after {timeout:g} s"
-        time.sleep(0.01)  # polling the run directory
 
 
 def one_line_error(stderr: str) -> str:
