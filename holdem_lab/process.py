@@ -11,8 +11,8 @@ def peak_rss_bytes() -> int:
 
     On Linux this is ``VmHWM`` of ``/proc/self/status``, the high-water mark of the process's
     own address space. ``getrusage``'s ``ru_maxrss`` is not used there: Linux carries it over
-    from the parent through fork and exec, so a chunk started by a process that held 600 MB
-    reported 600 MB though it never used more than 180 MB. Elsewhere (macOS), or if the file
+    from the parent through fork and exec, so a chunk started by a process holding more memory
+    than the chunk uses would report the parent's peak. Elsewhere (macOS), or if the file
     cannot be read, ``ru_maxrss`` is the answer.
     """
     if sys.platform.startswith("linux"):

@@ -57,6 +57,10 @@ DEFAULT_YAML = ROOT / "holdem_lab" / "configs" / "buckets_default.yaml"
 SMALL = BucketConfig(flop=8, turn=8, river=8, histogram_bins=8, kmeans_sample=20_000,
                      kmeans_iterations=20, seed=3)
 
+# On a fresh machine the first test to ask for the default tables builds them in a subprocess
+# bounded at 30 minutes (`_run_cli`), as is the single-threaded rebuild.
+pytestmark = pytest.mark.timeout(1800)
+
 
 # --------------------------------------------------------------------------------------------
 # Brute force references

@@ -9,13 +9,20 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile.runs import (
+    REPO,
+    assert_same_state,
+    cli,
+    reference,
+    start,
+    wait_for_line,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,32 +38,10 @@ from holdem_lab.errors import CheckpointError, ResumeMismatchError
 
 FULL = os.environ.get("HOLDEM_LAB_FULL") == "1"
 
-REPO = Path(__file__).resolve().parents[1]
 LEDUC = GameSpec(game="leduc")
 OPTIONS = dict(discount_mode="dcfr", discount_interval=7, enable_pruning=True,
                prune_warmup_iterations=40, prune_threshold=-2.0, regret_floor=-5.0,
                epsilon_schedule=((0, 0.6), (150, 0.3)))
-
-
-def _reference(config: MCCFRConfig, iterations: int, game: str = "leduc") -> Solver:
-    solver = Solver(load_game(game), config)
-    solver.run(iterations)
-    return solver
-
-
-def _assert_same_state(logdir: Path, reference: Solver) -> None:
-    info = latest_checkpoint(logdir)
-    assert info is not None
-    loaded = load_checkpoint(info)
-    assert loaded.metadata["iteration"] == loaded.metadata["t_global"] == reference.iteration
-    assert np.array_equal(loaded.state["regrets"], reference.regrets)
-    assert np.array_equal(loaded.state["strategy_sum"], reference.strategy_sum)
-    assert np.array_equal(loaded.policy["average_policy"], reference.average_policy())
-    rng = np.random.default_rng()
-    from holdem_lab.chunks.runner import rng_state_from_json
-    rng.bit_generator.state = rng_state_from_json(loaded.metadata["rng_state"])
-    assert rng.bit_generator.state == reference.rng.bit_generator.state
-    assert loaded.metadata["discount_steps"] == reference.discount_steps
 
 
 def _run_to_completion(logdir: Path, config: MCCFRConfig, spec: GameSpec = LEDUC,
@@ -80,7 +65,7 @@ def test_chunks_of_ten_run_each_iteration_once(tmp_path: Path) -> None:
     chunks = load_checkpoint(info).metadata["chunks"]
     assert [(c["start_iteration"], c["end_iteration"]) for c in chunks] == \
         [(0, 10), (10, 20), (20, 30)]
-    _assert_same_state(tmp_path, _reference(config, 30))
+    assert_same_state(tmp_path, reference(config, 30))
 
 
 @settings(max_examples=8 if not FULL else 40)
@@ -94,7 +79,7 @@ def test_chunked_equals_unchunked_bit_for_bit(tmp_path_factory: pytest.TempPathF
                          chunk_size_iterations=chunk, checkpoint_interval=interval,
                          sampling=sampling, seed=9, **OPTIONS)  # type: ignore[arg-type]
     _run_to_completion(logdir, config, limit=500)
-    _assert_same_state(logdir, _reference(config, total))
+    assert_same_state(logdir, reference(config, total))
 
 
 def test_changing_chunk_size_between_chunks_is_safe_and_recorded(tmp_path: Path) -> None:
@@ -103,7 +88,7 @@ def test_changing_chunk_size_between_chunks_is_safe_and_recorded(tmp_path: Path)
     run_chunk(tmp_path, LEDUC, base, progress=False, tensorboard=False)
     changed = base.replace(chunk_size_iterations=50, checkpoint_interval=10)
     _run_to_completion(tmp_path, changed)
-    _assert_same_state(tmp_path, _reference(base, 100))
+    assert_same_state(tmp_path, reference(base, 100))
     info = latest_checkpoint(tmp_path)
     assert info is not None
     changes = load_checkpoint(info).metadata["config_changes"]
@@ -185,7 +170,7 @@ def test_damaged_newest_checkpoint_falls_back_to_previous(tmp_path: Path, suffix
     result = run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
     assert result.start_iteration in (20, 40)
     _run_to_completion(tmp_path, config)
-    _assert_same_state(tmp_path, _reference(config, 60))
+    assert_same_state(tmp_path, reference(config, 60))
 
 
 def test_resume_checks_memory_before_it_loads_the_checkpoint(
@@ -256,7 +241,7 @@ def test_time_limited_chunks_and_budget_with_an_injected_clock(tmp_path: Path) -
     assert meta["elapsed_seconds"] >= 40.0
     assert sum(c["seconds"] for c in meta["chunks"]) == pytest.approx(meta["elapsed_seconds"],
                                                                        rel=0.3)
-    _assert_same_state(tmp_path, _reference(config, meta["iteration"]))
+    assert_same_state(tmp_path, reference(config, meta["iteration"]))
 
 
 def _stepping_clock(step: float) -> Callable[[], float]:
@@ -290,7 +275,7 @@ def test_hybrid_chunks_stop_at_whichever_limit_comes_first(
         assert result.iteration == 300
     else:
         assert 0 < result.iteration < 2000 and result.chunk_seconds >= 3.0
-    _assert_same_state(tmp_path, _reference(config, result.iteration))
+    assert_same_state(tmp_path, reference(config, result.iteration))
 
 
 def test_snapshot_interval_checkpoints_within_a_chunk(tmp_path: Path) -> None:
@@ -316,7 +301,7 @@ def test_snapshot_interval_checkpoints_within_a_chunk(tmp_path: Path) -> None:
     result = run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False,
                        clock=_stepping_clock(0.5))
     assert result.start_iteration == middle and result.status is ChunkStatus.COMPLETE
-    _assert_same_state(tmp_path, _reference(config, 3000))
+    assert_same_state(tmp_path, reference(config, 3000))
 
 
 def test_every_small_game_checkpoint_records_its_exact_exploitability(tmp_path: Path) -> None:
@@ -367,10 +352,7 @@ def test_tensorboard_series_is_continuous_across_chunks(tmp_path: Path) -> None:
 
 
 def _cli(logdir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--game",
-         "leduc", "--no-progress", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    return cli(logdir, "--game", "leduc", *args, timeout=timeout)
 
 
 def test_peak_rss_is_the_chunks_own_not_its_parents(tmp_path: Path) -> None:
@@ -515,17 +497,11 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     rng = np.random.default_rng(123)
     killed = 0
     for _ in range(200):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--game",
-             "leduc", "--no-progress", "--config", str(config_file), *args],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = start(logdir, "--game", "leduc", "--config", str(config_file), *args)
         if killed < kills:
             # Kill at a random moment of the chunk's training, interval checkpoint writes
-            # included (one every 20,000 iterations).
-            assert process.stdout is not None
-            for line in process.stdout:
-                if line.startswith(("Starting fresh", "Successfully resumed")):
-                    break
+            # included (one every 20,000 iterations): a random delay once it is training.
+            wait_for_line(process, "Starting fresh", "Successfully resumed")
             time.sleep(float(rng.uniform(0.0, 1.0)))
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
@@ -536,7 +512,7 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
             break
         assert code in (exit_codes.CHUNK_DONE, -signal.SIGKILL), err
     assert killed == kills
-    _assert_same_state(logdir, _reference(config, total))
+    assert_same_state(logdir, reference(config, total))
     scalars = read_scalars(logdir / "tensorboard")
     steps = [s for s, _ in scalars["train/epsilon"]]
     assert steps == list(range(2_000, total + 1, 2_000))
@@ -545,28 +521,26 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
 def test_sigint_stops_with_a_checkpoint_and_exit_code_8(tmp_path: Path) -> None:
     """Ctrl-C (SIGINT) is handled like SIGTERM: checkpoint, then exit code 8."""
     config = MCCFRConfig(num_iterations=50_000_000, enable_chunked_training=True,
-                         chunk_size_iterations=50_000_000, seed=4)
+                         chunk_size_iterations=50_000_000, checkpoint_interval=500_000, seed=4)
     logdir = tmp_path / "run"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--game",
-         "leduc", "--iters", "50000000", "--chunked", "--chunk-iterations", "50000000",
-         "--seed", "4", "--no-progress", "--no-tensorboard"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("Starting fresh"):
-            break
-    time.sleep(0.3)
+    process = start(logdir, "--game", "leduc", "--iters", "50000000", "--chunked",
+                    "--chunk-iterations", "50000000", "--checkpoint-interval", "500000",
+                    "--seed", "4", "--no-tensorboard")
+    # Training is under way once its first interval checkpoint is out; the signal comes a
+    # moment later, well inside the stretch to the next one (half a second of training or more).
+    wait_for_line(process, "Checkpoint saved successfully")
+    time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
     assert process.returncode == exit_codes.STOPPED, err
     assert "Stopped by SIGINT during iteration" in out
     info = latest_checkpoint(logdir)
-    assert info is not None
+    assert info is not None and info.iteration > 500_000
     assert load_checkpoint(info).metadata["stop"]["signal"] == "SIGINT"
-    _assert_same_state(logdir, _reference(config, info.iteration))
+    assert_same_state(logdir, reference(config, info.iteration))
 
 
+@pytest.mark.timeout(1200)  # HOLDEM_LAB_FULL=1 trains 40M iterations twice (chunks and reference)
 def test_sigterm_checkpoints_within_one_iteration_and_resumes_exactly(tmp_path: Path) -> None:
     signals = 20 if FULL else 6
     # A chunk trains for ~2 s (about 1M Leduc iterations/s) and is stopped after at most
@@ -581,17 +555,11 @@ def test_sigterm_checkpoints_within_one_iteration_and_resumes_exactly(tmp_path: 
     rng = np.random.default_rng(7)
     stopped = 0
     for _ in range(200):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--game",
-             "leduc", "--no-progress", *args],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = start(logdir, "--game", "leduc", *args)
         sent = False
         if stopped < signals:
             # Wait until the chunk is training (it prints its resume line), then a random delay.
-            assert process.stdout is not None
-            for line in process.stdout:
-                if line.startswith(("Starting fresh", "Successfully resumed")):
-                    break
+            wait_for_line(process, "Starting fresh", "Successfully resumed")
             time.sleep(float(rng.uniform(0.0, 0.8)))
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -614,7 +582,7 @@ def test_sigterm_checkpoints_within_one_iteration_and_resumes_exactly(tmp_path: 
         else:
             assert code == exit_codes.CHUNK_DONE, err
     assert stopped == signals
-    _assert_same_state(logdir, _reference(config, total))
+    assert_same_state(logdir, reference(config, total))
 
 
 def test_every_small_game_checkpoint_prints_and_logs_its_exploitability(tmp_path: Path) -> None:
@@ -630,3 +598,31 @@ def test_every_small_game_checkpoint_prints_and_logs_its_exploitability(tmp_path
     measured = load_checkpoint(info).metadata["metrics"]["exploitability"]
     assert scalars["exploitability"][-1][1] == pytest.approx(measured, rel=1e-6)
     assert f"Exploitability at iteration 90: {measured:.6g} (exact)" in out.getvalue()
+
+
+def test_a_signal_right_after_an_interval_checkpoint_stops_on_it(tmp_path: Path) -> None:
+    """The signal lands after the interval checkpoint is written and before another iteration
+    runs: that checkpoint already holds the state, the chunk stops on it and says so."""
+    import signal as signals
+
+    from holdem_lab.chunks.signals import GracefulStop
+
+    graceful = GracefulStop()  # not installed: the signal is delivered by hand below
+
+    class SignalAfterCheckpoint(io.StringIO):
+        def write(self, text: str) -> int:
+            if text.startswith("Checkpoint saved successfully") and graceful.signal_name is None:
+                graceful._handle(signals.SIGINT, None)
+            return super().write(text)
+
+    config = MCCFRConfig(num_iterations=400, enable_chunked_training=True,
+                         chunk_size_iterations=400, checkpoint_interval=100, seed=9)
+    out = SignalAfterCheckpoint()
+    result = run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False, out=out,
+                       graceful=graceful)
+    assert result.status is ChunkStatus.STOPPED and result.iteration == 100
+    assert result.reason == ("Stopped by SIGINT right after the checkpoint at iteration 100, "
+                             "which holds this state")
+    assert out.getvalue().count("Saving checkpoint") == 1
+    _run_to_completion(tmp_path, config)
+    assert_same_state(tmp_path, reference(config, 400))

@@ -8,6 +8,7 @@ import contextlib
 import io
 import signal
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ KNOWN = sorted(MCCFR_FIELDS | GAME_FIELDS)
 PREFIX = "holdem-train-blueprint: error: "
 
 # Integers stay within what a YAML file realistically holds next to these fields (|n| < 2**64);
-# integers beyond float range are a known, separately tested refusal gap (test_robustness).
+# integers beyond float range are a known, separately tested refusal gap (test_config_hostile).
 integers = st.integers(-(2**64), 2**64)
 floats = st.floats(allow_nan=True, allow_infinity=True)
 scalars = st.one_of(st.none(), st.booleans(), integers, floats, st.text(max_size=12),
@@ -133,19 +134,9 @@ def _captured() -> Iterator[tuple[io.StringIO, io.StringIO]]:
         yield out, err
 
 
-OUTCOMES: dict[int, int] = {}
-
-
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow,
-                                                    HealthCheck.function_scoped_fixture])
-@given(parts=st.lists(argument, max_size=4), chunks=chunking, total=totals,
-       shared=st.booleans())
-def test_random_command_lines_end_cleanly(files: dict[str, str], parts: list[list[str]],
-                                          chunks: list[str], total: int, shared: bool) -> None:
-    """Any argument list ends with argparse's usage error (2) or one of the documented exit
-    codes and, on failure, one error line; never a traceback. A tiny total is appended (the
-    last --iters wins) so every accepted run finishes in milliseconds; a shared run directory
-    now and then makes runs meet checkpoints of other settings."""
+def _end_cleanly(files: dict[str, str], parts: list[list[str]], chunks: list[str], total: int,
+                 shared: bool) -> int:
+    """Run one fuzzed command line and check how it ended; returns its exit code."""
     root = Path(files["root"])
     logdir = root / "shared" if shared else Path(tempfile.mkdtemp(dir=root))
     args = ["--logdir", str(logdir), "--no-tensorboard", "--no-progress"]
@@ -164,24 +155,34 @@ def test_random_command_lines_end_cleanly(files: dict[str, str], parts: list[lis
     stderr = err.getvalue()
     assert "Traceback" not in stderr, stderr
     assert isinstance(code, int)
-    OUTCOMES[code] = OUTCOMES.get(code, 0) + 1
     if via_argparse:
         assert code == exit_codes.USAGE
         assert stderr.splitlines()[-1].startswith(PREFIX), stderr
-        return
+        return code
     assert code in exit_codes.DESCRIPTIONS and code != exit_codes.ERROR, (code, stderr)
     if code in (exit_codes.CHUNK_DONE, exit_codes.COMPLETE, exit_codes.STOPPED):
         assert stderr == ""
     else:
         lines = stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith(PREFIX), stderr
+    return code
 
 
-def test_the_command_line_fuzz_reached_every_kind_of_ending() -> None:
-    """Runs after the fuzz above (file order): both refusals and finished runs must have been
-    seen, or the fuzz is not exploring."""
-    if not OUTCOMES:
-        pytest.skip("the command-line fuzz did not run in this session")
-    assert {exit_codes.USAGE, exit_codes.COMPLETE} <= set(OUTCOMES), OUTCOMES
-    finished = OUTCOMES.get(exit_codes.COMPLETE, 0) + OUTCOMES.get(exit_codes.CHUNK_DONE, 0)
-    assert sum(OUTCOMES.values()) >= 100 and finished >= 15, OUTCOMES
+def test_random_command_lines_end_cleanly(files: dict[str, str]) -> None:
+    """Any argument list ends with argparse's usage error (2) or one of the documented exit
+    codes and, on failure, one error line; never a traceback. A tiny total is appended (the
+    last --iters wins) so every accepted run finishes in milliseconds; a shared run directory
+    now and then makes runs meet checkpoints of other settings. Both refusals and finished
+    runs must have been seen, or the fuzz is not exploring."""
+    outcomes: Counter[int] = Counter()
+
+    @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+    @given(parts=st.lists(argument, max_size=4), chunks=chunking, total=totals,
+           shared=st.booleans())
+    def run(parts: list[list[str]], chunks: list[str], total: int, shared: bool) -> None:
+        outcomes[_end_cleanly(files, parts, chunks, total, shared)] += 1
+
+    run()
+    assert {exit_codes.USAGE, exit_codes.COMPLETE} <= set(outcomes), outcomes
+    finished = outcomes[exit_codes.COMPLETE] + outcomes[exit_codes.CHUNK_DONE]
+    assert sum(outcomes.values()) >= 100 and finished >= 15, outcomes

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile.runs import run_to_completion
 
 from holdem_lab import MCCFRConfig, load_game
 from holdem_lab.checkpoint import load_checkpoint
-from holdem_lab.chunks import ChunkStatus, run_chunk
 from holdem_lab.chunks.runner import latest_checkpoint
 from holdem_lab.config import GameSpec
 from holdem_lab.errors import CheckpointError
@@ -40,12 +40,7 @@ CONFIG = MCCFRConfig(num_iterations=300, enable_chunked_training=True, chunk_siz
 
 
 def _train(logdir: Path, game: str) -> None:
-    for _ in range(5):
-        result = run_chunk(logdir, GameSpec(game=game), CONFIG, progress=False,
-                           tensorboard=False)
-        if result.status is ChunkStatus.COMPLETE:
-            return
-    raise AssertionError("the run did not complete")
+    run_to_completion(logdir, CONFIG, GameSpec(game=game), limit=5)
 
 
 @pytest.fixture(scope="module")

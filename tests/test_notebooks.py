@@ -56,8 +56,6 @@ exploitability_interval: 50
 tensorboard_log_interval: 25
 """
 
-pytestmark = pytest.mark.timeout(300)
-
 
 def _notebooks() -> list[Path]:
     return sorted(p for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)

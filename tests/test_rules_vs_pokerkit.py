@@ -37,7 +37,7 @@ explains it:
   with a small blind below the big blind.
 
 Fold when checking is free is illegal in both engines (pokerkit's tournament mode), so it needs
-no exception. The hand count is 10,000 (≈30 s here); HOLDEM_LAB_FULL=1 plays 40,000.
+no exception. The hand count is 10,000; HOLDEM_LAB_FULL=1 plays 40,000.
 """
 
 from __future__ import annotations

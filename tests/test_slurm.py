@@ -245,7 +245,9 @@ def _job_outputs(directory: Path) -> dict[int, str]:
     return dict(sorted(outputs.items()))
 
 
-@pytest.mark.timeout(240)
+# The test proper; the cluster fixture may first install slurm-wlm and munge with apt-get, which
+# its own subprocess timeouts bound.
+@pytest.mark.timeout(240, func_only=True)
 def test_chained_slurm_jobs_train_to_completion_through_warning_signals(
         cluster: Cluster, tmp_path: Path) -> None:
     logdir = tmp_path / "run"

@@ -36,9 +36,9 @@ quads and full houses, so the hand's value is the value of the flush suit's 13-b
 the 8,192-entry `FLUSH_VALUE` table (straight flushes included).
 
 All tables are built deterministically with numpy (and one small numba helper for the row
-placement), in about 0.2 s, the first time the module is imported after its code changed; the
-result is kept on disk and read by later processes (`holdem_lab.cards.tablecache`, keyed by
-the sha256 of this file and of `holdem_lab.cards.deck`).
+placement) the first time the module is imported after its code changed; the result is kept on
+disk and read by later processes (`holdem_lab.cards.tablecache`, keyed by the sha256 of this
+file and of `holdem_lab.cards.deck`).
 
 Calling from numba
 ------------------
@@ -709,8 +709,8 @@ def evaluate7(cards: object, *, check: bool = True) -> int | npt.NDArray[np.int3
     ``"AsKd 2c3c4c5c6c"`` -- giving an ``int``, or an ``(n, 7)`` integer array (any integer
     dtype; ``int8`` is fastest) giving an ``int32`` array of ``n`` values. A card outside 0..51,
     or a card repeated within a hand, raises `GameError`. For a batch, ``check=False`` skips the
-    per-hand repeated-card test (about 40% faster); cards are still range-checked, and a hand
-    with a repeated card then gets a meaningless value.
+    per-hand repeated-card test (faster; `bench.bench_cards` measures both); cards are still
+    range-checked, and a hand with a repeated card then gets a meaningless value.
     """
     return _evaluate(cards, 7, (_eval7_batch, _eval7_batch_unchecked), check)
 

@@ -251,6 +251,12 @@ class _Chunk:
         """Why a stop request ended the chunk; a signal is recorded in the metadata too."""
         if graceful is None or graceful.signal_name is None:
             return "Stop requested"
+        last = self.last_checkpoint
+        if last is not None and last.iteration == self.solver.iteration:
+            # The signal came after the checkpoint was written and before another iteration
+            # ran: that checkpoint already holds this exact state and is not rewritten.
+            return (f"Stopped by {graceful.signal_name} right after the checkpoint at "
+                    f"iteration {last.iteration}, which holds this state")
         self.extra["stop"] = {"signal": graceful.signal_name,
                               "signal_iteration": graceful.signal_iteration,
                               "iteration": self.solver.iteration}

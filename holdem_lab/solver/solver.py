@@ -26,15 +26,6 @@ _SAMPLING_CODES = {"external": kernels.SAMPLING_EXTERNAL, "outcome": kernels.SAM
 STAT_NAMES = ("nodes_visited", "pruned_iterations", "pruned_actions", "traversals")
 
 
-def _default_threshold_scale(game: Game) -> float:
-    """Pluribus pruned below -300M chips with 10k-chip stacks: 30,000 stacks. Small games have no
-    stack; their largest possible loss stands in for it."""
-    stacks = game.tree.starting_stacks
-    if stacks:
-        return float(max(stacks))
-    return float(np.abs(game.tree.contrib).max())
-
-
 class Solver:
     """Monte Carlo CFR over a Game, configured by an MCCFRConfig."""
 

@@ -1,2 +1,2 @@
-"""Helpers for the robustness tests: reference runs and state comparison (`runs`), forged
-checkpoint files (`forge`) and in-process I/O fault injection (`faults`)."""
+"""Test helpers: runs and their checks for every test that trains (`runs`), forged checkpoint
+files (`forge`) and in-process I/O fault injection (`faults`)."""

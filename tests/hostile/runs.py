@@ -1,25 +1,42 @@
-"""Reference runs, exact state comparison and run-directory snapshots."""
+"""Runs for the tests: reference runs, exact state comparison, run-directory snapshots, and the
+training command in-process or in a subprocess."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 
 from holdem_lab import MCCFRConfig, Solver, load_game
-from holdem_lab.checkpoint import load_checkpoint
+from holdem_lab.checkpoint import CheckpointInfo, list_checkpoints, load_checkpoint
 from holdem_lab.chunks import ChunkStatus, run_chunk
 from holdem_lab.chunks.runner import latest_checkpoint, rng_state_from_json
-from holdem_lab.config import GameSpec
+from holdem_lab.cli.train import main as train_main
+from holdem_lab.config import GameSpec, config_from_mapping
 from holdem_lab.rundir import RunDir
 
 REPO = Path(__file__).resolve().parents[2]
 LEDUC = GameSpec(game="leduc")
 TRAIN_MODULE = "holdem_lab.cli.train"
+CHECKPOINTS = "checkpoints"
+
+# One small Leduc run with every state-changing option on (discounting, pruning, a regret
+# floor, an epsilon schedule), so that an inexact resume cannot go unnoticed.
+SETTINGS: dict[str, Any] = {
+    "game": "leduc", "num_iterations": 40, "enable_chunked_training": True,
+    "chunk_size_iterations": 20, "seed": 11, "discount_mode": "dcfr", "discount_interval": 3,
+    "enable_pruning": True, "prune_warmup_iterations": 10, "prune_threshold": -2.0,
+    "regret_floor": -5.0, "sampling": "outcome", "epsilon_schedule": [[0, 0.6], [25, 0.3]],
+}
+SPEC, CONFIG = config_from_mapping(SETTINGS)
 
 
 def reference(config: MCCFRConfig, iterations: int, game: str = "leduc") -> Solver:
@@ -79,6 +96,46 @@ def temp_files(directory: Path) -> list[str]:
     return sorted(name for name in os.listdir(directory) if ".tmp-" in name)
 
 
+def first_chunk(logdir: Path) -> Path:
+    """`logdir` after the first chunk of SETTINGS: one complete checkpoint, at iteration 20."""
+    assert quiet_chunk(logdir, CONFIG, SPEC) is ChunkStatus.CHUNK_DONE
+    assert [i.iteration for i in list_checkpoints(logdir / CHECKPOINTS)] == [20]
+    return logdir
+
+
+def checkpoint_files(logdir: Path, iteration: int) -> dict[str, bytes]:
+    """The files of checkpoint `iteration` in `logdir` that exist (name -> bytes)."""
+    info = CheckpointInfo(iteration, logdir / CHECKPOINTS)
+    return {p.name: p.read_bytes() for p in (info.policy_path, info.state_path,
+                                             info.metadata_path) if p.exists()}
+
+
+def copy_run(base: Path, target: Path) -> Path:
+    shutil.copytree(base, target, symlinks=True)
+    return target
+
+
+def write_settings(path: Path, settings: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(settings))
+    return path
+
+
+def train_in_process(*args: str) -> tuple[int, str, str]:
+    """holdem-train-blueprint in-process: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = train_main(list(args))
+        except SystemExit as exc:  # argparse
+            code = exc.code if isinstance(exc.code, int) else 2
+    return code, out.getvalue(), err.getvalue()
+
+
+def train_args(logdir: Path, config_file: Path, *extra: str) -> list[str]:
+    return ["--logdir", str(logdir), "--config", str(config_file), "--no-progress",
+            "--no-tensorboard", *extra]
+
+
 def cli_command(logdir: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", TRAIN_MODULE, "--logdir", str(logdir), "--no-progress", *args]
 
@@ -88,6 +145,22 @@ def cli(logdir: Path, *args: str, timeout: float = 180,
     """The training command in a subprocess (run from the repository)."""
     return subprocess.run(cli_command(logdir, *args), capture_output=True, text=True,
                           timeout=timeout, cwd=REPO, env=env)
+
+
+def start(logdir: Path, *args: str) -> subprocess.Popen[str]:
+    """The training command started in a subprocess, its output piped."""
+    return subprocess.Popen(cli_command(logdir, *args), cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_line(process: subprocess.Popen[str], *prefixes: str) -> str:
+    """Read `process`'s output up to the first line starting with one of `prefixes`."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith(prefixes):
+            return line
+    _, stderr = process.communicate()
+    raise AssertionError(f"exited {process.returncode} without printing {prefixes}: {stderr}")
 
 
 def one_line_error(stderr: str) -> str:
