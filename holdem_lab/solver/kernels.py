@@ -122,20 +122,25 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
     `control` (int64[2]) is shared with the caller while the kernel runs without the GIL:
     control[1] receives each completed iteration, and a non-zero control[0] stops the run after
     the iteration in progress (a signal handler's graceful stop)."""
+    cards = np.empty(g.deck_size, dtype=np.int64)
+    hand = np.empty(7, dtype=np.int64)
+    buckets = np.empty((g.num_players, g.num_rounds), dtype=np.int64)
+    strength = np.empty(g.num_players, dtype=np.int64)
     return _train(
         g.num_players, g.num_rounds, g.max_depth, g.node_table, g.node_amounts, g.node_contrib,
         g.node_folded, g.hole_cards, g.board_total, g.board_visible, g.deck_size, g.card_rank,
         g.showdown_kind, g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables,
-        g.holdem_table_offsets, regrets, strategy_sum, rng, first_iteration, num_iterations,
-        iparams, fparams, schedule_iterations, schedule_values, discount_steps, stats, control)
+        g.holdem_table_offsets, cards, hand, buckets, strength, regrets, strategy_sum, rng,
+        first_iteration, num_iterations, iparams, fparams, schedule_iterations, schedule_values,
+        discount_steps, stats, control)
 
 
 @njit(cache=True, nogil=True)
 def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, node_folded,
            hole_cards, board_total, board_visible, deck_size, card_rank, showdown_kind,
-           bucket_table, bucket_kind, holdem_tables, holdem_offsets, regrets, strategy_sum, rng,
-           first_iteration, num_iterations, iparams, fparams, schedule_iterations,
-           schedule_values, discount_steps, stats, control):
+           bucket_table, bucket_kind, holdem_tables, holdem_offsets, cards, hand, buckets,
+           strength, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
+           fparams, schedule_iterations, schedule_values, discount_steps, stats, control):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
 
     External sampling: each traversal explores every action of the traverser, samples one
@@ -166,17 +171,20 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
     depth_cap = max_depth + 1
     max_actions = nodes.shape[1] - NODE_CHILDREN  # at least the most actions (with padding)
     row_width = regrets.shape[1]
-    cards = np.empty(deck_size, dtype=np.int64)
-    hand = np.empty(7, dtype=np.int64)
-    buckets = np.empty((num_players, num_rounds), dtype=np.int64)
-    strength = np.empty(num_players, dtype=np.int64)
-    # What terminal_payoff reads, as views without reference counts (see
-    # holdem_lab.games.numba_tools.borrowed): `strength` is used by every iteration's deal and
-    # the others are arguments, so their owners outlive the loop.
-    payoff_strength = borrowed(strength)
-    payoff_amounts = borrowed(amounts)
-    payoff_contrib = borrowed(node_contrib)
-    payoff_folded = borrowed(node_folded)
+    # The arrays the inlined dealing and payoff functions take, as views without reference
+    # counts (see holdem_lab.games.numba_tools.borrowed); the caller keeps them alive.
+    cards = borrowed(cards)
+    hand = borrowed(hand)
+    buckets = borrowed(buckets)
+    strength = borrowed(strength)
+    amounts = borrowed(amounts)
+    node_contrib = borrowed(node_contrib)
+    node_folded = borrowed(node_folded)
+    board_visible = borrowed(board_visible)
+    card_rank = borrowed(card_rank)
+    bucket_table = borrowed(bucket_table)
+    holdem_tables = borrowed(holdem_tables)
+    holdem_offsets = borrowed(holdem_offsets)
     stack_node = np.empty(depth_cap, dtype=np.int64)
     stack_next = np.empty(depth_cap, dtype=np.int64)
     stack_row = np.empty(depth_cap, dtype=np.int64)
@@ -233,9 +241,9 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                             word = nodes[node, NODE_WORD]
                             kind = (word >> 16) & 0xFF
                             if kind != DECISION:
-                                ret = terminal_payoff(word, payoff_amounts, payoff_contrib,
-                                                      payoff_folded, node, traverser,
-                                                      payoff_strength, num_players)
+                                ret = terminal_payoff(word, amounts, node_contrib,
+                                                      node_folded, node, traverser, strength,
+                                                      num_players)
                                 descend = False
                                 continue
                             p = word & 0xFF
@@ -418,8 +426,8 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                         node = nodes[node, NODE_CHILDREN + a]
                         depth += 1
                     visited += 1
-                    tail = terminal_payoff(word, payoff_amounts, payoff_contrib, payoff_folded,
-                                           node, traverser, payoff_strength, num_players)
+                    tail = terminal_payoff(word, amounts, node_contrib, node_folded, node,
+                                           traverser, strength, num_players)
                     for d in range(depth - 1, -1, -1):
                         node = path_node[d]
                         row = path_row[d]
