@@ -85,7 +85,7 @@ def test_kernel_payoffs_equal_the_exact_evaluation_on_every_deal(name: str,
     arrays = game.arrays()
     exact = _exact_for(game)
     terminals = np.flatnonzero(game.tree.terminal != DECISION)
-    assert len(terminals) == (5 if name == "kuhn" else 46)
+    assert len(terminals) == (5 if name == "kuhn" else 49)
     assert exact.deals.cards.shape[0] == (6 if name == "kuhn" else 120)
     for d, cards in enumerate(exact.deals.cards):
         strength = _dealt_strength(arrays, cards)
@@ -168,7 +168,7 @@ def test_kernel_payoffs_equal_the_exact_evaluation_on_random_holdem_terminals(
     rng = np.random.default_rng(100 + num_players)
     game = _holdem_game(_random_terminals(rng, num_players, 60))
     strengths = rng.integers(0, 4, size=(25, num_players)).astype(np.int64)  # many ties
-    assert _check_holdem(game, strengths) > 20
+    assert _check_holdem(game, strengths) > 10
 
 
 def test_kernel_payoffs_equal_the_exact_evaluation_on_a_real_side_pot_tree() -> None:
