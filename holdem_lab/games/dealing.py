@@ -10,6 +10,7 @@ callers (the training kernel calls them once per iteration).
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from holdem_lab.cards.evaluator import eval7_kernel
@@ -22,7 +23,7 @@ PAIR_BONUS = 1000
 
 
 @njit(cache=True, inline="always")
-def deal_cards(rng, cards, dealt):
+def deal_cards(rng: np.random.Generator, cards: np.ndarray, dealt: int) -> None:
     """Deal `dealt` cards uniformly without replacement from a fresh deck of `cards.shape[0]`
     cards: a partial Fisher-Yates shuffle of `cards`, whose first `dealt` entries are the
     deal."""
@@ -39,7 +40,7 @@ def deal_cards(rng, cards, dealt):
 
 
 @njit(cache=True, inline="always")
-def small_hand_strength(card_rank, showdown_kind, hole, board):
+def small_hand_strength(card_rank: np.ndarray, showdown_kind: int, hole: int, board: int) -> int:
     """Showdown strength in Kuhn (the rank of the private card) and Leduc (a pair with the public
     card `board` beats every unpaired hand, then rank); `board` < 0 when no board is dealt."""
     rank = card_rank[hole]
@@ -49,8 +50,10 @@ def small_hand_strength(card_rank, showdown_kind, hole, board):
 
 
 @njit(cache=True, inline="always")
-def deal_small(num_players, num_rounds, hole_cards, board_total, board_visible, deck_size,
-               card_rank, showdown_kind, bucket_table, cards, buckets, strength):
+def deal_small(num_players: int, num_rounds: int, hole_cards: int, board_total: int,
+               board_visible: np.ndarray, deck_size: int, card_rank: np.ndarray,
+               showdown_kind: int, bucket_table: np.ndarray, cards: np.ndarray,
+               buckets: np.ndarray, strength: np.ndarray) -> None:
     """Fill `buckets[player, round]` (a lookup by round, private card and public card, where
     `deck_size` stands for "no public card yet") and `strength[player]` from the Kuhn or Leduc
     deal `cards`."""
@@ -65,7 +68,8 @@ def deal_small(num_players, num_rounds, hole_cards, board_total, board_visible, 
 
 
 @njit(cache=True, inline="always")
-def holdem_table_index(hand, round_index, holdem_offsets):
+def holdem_table_index(hand: np.ndarray, round_index: int,
+                       holdem_offsets: np.ndarray) -> np.int64:
     """Where the bucket of `hand` (hole cards, then the board) on a round is read: its position in
     the concatenated per-round tables, at the suit-isomorphic index of (hole cards, visible
     board). A round without a table has its bucket returned directly: the lossless preflop
@@ -77,12 +81,13 @@ def holdem_table_index(hand, round_index, holdem_offsets):
     elif has_table:
         index = index_kernel(hand, round_index)
     else:
-        index = 0
+        index = np.int64(0)
     return index + start if has_table else index
 
 
 @njit(cache=True)
-def holdem_bucket(hand, round_index, holdem_tables, holdem_offsets):
+def holdem_bucket(hand: np.ndarray, round_index: int, holdem_tables: np.ndarray,
+                  holdem_offsets: np.ndarray) -> np.int64:
     """Bucket of `hand` (hole cards, then the board) on a round (see holdem_table_index)."""
     index = holdem_table_index(hand, round_index, holdem_offsets)
     if holdem_offsets[round_index + 1] > holdem_offsets[round_index]:
@@ -91,8 +96,9 @@ def holdem_bucket(hand, round_index, holdem_tables, holdem_offsets):
 
 
 @njit(cache=True, inline="always")
-def deal_holdem(num_players, num_rounds, holdem_tables, holdem_offsets, cards, hand, buckets,
-                strength):
+def deal_holdem(num_players: int, num_rounds: int, holdem_tables: np.ndarray,
+                holdem_offsets: np.ndarray, cards: np.ndarray, hand: np.ndarray,
+                buckets: np.ndarray, strength: np.ndarray) -> None:
     """Fill `buckets[player, round]` and `strength[player]` (the seven-card rank) from the
     Hold'em deal `cards` (two hole cards per player, then five board cards); `hand` is
     seven-card scratch space."""
@@ -105,7 +111,7 @@ def deal_holdem(num_players, num_rounds, holdem_tables, holdem_offsets, cards, h
         for rnd in range(num_rounds):
             index = holdem_table_index(hand, rnd, holdem_offsets)
             if holdem_offsets[rnd + 1] > holdem_offsets[rnd]:
-                prefetch(holdem_tables, index)
+                prefetch(holdem_tables, index)  # type: ignore[call-arg]  # typed by numba
             buckets[p, rnd] = index
         strength[p] = eval7_kernel(hand[0], hand[1], hand[2], hand[3], hand[4], hand[5],
                                    hand[6])

@@ -28,7 +28,8 @@ from holdem_lab.games.tree import DECISION, FOLD_TERMINAL, BettingTree
 
 
 @njit(cache=True)
-def side_pot_payoff(contrib, folded, row, player, strength, num_players):
+def side_pot_payoff(contrib: np.ndarray, folded: np.ndarray, row: int, player: int,
+                    strength: np.ndarray, num_players: int) -> float:
     """Showdown payoff of live `player` at a terminal whose live players put in different
     amounts: the pot in layers at each live contribution level, each layer split evenly between
     the best hands of the live players who reached it."""
@@ -64,7 +65,8 @@ def side_pot_payoff(contrib, folded, row, player, strength, num_players):
 
 
 @njit(cache=True, inline="always")
-def terminal_payoff(word, amounts, contrib, folded, row, player, strength, num_players):
+def terminal_payoff(word: int, amounts: np.ndarray, contrib: np.ndarray, folded: np.ndarray,
+                    row: int, player: int, strength: np.ndarray, num_players: int) -> float:
     """Chips won (negative: lost) by `player` at the terminal in row `row` of the node table,
     given the row's word, the table's float view `amounts`, its contribution columns `contrib`
     and the folded flags by row `folded` (`GameArrays.node_amounts`, `node_contrib`,
@@ -91,7 +93,8 @@ def terminal_payoff(word, amounts, contrib, folded, row, player, strength, num_p
 
 
 @njit(cache=True)
-def _tabulate(nodes, amounts, contrib, folded, rows, strengths, num_players):
+def _tabulate(nodes: np.ndarray, amounts: np.ndarray, contrib: np.ndarray, folded: np.ndarray,
+              rows: np.ndarray, strengths: np.ndarray, num_players: int) -> np.ndarray:
     num_nodes = rows.shape[0]
     num_deals = strengths.shape[0]
     out = np.zeros((num_nodes, num_deals, num_players))
