@@ -20,7 +20,7 @@ payoffs out in place (5 pairs): Leduc 0.988, Hold'em with the default buckets 0.
 kernel with borrowed array views (holdem_lab.games.numba_tools.borrowed); passed as ordinary
 arrays, numba's reference counting at every terminal made Leduc 1.35x slower, and 1.03x with
 only the dealing arrays left counted.
-""""""
+"""
 
 from __future__ import annotations
 
