@@ -16,10 +16,10 @@ mismatch is an error.
 
 Figures on the shared 2-core development machine, against the kernel that wrote dealing and
 payoffs out in place (two runs of 5 pairs): Leduc 0.988 and 0.999, Hold'em with the default
-buckets 0.983 and 1.015 (single pairs 0.90-1.13: Hold'em is memory-bound and noisier). The shared functions are inlined into the
-kernel with borrowed array views (holdem_lab.games.numba_tools.borrowed); passed as ordinary
-arrays, numba's reference counting at every terminal made Leduc 1.35x slower, and 1.03x with
-only the dealing arrays left counted.
+buckets 0.983 and 1.015 (single pairs 0.90-1.13: Hold'em is memory-bound and noisier). The
+shared functions are inlined into the kernel with borrowed array views
+(holdem_lab.games.numba_tools.borrowed); passed as ordinary arrays, numba's reference counting
+at every terminal made Leduc 1.35x slower, and 1.03x with only the dealing arrays left counted.
 """
 
 from __future__ import annotations
