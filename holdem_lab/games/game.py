@@ -77,7 +77,8 @@ class GameArrays(NamedTuple):
 # consecutive rows, so the rows a traverser node prefetches and then descends into share cache
 # lines. Child columns hold child *rows*; row 0 is the root. Side pots, the one rare case that
 # needs more, read `GameArrays.node_contrib` (the contribution columns of `node_amounts`) and
-# `node_folded` (the tree's folded flags by row).
+# `node_folded` (the tree's folded flags by row). `GameArrays.node_row` is each tree node's row,
+# for kernels that walk the tree arrays and read a terminal's payoff from the table.
 NODE_WORD = 0
 """int column of `low | round << 8 | terminal << 16 | num_actions << 24`, where `low` is the
 player to act at a decision node and the flags below at a terminal node."""
