@@ -27,6 +27,7 @@ from holdem_lab.games.betting import (
     holdem_tree_summary,
     tree_path_actions,
 )
+from holdem_lab.games.payoffs import terminal_payoffs
 from holdem_lab.games.tree import (
     ALL_IN,
     BET_RAISE,
@@ -39,7 +40,6 @@ from holdem_lab.games.tree import (
     build_limit_tree,
 )
 from holdem_lab.rules import HandState, Table, replay
-from holdem_lab.solver.kernels import terminal_utility
 
 
 def no_value(cards: object) -> int:
@@ -404,17 +404,13 @@ def test_tree_path_actions_replay_with_the_rules() -> None:
 
 @pytest.mark.parametrize("name", ["hu-unequal-ante", "3p-side-pots", "4p-ante"])
 def test_solver_utilities_equal_the_rules_payoffs(name: str) -> None:
-    """The solver's terminal utility (pot share minus own contribution, side-pot layers) on the
-    tree's contrib/folded arrays equals the exact rules' payoff for the same line and hands."""
+    """The solver's terminal payoff (pot share minus own contribution, side-pot layers) from the
+    tree's node table equals the exact rules' payoff for the same line and hands."""
     config = next(c for c in CONFIGS if c.name == name)
     tree = config.tree()
     table = config.table()
     n = table.num_players
     holes = [(2 * s, 2 * s + 1) for s in range(n)]
-    pot = tree.contrib.sum(axis=1)
-    live = np.where(tree.folded, np.nan, tree.contrib)
-    equal_live = (np.nanmax(live, axis=1) == np.nanmin(live, axis=1)).astype(np.uint8)
-    folded = tree.folded.astype(np.uint8)
     rng = np.random.default_rng(5)
     for node in np.flatnonzero(tree.terminal != DECISION):
         strength = rng.permutation(n).astype(np.int64)  # distinct: no split pots, no odd chips
@@ -424,8 +420,7 @@ def test_solver_utilities_equal_the_rules_payoffs(name: str) -> None:
 
         payoffs = replay(table, holes, list(range(2 * n, 2 * n + 5)),
                          tree_path_actions(tree, int(node)), hand_value=value)
-        utilities = [terminal_utility(tree.contrib, folded, tree.terminal, pot, equal_live,
-                                      int(node), p, strength, n) for p in range(n)]
+        utilities = terminal_payoffs(tree, strength[None, :])[int(node), 0].tolist()
         assert utilities == pytest.approx(payoffs), tree.labels[int(node)]
 
 

@@ -11,8 +11,8 @@ from holdem_lab import expected_values, exploitability, load_game, nash_conv, un
 from holdem_lab.errors import GameError
 from holdem_lab.eval.exact import best_response_values
 from holdem_lab.games.game import Game
+from holdem_lab.games.payoffs import terminal_payoffs
 from holdem_lab.games.small import enumerate_deals, expanded_node_counts
-from holdem_lab.solver.kernels import terminal_utilities
 
 
 def test_kuhn_sizes_match_openspiel() -> None:
@@ -79,9 +79,8 @@ def test_kuhn_off_equilibrium_is_exploitable() -> None:
 @pytest.mark.parametrize("name", ["kuhn", "leduc"])
 def test_payoffs_are_zero_sum(name: str) -> None:
     game = load_game(name)
-    arrays = game.arrays()
     deals = enumerate_deals(game)
-    utilities = terminal_utilities(arrays, arrays.pot, arrays.equal_live, deals.strength)
+    utilities = terminal_payoffs(game.tree, deals.strength)
     terminal = game.tree.terminal != 0
     assert np.allclose(utilities[terminal].sum(axis=-1), 0.0)
     assert np.all(utilities[~terminal] == 0.0)

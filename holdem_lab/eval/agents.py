@@ -20,9 +20,11 @@ import numpy as np
 from numba import njit
 
 from holdem_lab.cards.evaluator import eval5_kernel, eval6_kernel, eval7_kernel
-from holdem_lab.cards.isomorphism import index_kernel, preflop_class_kernel, unindex_kernel
+from holdem_lab.cards.isomorphism import preflop_class_kernel, unindex_kernel
+from holdem_lab.games.dealing import deal_cards, deal_holdem
+from holdem_lab.games.game import NODE_WORD
+from holdem_lab.games.payoffs import terminal_payoff
 from holdem_lab.games.tree import BET_RAISE, CHECK_CALL, DECISION, FOLD, FOLD_TERMINAL
-from holdem_lab.solver.kernels import terminal_utility
 
 
 class Agent(IntEnum):
@@ -45,22 +47,6 @@ AGENT_NAMES = {
 
 RAISE_ABOVE = 0.75
 CALL_ABOVE = 0.45
-
-
-@njit(cache=True)
-def holdem_bucket(hand, round_index, holdem_tables, holdem_offsets):
-    """Bucket of `hand` (hole cards, then the board) on a round: the round's table at the
-    suit-isomorphic index; a round without a table is lossless preflop (the 169 classes) or one
-    bucket. (The training kernel writes the same lookup out in place, for speed.)"""
-    start = holdem_offsets[round_index]
-    size = holdem_offsets[round_index + 1] - start
-    if round_index == 0:
-        index = preflop_class_kernel(hand[0], hand[1])
-    elif size > 0:
-        index = index_kernel(hand, round_index)
-    else:
-        index = 0
-    return holdem_tables[start + index] if size > 0 else index
 
 
 @njit(cache=True)
@@ -211,10 +197,9 @@ def _choose(agent, policy, row, node, num_actions, action_kind, action_amount, c
 
 @njit(cache=True)
 def play_duplicate(player, round_, num_actions_, children, terminal, row_offset, row_stride,
-                   contrib,
-                   folded, pot, equal_live, action_kind, action_amount, holdem_tables,
-                   holdem_offsets, policy_a, policy_b, agent_a, agent_b, preflop_equity, rng,
-                   num_deals):
+                   contrib, node_table, node_amounts, node_contrib, node_folded, node_row,
+                   action_kind, action_amount, holdem_tables, holdem_offsets, policy_a, policy_b,
+                   agent_a, agent_b, preflop_equity, rng, num_deals):
     """Heads-up duplicate match: each deal is played twice with the same cards per seat, agent A
     in seat 0 then in seat 1. Returns A's average winnings per hand of each deal pair (chips)."""
     out = np.zeros(num_deals)
@@ -225,25 +210,12 @@ def play_duplicate(player, round_, num_actions_, children, terminal, row_offset,
     showdown = np.zeros(2, dtype=np.int64)
     probs = np.zeros(children.shape[1])
     for d in range(num_deals):
-        for i in range(52):
-            deck[i] = i
-        for j in range(9):
-            r = j + int(rng.random() * (52 - j))
-            tmp = deck[j]
-            deck[j] = deck[r]
-            deck[r] = tmp
-        for j in range(5):
-            hand[2 + j] = deck[4 + j]
+        deal_cards(rng, deck, 9)
+        deal_holdem(2, 4, holdem_tables, holdem_offsets, deck, hand, buckets, showdown)
         for p in range(2):
-            hand[0] = deck[2 * p]
-            hand[1] = deck[2 * p + 1]
-            strengths[p, 0] = preflop_equity[preflop_class_kernel(hand[0], hand[1])]
-            for rnd in range(4):
-                if rnd > 0:
-                    strengths[p, rnd] = -1.0  # computed on demand
-                buckets[p, rnd] = holdem_bucket(hand, rnd, holdem_tables, holdem_offsets)
-            showdown[p] = eval7_kernel(hand[0], hand[1], hand[2], hand[3], hand[4], hand[5],
-                                       hand[6])
+            strengths[p, 0] = preflop_equity[preflop_class_kernel(deck[2 * p], deck[2 * p + 1])]
+            for rnd in range(1, 4):
+                strengths[p, rnd] = -1.0  # computed on demand
         total = 0.0
         for swap in range(2):
             node = 0
@@ -261,8 +233,9 @@ def play_duplicate(player, round_, num_actions_, children, terminal, row_offset,
                             action_amount, contrib, p, strengths[p, rnd], rng, probs)
                 node = children[node, a]
             seat_of_a = 0 if swap == 0 else 1
-            total += terminal_utility(contrib, folded, terminal, pot, equal_live, node,
-                                      seat_of_a, showdown, 2)
+            row = node_row[node]
+            total += terminal_payoff(node_table[row, NODE_WORD], node_amounts, node_contrib,
+                                     node_folded, row, seat_of_a, showdown, 2)
         out[d] = total / 2.0
     return out
 

@@ -52,7 +52,7 @@ class Blueprint:
         """The Hold'em bucket of hole cards and a visible board (0, 3, 4 or 5 cards), through
         the suit-isomorphic index and the game's bucket tables."""
         from holdem_lab.cards.deck import parse_cards
-        from holdem_lab.eval.agents import holdem_bucket
+        from holdem_lab.games.dealing import holdem_bucket
 
         game = self.game
         if game.name != "holdem":

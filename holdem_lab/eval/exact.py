@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from holdem_lab.games.game import Game
+from holdem_lab.games.payoffs import terminal_payoffs
 from holdem_lab.games.small import Deals, enumerate_deals
 from holdem_lab.games.tree import DECISION
 
@@ -26,13 +27,9 @@ class _Exact:
     """Deals and terminal utilities of one game, computed once."""
 
     def __init__(self, game: Game) -> None:
-        from holdem_lab.solver.kernels import terminal_utilities
-
         self.game = game
         self.deals: Deals = enumerate_deals(game)
-        arrays = game.arrays()
-        self.utilities = terminal_utilities(arrays, arrays.pot, arrays.equal_live,
-                                            self.deals.strength)
+        self.utilities = terminal_payoffs(game.tree, self.deals.strength)
 
 
 @lru_cache(maxsize=8)

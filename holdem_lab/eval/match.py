@@ -86,8 +86,8 @@ def play_match(game: Game, agent_a: str | np.ndarray, agent_b: str | np.ndarray,
     rng = np.random.default_rng(seed)
     scores = play_duplicate(
         arrays.player, arrays.round, arrays.num_actions, arrays.children, arrays.terminal,
-        arrays.row_offset, arrays.row_stride, arrays.contrib, arrays.folded, arrays.pot,
-        arrays.equal_live,
+        arrays.row_offset, arrays.row_stride, arrays.contrib, arrays.node_table,
+        arrays.node_amounts, arrays.node_contrib, arrays.node_folded, arrays.node_row,
         tree.action_kind, tree.action_amount, arrays.holdem_bucket_tables,
         arrays.holdem_table_offsets, policy_a, policy_b, code_a, code_b,
         preflop_equity_table(), rng, deal_pairs)

@@ -47,9 +47,6 @@ class GameArrays(NamedTuple):
     children: np.ndarray
     terminal: np.ndarray
     contrib: np.ndarray
-    folded: np.ndarray
-    pot: np.ndarray
-    equal_live: np.ndarray
     row_offset: np.ndarray
     row_stride: np.ndarray
     deck_size: int
@@ -66,6 +63,7 @@ class GameArrays(NamedTuple):
     node_amounts: np.ndarray
     node_contrib: np.ndarray
     node_folded: np.ndarray
+    node_row: np.ndarray
 
 
 # The training kernels read a node through one row of `GameArrays.node_table`, which holds
@@ -79,7 +77,8 @@ class GameArrays(NamedTuple):
 # consecutive rows, so the rows a traverser node prefetches and then descends into share cache
 # lines. Child columns hold child *rows*; row 0 is the root. Side pots, the one rare case that
 # needs more, read `GameArrays.node_contrib` (the contribution columns of `node_amounts`) and
-# `node_folded` (the tree's folded flags by row).
+# `node_folded` (the tree's folded flags by row). `GameArrays.node_row` is each tree node's row,
+# for kernels that walk the tree arrays and read a terminal's payoff from the table.
 NODE_WORD = 0
 """int column of `low | round << 8 | terminal << 16 | num_actions << 24`, where `low` is the
 player to act at a decision node and the flags below at a terminal node."""
@@ -169,6 +168,30 @@ def node_table(tree: BettingTree, row_offset: np.ndarray, row_stride: np.ndarray
     ordered = buffer[start:start + table.nbytes].view(table.dtype).reshape(table.shape)
     ordered[rows] = table
     return ordered
+
+
+class PackedNodes(NamedTuple):
+    """The node table and the views of it that kernels read (see GameArrays.node_table)."""
+
+    rows: np.ndarray
+    table: np.ndarray
+    amounts: np.ndarray
+    contrib: np.ndarray
+    folded: np.ndarray
+
+
+def packed_nodes(tree: BettingTree, row_offset: np.ndarray,
+                 row_stride: np.ndarray) -> PackedNodes:
+    """The node table of `tree` in `node_order`, its float64 view, the view's contribution
+    columns and the tree's folded flags by row."""
+    rows = node_order(tree)
+    table = node_table(tree, row_offset, row_stride, _equal_live(tree), rows)
+    amounts = table.view(np.float64)
+    folded = np.empty_like(tree.folded, dtype=np.uint8)
+    folded[rows] = tree.folded
+    return PackedNodes(rows=rows, table=table, amounts=amounts,
+                       contrib=amounts[:, TERMINAL_CONTRIB:TERMINAL_CONTRIB + tree.num_players],
+                       folded=folded)
 
 
 def _equal_live(tree: BettingTree) -> np.ndarray:
@@ -264,12 +287,7 @@ class Game:
 
     def arrays(self) -> GameArrays:
         tree = self.tree
-        equal_live = _equal_live(tree)
-        rows = node_order(tree)
-        nodes = node_table(tree, self.row_offset, self.row_stride, equal_live, rows)
-        amounts = nodes.view(np.float64)
-        folded = np.empty_like(tree.folded, dtype=np.uint8)
-        folded[rows] = tree.folded
+        packed = packed_nodes(tree, self.row_offset, self.row_stride)
         return GameArrays(
             num_players=tree.num_players,
             num_rounds=tree.num_rounds,
@@ -280,9 +298,6 @@ class Game:
             children=tree.children,
             terminal=tree.terminal,
             contrib=tree.contrib,
-            folded=tree.folded.astype(np.uint8),
-            pot=tree.contrib.sum(axis=1),
-            equal_live=equal_live,
             row_offset=self.row_offset,
             row_stride=self.row_stride,
             deck_size=self.cards.deck_size,
@@ -295,10 +310,11 @@ class Game:
             small_bucket_table=self.small_bucket_table,
             holdem_bucket_tables=self.holdem_bucket_tables,
             holdem_table_offsets=self.holdem_table_offsets,
-            node_table=nodes,
-            node_amounts=amounts,
-            node_contrib=amounts[:, TERMINAL_CONTRIB:TERMINAL_CONTRIB + tree.num_players],
-            node_folded=folded,
+            node_table=packed.table,
+            node_amounts=packed.amounts,
+            node_contrib=packed.contrib,
+            node_folded=packed.folded,
+            node_row=packed.rows,
         )
 
     def row_of(self, node: int, bucket: int) -> int:

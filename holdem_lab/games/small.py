@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from holdem_lab.errors import GameError
+from holdem_lab.games.dealing import deal_small
 from holdem_lab.games.game import (
     BUCKETS_SMALL_TABLE,
     SHOWDOWN_HIGH_CARD,
@@ -99,10 +100,9 @@ class Deals:
 
 
 def enumerate_deals(game: Game) -> Deals:
-    """All ordered deals of a small game (Kuhn 6, Leduc 120), computed with the solver's own
-    dealing kernel so that evaluation and training see identical buckets and strengths."""
-    from holdem_lab.solver.kernels import deal_from_cards
-
+    """All ordered deals of a small game (Kuhn 6, Leduc 120), computed with the dealing kernel
+    training uses (holdem_lab.games.dealing) so that evaluation and training see identical
+    buckets and strengths."""
     if game.bucket_kind != BUCKETS_SMALL_TABLE:
         raise GameError(f"{game.name}: exact deal enumeration is only for Kuhn and Leduc")
     cards_model = game.cards
@@ -113,12 +113,18 @@ def enumerate_deals(game: Game) -> Deals:
     buckets = np.zeros((num_deals, game.num_players, game.tree.num_rounds), dtype=np.int64)
     exact = np.zeros_like(buckets)
     strength = np.zeros((num_deals, game.num_players), dtype=np.int64)
-    arrays = game.arrays()
-    exact_arrays = arrays._replace(small_bucket_table=game.exact_bucket_table)
+    board_visible = np.asarray(cards_model.board_visible, dtype=np.int64)
+    card_rank = cards_model.card_rank.astype(np.int64)
     scratch = np.zeros(game.num_players, dtype=np.int64)
+
+    def deal(table: np.ndarray, cards: np.ndarray, keys: np.ndarray, out: np.ndarray) -> None:
+        deal_small(game.num_players, game.tree.num_rounds, cards_model.hole_cards,
+                   cards_model.board_total, board_visible, cards_model.deck_size, card_rank,
+                   game.showdown_kind, table, cards, keys, out)
+
     for d in range(num_deals):
-        deal_from_cards(arrays, sequences[d], buckets[d], strength[d])
-        deal_from_cards(exact_arrays, sequences[d], exact[d], scratch)
+        deal(game.small_bucket_table, sequences[d], buckets[d], strength[d])
+        deal(game.exact_bucket_table, sequences[d], exact[d], scratch)
     probability = np.full(num_deals, 1.0 / num_deals)
     return Deals(cards=sequences, probability=probability, buckets=buckets, exact_keys=exact,
                  strength=strength)

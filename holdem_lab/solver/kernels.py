@@ -1,5 +1,6 @@
-"""Numba kernels of the MCCFR engine: dealing, terminal utilities, regret matching, the external-
-and outcome-sampling traversals, discounting, and the iteration loop.
+"""Numba kernels of the MCCFR engine: regret matching, the external- and outcome-sampling
+traversals, discounting, and the iteration loop. Dealing and terminal payoffs are the game's
+(holdem_lab.games.dealing and holdem_lab.games.payoffs), inlined here.
 
 Everything here works on `GameArrays` and dense float64 tables indexed by infoset row; there is no
 recursion (a numba call marshals every array argument, so the traversals keep an explicit stack).
@@ -12,23 +13,15 @@ tables determine the run exactly.
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from holdem_lab.cards.evaluator import eval7_kernel
-from holdem_lab.cards.isomorphism import index_kernel, preflop_class_kernel
-from holdem_lab.games.game import (
-    NODE_CHILDREN,
-    NODE_ROW_OFFSET,
-    NODE_ROW_STRIDE,
-    NODE_WORD,
-    TERMINAL_CONTRIB,
-    TERMINAL_EQUAL_LIVE,
-    TERMINAL_POT,
-)
-from holdem_lab.games.tree import DECISION, FOLD_TERMINAL
+from holdem_lab.games.dealing import deal_cards, deal_holdem, deal_small
+from holdem_lab.games.game import NODE_CHILDREN, NODE_ROW_OFFSET, NODE_ROW_STRIDE, NODE_WORD
+from holdem_lab.games.numba_tools import borrowed, prefetch
+from holdem_lab.games.payoffs import terminal_payoff
+from holdem_lab.games.tree import DECISION
 
 BUCKETS_SMALL_TABLE = 0  # as holdem_lab.games.game
 BUCKETS_HOLDEM = 1
@@ -76,145 +69,6 @@ def _atomic_store(typingctx, array, index, value):
         builder.store_atomic(args[2], pointer, "monotonic", 8)
         return context.get_dummy_value()
     return types.void(array, index, value), codegen
-
-
-@intrinsic
-def _prefetch(typingctx, array, flat_index):
-    """Hint the CPU to start loading the cache line of element `flat_index` of a C-contiguous
-    array (any dimension, counted in row-major order). It changes no value: it only lets cache
-    misses that are known in advance overlap with other work."""
-    def codegen(context, builder, signature, args):
-        view = context.make_array(signature.args[0])(context, builder, args[0])
-        pointer = builder.gep(view.data, [args[1]])
-        byte_pointer = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        function = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
-            "llvm.prefetch.p0")
-        # read/write = 1 (the rows are updated), locality = 3 (keep in all levels), data cache
-        builder.call(function, [builder.bitcast(pointer, byte_pointer), i32(1), i32(3), i32(1)])
-        return context.get_dummy_value()
-    return types.void(array, flat_index), codegen
-
-
-# ---------------------------------------------------------------- dealing and showdown
-# Kernels take the arrays they use rather than the GameArrays tuple: reading fields of a tuple
-# inside a loop, or passing it to a non-inlined call, costs reference counting on every array.
-
-
-@njit(cache=True, inline="always")
-def hand_strength_small(card_rank, showdown_kind, hole, board):
-    """Showdown strength for Kuhn (higher card) and Leduc (pair with the board, then rank)."""
-    rank = card_rank[hole]
-    if showdown_kind == 1 and board >= 0 and card_rank[board] == rank:
-        return 1000 + rank
-    return rank
-
-
-@njit(cache=True, inline="always")
-def deal_from_cards_arrays(num_players, num_rounds, hole_cards, board_total, board_visible,
-                           deck_size, card_rank, showdown_kind, bucket_table, cards, buckets,
-                           strength):
-    """Fill `buckets[player, round]` and `strength[player]` from the dealt `cards`: players' hole
-    cards first (hole_cards each, player by player), then the board."""
-    board_start = num_players * hole_cards
-    last_board = cards[board_start] if board_total > 0 else -1
-    for p in range(num_players):
-        hole = cards[p * hole_cards]
-        for r in range(num_rounds):
-            board = cards[board_start] if board_visible[r] > 0 else deck_size
-            buckets[p, r] = bucket_table[r, hole, board]
-        strength[p] = hand_strength_small(card_rank, showdown_kind, hole, last_board)
-
-
-@njit(cache=True)
-def deal_from_cards(g, cards, buckets, strength):
-    """deal_from_cards_arrays for a GameArrays (used outside the hot loop)."""
-    deal_from_cards_arrays(g.num_players, g.num_rounds, g.hole_cards, g.board_total,
-                           g.board_visible, g.deck_size, g.card_rank, g.showdown_kind,
-                           g.small_bucket_table, cards, buckets, strength)
-
-
-@njit(cache=True)
-def side_pot_utility(contrib, folded, node, player, strength, num_players):
-    """Showdown with live players at different contribution levels: the pot is peeled in layers
-    at each live level and each layer is split evenly between its best eligible hands."""
-    mine = contrib[node, player]
-    won = 0.0
-    previous = 0.0
-    while True:
-        level = np.inf
-        for p in range(num_players):
-            c = contrib[node, p]
-            if folded[node, p] == 0 and c > previous and c < level:
-                level = c
-        if level == np.inf:
-            break
-        layer = 0.0
-        for p in range(num_players):
-            c = contrib[node, p]
-            layer += min(c, level) - min(c, previous)
-        best = -1
-        winners = 0
-        for p in range(num_players):
-            if folded[node, p] == 0 and contrib[node, p] >= level:
-                s = strength[p]
-                if s > best:
-                    best = s
-                    winners = 1
-                elif s == best:
-                    winners += 1
-        if mine >= level and strength[player] == best:
-            won += layer / winners
-        previous = level
-    return won - mine
-
-
-@njit(cache=True)
-def terminal_utility(contrib, folded, terminal, pot, equal_live, node, player, strength,
-                     num_players):
-    """Chips won (or lost) by `player` at terminal `node`. A fold terminal pays the pot to the one
-    live player. A showdown splits the pot evenly (fractional chips) between the best live hands,
-    in side-pot layers when live players put in different amounts. (The training kernels carry
-    the same logic written out in place: a numba-inlined call with array arguments costs atomic
-    reference counting on every array, at every node.)"""
-    mine = contrib[node, player]
-    if folded[node, player] != 0:
-        return -mine
-    if terminal[node] == FOLD_TERMINAL:
-        return pot[node] - mine
-    if equal_live[node] == 0:
-        return side_pot_utility(contrib, folded, node, player, strength, num_players)
-    best = -1
-    winners = 0
-    for p in range(num_players):
-        if folded[node, p] == 0:
-            s = strength[p]
-            if s > best:
-                best = s
-                winners = 1
-            elif s == best:
-                winners += 1
-    if strength[player] == best:
-        return pot[node] / winners - mine
-    return -mine
-
-
-@njit(cache=True)
-def terminal_utilities(g, pot, equal_live, strengths):
-    """Utilities (num_nodes, num_deals, num_players) for every terminal node and deal."""
-    num_nodes = g.player.shape[0]
-    num_deals = strengths.shape[0]
-    out = np.zeros((num_nodes, num_deals, g.num_players))
-    for node in range(num_nodes):
-        if g.terminal[node] == DECISION:
-            continue
-        for d in range(num_deals):
-            for p in range(g.num_players):
-                out[node, d, p] = terminal_utility(g.contrib, g.folded, g.terminal, pot,
-                                                   equal_live, node, p, strengths[d],
-                                                   g.num_players)
-    return out
 
 
 # ---------------------------------------------------------------- strategies
@@ -268,20 +122,25 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
     `control` (int64[2]) is shared with the caller while the kernel runs without the GIL:
     control[1] receives each completed iteration, and a non-zero control[0] stops the run after
     the iteration in progress (a signal handler's graceful stop)."""
+    cards = np.empty(g.deck_size, dtype=np.int64)
+    hand = np.empty(7, dtype=np.int64)
+    buckets = np.empty((g.num_players, g.num_rounds), dtype=np.int64)
+    strength = np.empty(g.num_players, dtype=np.int64)
     return _train(
         g.num_players, g.num_rounds, g.max_depth, g.node_table, g.node_amounts, g.node_contrib,
         g.node_folded, g.hole_cards, g.board_total, g.board_visible, g.deck_size, g.card_rank,
         g.showdown_kind, g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables,
-        g.holdem_table_offsets, regrets, strategy_sum, rng, first_iteration, num_iterations,
-        iparams, fparams, schedule_iterations, schedule_values, discount_steps, stats, control)
+        g.holdem_table_offsets, cards, hand, buckets, strength, regrets, strategy_sum, rng,
+        first_iteration, num_iterations, iparams, fparams, schedule_iterations, schedule_values,
+        discount_steps, stats, control)
 
 
 @njit(cache=True, nogil=True)
 def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, node_folded,
            hole_cards, board_total, board_visible, deck_size, card_rank, showdown_kind,
-           bucket_table, bucket_kind, holdem_tables, holdem_offsets, regrets, strategy_sum, rng,
-           first_iteration, num_iterations, iparams, fparams, schedule_iterations,
-           schedule_values, discount_steps, stats, control):
+           bucket_table, bucket_kind, holdem_tables, holdem_offsets, cards, hand, buckets,
+           strength, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
+           fparams, schedule_iterations, schedule_values, discount_steps, stats, control):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
 
     External sampling: each traversal explores every action of the traverser, samples one
@@ -299,24 +158,33 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
     threshold are skipped (external) or not sampled (outcome), except on the last round and where
     the action ends the hand; their regrets are left as they are.
 
-    Everything per node is written out in this one function on purpose: numba turns a call
-    with array arguments, inlined or not, into atomic reference-count updates on every array,
-    which cost more than the node's own work."""
+    Everything per node is written out in this one function or inlined into it on purpose:
+    numba turns a call with array arguments, inlined or not, into atomic reference-count
+    updates on every array, which cost more than the node's own work; the inlined terminal
+    payoff therefore reads borrowed views, which have no count to update."""
     external = iparams[I_SAMPLING] == SAMPLING_EXTERNAL
     last_round = num_rounds - 1
     prune_threshold = fparams[F_PRUNE_THRESHOLD]
     use_floor = iparams[I_USE_FLOOR] != 0
     regret_floor = fparams[F_REGRET_FLOOR]
     dealt = num_players * hole_cards + board_total
-    board_start = num_players * hole_cards
     depth_cap = max_depth + 1
     max_actions = nodes.shape[1] - NODE_CHILDREN  # at least the most actions (with padding)
     row_width = regrets.shape[1]
-    deck = np.empty(deck_size, dtype=np.int64)
-    cards = np.empty(deck_size, dtype=np.int64)
-    hand = np.empty(7, dtype=np.int64)
-    buckets = np.empty((num_players, num_rounds), dtype=np.int64)
-    strength = np.empty(num_players, dtype=np.int64)
+    # The arrays the inlined dealing and payoff functions take, as views without reference
+    # counts (see holdem_lab.games.numba_tools.borrowed); the caller keeps them alive.
+    cards = borrowed(cards)
+    hand = borrowed(hand)
+    buckets = borrowed(buckets)
+    strength = borrowed(strength)
+    amounts = borrowed(amounts)
+    node_contrib = borrowed(node_contrib)
+    node_folded = borrowed(node_folded)
+    board_visible = borrowed(board_visible)
+    card_rank = borrowed(card_rank)
+    bucket_table = borrowed(bucket_table)
+    holdem_tables = borrowed(holdem_tables)
+    holdem_offsets = borrowed(holdem_offsets)
     stack_node = np.empty(depth_cap, dtype=np.int64)
     stack_next = np.empty(depth_cap, dtype=np.int64)
     stack_row = np.empty(depth_cap, dtype=np.int64)
@@ -338,7 +206,7 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
     visited = 0
     # Tables larger than a core's L2 cache: fetch the rows of a node's children while the node
     # itself is being worked on, so that their cache misses overlap.
-    prefetch = regrets.size * regrets.itemsize > (1 << 20)
+    prefetch_rows = regrets.size * regrets.itemsize > (1 << 20)
     for it in range(num_iterations):
         t = first_iteration + it
         prune = False
@@ -350,58 +218,15 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
         for k in range(schedule_iterations.shape[0]):
             if t >= schedule_iterations[k]:
                 epsilon = schedule_values[k]
-        # Deal, once per iteration and shared by every traverser's walk: uniform without
-        # replacement (partial Fisher-Yates), then buckets and showdown strengths (Kuhn: higher
-        # card; Leduc: a pair with the board, then rank).
-        for i in range(deck_size):
-            deck[i] = i
-        for j in range(dealt):
-            pick = j + int(rng.random() * (deck_size - j))
-            if pick >= deck_size:
-                pick = deck_size - 1
-            tmp = deck[j]
-            deck[j] = deck[pick]
-            deck[pick] = tmp
-            cards[j] = deck[j]
+        # Deal once per iteration, shared by every traverser's walk.
+        deal_cards(rng, cards, dealt)
         if bucket_kind == BUCKETS_HOLDEM:
-            # Hold'em: buckets through the suit-isomorphic index of (hole, visible board);
-            # a round without a table is lossless preflop (169 classes) or one bucket.
-            for j in range(5):
-                hand[2 + j] = cards[board_start + j]
-            for p in range(num_players):
-                hand[0] = cards[2 * p]
-                hand[1] = cards[2 * p + 1]
-                for rnd in range(num_rounds):
-                    start = holdem_offsets[rnd]
-                    if rnd == 0:
-                        index = preflop_class_kernel(hand[0], hand[1])
-                    elif holdem_offsets[rnd + 1] > start:
-                        index = index_kernel(hand, rnd)
-                    else:
-                        index = 0
-                    if holdem_offsets[rnd + 1] > start:
-                        index += start
-                        _prefetch(holdem_tables, index)
-                    buckets[p, rnd] = index
-                strength[p] = eval7_kernel(hand[0], hand[1], hand[2], hand[3], hand[4],
-                                           hand[5], hand[6])
-            # The table reads come after every index is known, so that their cache misses
-            # (the river table is large) overlap instead of following one another.
-            for p in range(num_players):
-                for rnd in range(num_rounds):
-                    if holdem_offsets[rnd + 1] > holdem_offsets[rnd]:
-                        buckets[p, rnd] = holdem_tables[buckets[p, rnd]]
+            deal_holdem(num_players, num_rounds, holdem_tables, holdem_offsets, cards, hand,
+                        buckets, strength)
         else:
-            for p in range(num_players):
-                hole = cards[p * hole_cards]
-                for rnd in range(num_rounds):
-                    board = cards[board_start] if board_visible[rnd] > 0 else deck_size
-                    buckets[p, rnd] = bucket_table[rnd, hole, board]
-                rank = card_rank[hole]
-                if showdown_kind == 1 and board_total > 0 \
-                        and card_rank[cards[board_start]] == rank:
-                    rank += 1000
-                strength[p] = rank
+            deal_small(num_players, num_rounds, hole_cards, board_total, board_visible,
+                       deck_size, card_rank, showdown_kind, bucket_table, cards, buckets,
+                       strength)
         for traverser in range(num_players):
             if external:
                     # Frames of traverser nodes live at stack[depth]; `descend` is True while
@@ -416,27 +241,9 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                             word = nodes[node, NODE_WORD]
                             kind = (word >> 16) & 0xFF
                             if kind != DECISION:
-                                mine = amounts[node, TERMINAL_CONTRIB + traverser]
-                                if (word >> traverser) & 1:
-                                    ret = -mine
-                                elif kind == FOLD_TERMINAL:
-                                    ret = amounts[node, TERMINAL_POT] - mine
-                                elif word & TERMINAL_EQUAL_LIVE == 0:
-                                    ret = side_pot_utility(node_contrib, node_folded, node,
-                                                           traverser, strength, num_players)
-                                else:
-                                    best = -1
-                                    winners = 0
-                                    for p in range(num_players):
-                                        if (word >> p) & 1 == 0:
-                                            if strength[p] > best:
-                                                best = strength[p]
-                                                winners = 1
-                                            elif strength[p] == best:
-                                                winners += 1
-                                    won = strength[traverser] == best
-                                    ret = (amounts[node, TERMINAL_POT] / winners - mine if won
-                                           else -mine)
+                                ret = terminal_payoff(word, amounts, node_contrib,
+                                                      node_folded, node, traverser, strength,
+                                                      num_players)
                                 descend = False
                                 continue
                             p = word & 0xFF
@@ -444,7 +251,7 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                             num_actions = word >> 24
                             row = nodes[node, NODE_ROW_OFFSET] \
                                 + buckets[p, rnd] * nodes[node, NODE_ROW_STRIDE]
-                            if prefetch:
+                            if prefetch_rows:
                                 for b in range(num_actions):
                                     child = nodes[node, NODE_CHILDREN + b]
                                     child_word = nodes[child, NODE_WORD]
@@ -453,9 +260,9 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                         child_row = nodes[child, NODE_ROW_OFFSET] \
                                             + nodes[child, NODE_ROW_STRIDE] \
                                             * buckets[q_player, (child_word >> 8) & 0xFF]
-                                        _prefetch(regrets, child_row * row_width)
+                                        prefetch(regrets, child_row * row_width)
                                         if q_player != traverser:
-                                            _prefetch(strategy_sum, child_row * row_width)
+                                            prefetch(strategy_sum, child_row * row_width)
                             total = 0.0
                             for b in range(num_actions):
                                 positive = max(regrets[row, b], 0.0)
@@ -619,26 +426,8 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                         node = nodes[node, NODE_CHILDREN + a]
                         depth += 1
                     visited += 1
-                    mine = amounts[node, TERMINAL_CONTRIB + traverser]
-                    if (word >> traverser) & 1:
-                        tail = -mine
-                    elif (word >> 16) & 0xFF == FOLD_TERMINAL:
-                        tail = amounts[node, TERMINAL_POT] - mine
-                    elif word & TERMINAL_EQUAL_LIVE == 0:
-                        tail = side_pot_utility(node_contrib, node_folded, node, traverser,
-                                                strength, num_players)
-                    else:
-                        best = -1
-                        winners = 0
-                        for p in range(num_players):
-                            if (word >> p) & 1 == 0:
-                                if strength[p] > best:
-                                    best = strength[p]
-                                    winners = 1
-                                elif strength[p] == best:
-                                    winners += 1
-                        tail = (amounts[node, TERMINAL_POT] / winners - mine
-                                if strength[traverser] == best else -mine)
+                    tail = terminal_payoff(word, amounts, node_contrib, node_folded, node,
+                                           traverser, strength, num_players)
                     for d in range(depth - 1, -1, -1):
                         node = path_node[d]
                         row = path_row[d]
