@@ -44,7 +44,8 @@ lab: setup
 	$(BIN)/jupyter lab notebooks
 
 # numba's on-disk cache is keyed by each kernel's own source file: after editing a module that
-# compiled kernels call into (holdem_lab/cards/*), drop the cache so callers are rebuilt.
+# compiled kernels call into (holdem_lab/cards/*, holdem_lab/games/dealing.py, payoffs.py,
+# numba_tools.py), drop the cache so callers are rebuilt.
 clean-cache:
 	find holdem_lab -name '*.nbi' -delete -o -name '*.nbc' -delete -o -name '*-tables-v*.npz' -delete
 
