@@ -18,7 +18,7 @@ from holdem_lab.checkpoint import (
 from holdem_lab.errors import CheckpointError, GameError
 from holdem_lab.games import Game, build_game
 from holdem_lab.games.tree import ACTION_KIND_NAMES, DECISION
-from holdem_lab.rundir import RunDir, game_spec_of
+from holdem_lab.rundir import RunDir, game_spec_of, summarize_problems
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,23 +109,30 @@ class Blueprint:
         return grid
 
 
-def load_blueprint(path: str | Path) -> Blueprint:
+def load_blueprint(path: str | Path, *, buckets: str | Path | None = None) -> Blueprint:
     """A blueprint from a run directory (its newest complete checkpoint) or from a checkpoint's
-    policy file (`checkpoint_iter…npz`)."""
+    policy file (`checkpoint_iter…npz`), from any working directory: a Hold'em checkpoint's
+    bucket file is its recorded path, else the file with its sha256 next to the run or in the
+    bucket directory (see :func:`holdem_lab.rundir.game_spec_of`), or ``buckets`` when given."""
     path = Path(path)
     if path.is_dir():
         run = RunDir(path)
         directory = run.checkpoints if run.checkpoints.is_dir() else path
+        run_root = path if run.checkpoints.is_dir() else path.parent
         loaded, problems = load_latest_complete(directory)
         if loaded is None:
             raise CheckpointError(f"no complete checkpoint in {directory}"
-                                  + (": " + "; ".join(problems) if problems else ""))
+                                  + (": " + summarize_problems(problems) if problems else ""))
+    elif not path.exists():
+        raise CheckpointError(f"{path} does not exist: give a run directory or one of its "
+                              "checkpoint_iter….npz files")
     else:
         iteration = parse_checkpoint_name(path.name)
         if iteration is None:
             raise CheckpointError(f"{path} is not a checkpoint file name")
         loaded = load_checkpoint(CheckpointInfo(iteration, path.parent))
-    game = build_game(game_spec_of(loaded.metadata))
+        run_root = path.parent.parent
+    game = build_game(game_spec_of(loaded.metadata, run_root=run_root, buckets=buckets))
     policy = loaded.policy["average_policy"]
     if policy.shape != (game.num_rows, game.max_actions):
         raise CheckpointError(f"{loaded.info.policy_path}: policy shape {policy.shape} does "
