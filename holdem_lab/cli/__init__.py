@@ -27,8 +27,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter,
     whose default is None or False shows none)."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False) or "%(default)" in (action.help or "") \
-                or "(default" in (action.help or ""):
+        text = action.help or ""
+        if action.default is None or action.default is False or "(default" in text:
             return action.help
         return super()._get_help_string(action)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from holdem_lab.chunks.runner import ChunkStatus, run_chunk
@@ -14,10 +15,12 @@ from holdem_lab.cli import ArgumentParser, count, exit_codes, fail, run_command
 from holdem_lab.config import (
     FIELD_FLAGS,
     SETTING_FLAGS,
+    GameSpec,
     config_default,
     config_from_mapping,
     load_yaml_mapping,
 )
+from holdem_lab.rundir import RunDir
 
 PROG = "holdem-train-blueprint"
 
@@ -110,10 +113,27 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--exploitability-interval", type=count,
                        help="iterations between exact exploitability logs (Kuhn, Leduc)")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--print-sbatch", action="store_true",
+                        help="print the #SBATCH lines of this run's Slurm jobs (chain name, "
+                             "memory from the solver's sizing, CPUs) and exit without training "
+                             "(scripts/slurm/submit.sh uses them)")
     # The guide names a multi-instance mode that chunked training excludes; there is none here,
     # and the flag gets an explanation instead of argparse's "unrecognized arguments".
     parser.add_argument("--num-instances", nargs="?", const="", help=argparse.SUPPRESS)
     return parser
+
+
+def _sbatch_lines(logdir: str, spec: GameSpec) -> list[str]:
+    from holdem_lab.cli.sbatch import sbatch_lines
+    from holdem_lab.games import build_game
+
+    spec = RunDir(logdir).with_buckets_found(spec)
+    bucket_bytes = 0
+    if spec.buckets is not None:
+        path = Path(spec.buckets)
+        npz = path / "buckets.npz" if path.is_dir() else path
+        bucket_bytes = npz.stat().st_size if npz.is_file() else 0
+    return sbatch_lines(build_game(spec), logdir, bucket_bytes)
 
 
 def _default(field: str) -> str:
@@ -145,6 +165,9 @@ def _train(args: argparse.Namespace) -> int:
     if config.sampling == "external" and args.epsilon is not None:
         print("Note: epsilon only acts in outcome sampling; under external sampling it is "
               "recorded and has no effect", flush=True)
+    if args.print_sbatch:
+        print("\n".join(_sbatch_lines(args.logdir, spec)))
+        return exit_codes.CHUNK_DONE
     # Signals stop the training after a checkpoint (exit 8) instead of raising KeyboardInterrupt.
     graceful = GracefulStop().install()
     try:
