@@ -316,23 +316,12 @@ class RunDir:
         return spec if found is None else dataclasses.replace(spec, buckets=str(found))
 
     def lock_holder(self) -> str | None:
-        """Who holds the training lock ("pid N on HOST"), or None when nobody does. Asks without
-        blocking and never takes a lock someone holds (a free one is taken and released at once);
-        a run without a lock file is not locked."""
-        try:
-            fd = os.open(self.lock_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return None
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
-                return holder or "unknown process"
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return None
-        finally:
-            os.close(fd)
+        """Who holds the training lock ("pid N on HOST"), or None (see :meth:`RunLock.holder`)."""
+        return self.lock().holder()
+
+    def driver_lock_holder(self) -> str | None:
+        """Who holds the notebook driver's lock, or None."""
+        return self.driver_lock().holder()
 
     @staticmethod
     def is_run(path: str | os.PathLike[str]) -> bool:
@@ -389,6 +378,25 @@ class RunLock:
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
         self._fd = fd
         return self
+
+    def holder(self) -> str | None:
+        """Who holds this lock ("pid N on HOST"), or None when nobody does. Asks without
+        blocking and never takes a lock someone holds (a free one is taken shared and released
+        at once); a missing lock file is a free lock."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                return holder or "an unknown process"
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
