@@ -15,7 +15,7 @@ from holdem_lab.checkpoint import (
     load_latest_complete,
     parse_checkpoint_name,
 )
-from holdem_lab.errors import CheckpointError, GameError
+from holdem_lab.errors import CheckpointError, GameError, IllegalActionError
 from holdem_lab.games import Game, build_game
 from holdem_lab.games.tree import ACTION_KIND_NAMES, DECISION
 from holdem_lab.rundir import RunDir, game_spec_of, summarize_problems
@@ -73,15 +73,14 @@ class Blueprint:
     def query(self, hole: str, board: str = "",
               actions: Sequence[str] = ()) -> dict[str, float]:
         """Action probabilities of the player to act in a real heads-up or multi-way situation:
-        `hole` cards of that player, the visible `board`, and the hand's `actions` so far in
-        chips ("f", "x", "c", "r<to>"/"b<to>"), mapped onto the abstract betting tree by
-        pseudo-harmonic action translation (Ganzfried & Sandholm 2013)."""
-        from holdem_lab.games.translation import map_history
+        `hole` cards of that player, the visible `board`, and the hand's `actions` so far
+        ("f", "x", "c", "b<to>"/"r<to>"), mapped onto the abstract betting tree by
+        pseudo-harmonic action translation (Ganzfried & Sandholm 2013).
 
-        mapping = map_history(self.game.tree, list(actions))
-        if mapping.hand_over or self.game.tree.terminal[mapping.node] != DECISION:
-            raise GameError("the hand is over after these actions: no decision to query")
-        node = mapping.node
+        Amounts are in the unit of the labels this returns ("bet/raise to 15"): the chips the
+        player has put in over the whole hand once the bet is made, blinds and antes included.
+        So a label's amount, sent back as ``r15``, is that very action."""
+        node = self.node_of(actions)
         expected_round = int(self.game.tree.round[node])
         board_count = (0, 3, 4, 5)[expected_round]
         cards = board.replace(" ", "")
@@ -89,6 +88,18 @@ class Blueprint:
             raise GameError(f"the actions lead to round {expected_round}, which shows "
                             f"{board_count} board cards; got {board!r}")
         return self.probabilities(node, self.bucket_of(hole, board))
+
+    def node_of(self, actions: Sequence[str]) -> int:
+        """The abstract decision node a hand's ``actions`` (amounts as hand totals, see
+        :meth:`query`) are translated to."""
+        from holdem_lab.games.translation import map_history
+
+        if self.game.name != "holdem":
+            raise GameError("queries by real actions are for Hold'em blueprints")
+        mapping = map_history(self.game.tree, street_totals(self.game, actions))
+        if mapping.hand_over or self.game.tree.terminal[mapping.node] != DECISION:
+            raise GameError("the hand is over after these actions: no decision to query")
+        return mapping.node
 
     def preflop_grid(self, node: int) -> np.ndarray:
         """(13, 13, num_actions) probabilities at a preflop node of a Hold'em blueprint with a
@@ -107,6 +118,42 @@ class Blueprint:
             row_index, col = preflop_grid_position(cls)
             grid[row_index, col] = self.policy[game.row_of(node, cls), :actions]
         return grid
+
+
+def street_totals(game: Game, actions: Sequence[str]) -> list[object]:
+    """A hand's actions with each bet or raise amount turned from the chips the player has in
+    the whole hand (the labels' unit) into the street total the rules engine and
+    :func:`holdem_lab.games.translation.map_history` read; IllegalActionError names an action
+    the hand cannot take, in the amount it was given."""
+    from holdem_lab.games.betting import holdem_tree_params
+    from holdem_lab.rules.actions import Action, ActionKind, parse_action
+    from holdem_lab.rules.nlhe import HandState
+
+    table = holdem_tree_params(game.tree).table
+    players = table.num_players
+    # The cards never matter to the betting; any distinct ones do.
+    state = HandState(table, [(2 * seat, 2 * seat + 1) for seat in range(players)],
+                      list(range(2 * players, 2 * players + 5)), hand_value=lambda cards: 0)
+    converted: list[object] = []
+    for index, spec in enumerate(actions):
+        try:
+            action = parse_action(spec)
+        except IllegalActionError as exc:
+            raise IllegalActionError(f"action {index}: {exc}") from None
+        seat = state.to_act
+        if state.is_terminal or seat is None:
+            converted.extend(actions[index:])
+            break
+        try:
+            if action.kind is ActionKind.RAISE and action.amount is not None:
+                earlier_streets = state.contributions[seat] - state.bets[seat]
+                action = Action(ActionKind.RAISE, action.amount - earlier_streets)
+            state.apply(action)
+        except IllegalActionError as exc:
+            raise IllegalActionError(f"action {index} ({spec}, chips in the hand): "
+                                     f"{exc}") from None
+        converted.append(action)
+    return converted
 
 
 def load_blueprint(path: str | Path, *, buckets: str | Path | None = None) -> Blueprint:
