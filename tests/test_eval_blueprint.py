@@ -4,12 +4,15 @@ label's edge leads to."""
 
 from __future__ import annotations
 
+import csv
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from holdem_lab import load_game
+from holdem_lab.cards.isomorphism import preflop_class_of_name, preflop_grid_position
 from holdem_lab.errors import IllegalActionError
 from holdem_lab.eval.blueprint import Blueprint
 from holdem_lab.games.tree import DECISION, FOLD
@@ -76,3 +79,22 @@ def test_an_amount_the_hand_cannot_take_is_named_as_given() -> None:
     # Preflop both players have 2 chips in after the call; a flop bet to 2 bets nothing.
     with pytest.raises(IllegalActionError, match=r"action 2 \(r2, chips in the hand\)"):
         blueprint.node_of(["c", "x", "r2"])
+
+
+def test_preflop_chart_exports_as_csv(tmp_path: Path) -> None:
+    game = load_game("holdem", bet_sizing=MENU)
+    rng = np.random.default_rng(0)
+    policy = rng.random((game.num_rows, game.max_actions))
+    blueprint = Blueprint(game=game, policy=policy, iteration=0, source="test")
+    path = blueprint.save_preflop_csv(tmp_path / "chart.csv")
+    rows = list(csv.reader(path.open()))
+    assert rows[0] == ["hand", *blueprint.node_actions(0)]
+    assert len(rows) == 170 and len({row[0] for row in rows[1:]}) == 169
+    assert [rows[1][0], rows[2][0], rows[14][0], rows[-1][0]] == ["AA", "AKs", "AKo", "22"]
+    grid = blueprint.preflop_grid(0)
+    for row in rows[1:]:
+        cls = preflop_class_of_name(row[0])
+        r, c = preflop_grid_position(cls)
+        assert [float(x) for x in row[1:]] == pytest.approx(grid[r, c], abs=1e-6)
+        assert [float(x) for x in row[1:]] == pytest.approx(
+            policy[game.row_of(0, cls), :len(row) - 1], abs=1e-6)

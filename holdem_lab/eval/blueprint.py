@@ -101,6 +101,13 @@ class Blueprint:
             raise GameError("the hand is over after these actions: no decision to query")
         return mapping.node
 
+    def save_preflop_csv(self, path: str | Path, node: int = 0) -> Path:
+        """Write :func:`preflop_csv` to ``path`` (atomically) and return the path."""
+        from holdem_lab.checkpoint import atomic_write
+
+        atomic_write(path, preflop_csv(self, node))
+        return Path(path)
+
     def preflop_grid(self, node: int) -> np.ndarray:
         """(13, 13, num_actions) probabilities at a preflop node of a Hold'em blueprint with a
         lossless preflop: pairs on the diagonal, suited hands above it, offsuit below, aces in
@@ -118,6 +125,26 @@ class Blueprint:
             row_index, col = preflop_grid_position(cls)
             grid[row_index, col] = self.policy[game.row_of(node, cls), :actions]
         return grid
+
+
+def preflop_csv(blueprint: Blueprint, node: int = 0) -> str:
+    """The preflop chart of a lossless-preflop Hold'em blueprint at ``node`` as CSV: one row per
+    hand class in grid order (``AA``, ``AKs``, … ``22``), one column per action label."""
+    import csv
+    import io
+
+    from holdem_lab.cards.isomorphism import preflop_class_name, preflop_grid_position
+
+    grid = blueprint.preflop_grid(node)
+    labels = blueprint.node_actions(node)
+    classes = sorted(range(169), key=preflop_grid_position)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["hand", *labels])
+    for cls in classes:
+        row, col = preflop_grid_position(cls)
+        writer.writerow([preflop_class_name(cls), *(f"{p:.6f}" for p in grid[row, col])])
+    return buffer.getvalue()
 
 
 def street_totals(game: Game, actions: Sequence[str]) -> list[object]:
