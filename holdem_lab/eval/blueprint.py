@@ -18,6 +18,7 @@ from holdem_lab.checkpoint import (
 from holdem_lab.errors import CheckpointError, GameError, IllegalActionError
 from holdem_lab.games import Game, build_game
 from holdem_lab.games.tree import ACTION_KIND_NAMES, DECISION
+from holdem_lab.rules.actions import Action
 from holdem_lab.rundir import RunDir, game_spec_of, summarize_problems
 
 
@@ -147,13 +148,13 @@ def preflop_csv(blueprint: Blueprint, node: int = 0) -> str:
     return buffer.getvalue()
 
 
-def street_totals(game: Game, actions: Sequence[str]) -> list[object]:
+def street_totals(game: Game, actions: Sequence[str]) -> list[Action]:
     """A hand's actions with each bet or raise amount turned from the chips the player has in
     the whole hand (the labels' unit) into the street total the rules engine and
     :func:`holdem_lab.games.translation.map_history` read; IllegalActionError names an action
     the hand cannot take, in the amount it was given."""
     from holdem_lab.games.betting import holdem_tree_params
-    from holdem_lab.rules.actions import Action, ActionKind, parse_action
+    from holdem_lab.rules.actions import ActionKind, parse_action
     from holdem_lab.rules.nlhe import HandState
 
     table = holdem_tree_params(game.tree).table
@@ -161,7 +162,7 @@ def street_totals(game: Game, actions: Sequence[str]) -> list[object]:
     # The cards never matter to the betting; any distinct ones do.
     state = HandState(table, [(2 * seat, 2 * seat + 1) for seat in range(players)],
                       list(range(2 * players, 2 * players + 5)), hand_value=lambda cards: 0)
-    converted: list[object] = []
+    converted: list[Action] = []
     for index, spec in enumerate(actions):
         try:
             action = parse_action(spec)
@@ -169,8 +170,8 @@ def street_totals(game: Game, actions: Sequence[str]) -> list[object]:
             raise IllegalActionError(f"action {index}: {exc}") from None
         seat = state.to_act
         if state.is_terminal or seat is None:
-            converted.extend(actions[index:])
-            break
+            converted.append(action)  # the translation says the hand is over
+            continue
         try:
             if action.kind is ActionKind.RAISE and action.amount is not None:
                 earlier_streets = state.contributions[seat] - state.bets[seat]
