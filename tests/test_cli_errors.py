@@ -54,8 +54,9 @@ def _checkpoint_io_error() -> CheckpointError:
 
 # (error raised by the body, exit code, the message after "<prog>: error: ")
 FAILURES: list[tuple[BaseException, int, str]] = [
-    (ConfigError("dcfr_alpha", -1.0, "must be >= 0.0"), exit_codes.USAGE,
-     "invalid configuration: dcfr_alpha=-1.0: must be >= 0.0"),
+    # A field no flag sets (dcfr_alpha has --dcfr-alpha now), so every command says the same.
+    (ConfigError("discount_stop_iteration", 0, "must be >= 1"), exit_codes.USAGE,
+     "invalid configuration: discount_stop_iteration=0: must be >= 1"),
     (GameError("a card appears twice"), exit_codes.USAGE, "invalid game: a card appears twice"),
     (LabError("notebook chunk.ipynb not found in /x"), exit_codes.USAGE,
      "notebook chunk.ipynb not found in /x"),
