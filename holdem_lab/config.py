@@ -274,13 +274,13 @@ class GameSpec:
             raise ConfigError("game_params", self.game_params, "must be a mapping")
         if self.buckets is not None and not isinstance(self.buckets, str):
             raise ConfigError("buckets", self.buckets, "must be a path")
-        if self.buckets is not None:
-            # Recorded absolute, so a checkpoint names its bucket file from any directory.
-            object.__setattr__(self, "buckets", os.path.abspath(os.path.expanduser(self.buckets)))
         if self.buckets is not None and self.game != "holdem":
             raise ConfigError("buckets", self.buckets,
                               f"only Hold'em uses a bucket file, and the game is {self.game}",
                               related=("game",))
+        if self.buckets is not None:
+            # Recorded absolute, so a checkpoint names its bucket file from any directory.
+            object.__setattr__(self, "buckets", os.path.abspath(os.path.expanduser(self.buckets)))
 
     def to_dict(self) -> dict[str, Any]:
         return {"game": self.game, "game_params": dict(self.game_params), "buckets": self.buckets}

@@ -144,6 +144,11 @@ def test_every_entry_point_opens_a_run_whose_buckets_moved(
                             env={**os.environ, BUCKET_DIR_ENV: str(elsewhere)})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["agent_b"] == "uniform"
+    # the chunk notebook's check before holdem-lab starts a kernel
+    from holdem_lab.lab.chunk import prepare_chunk
+
+    request = prepare_chunk(config_path=str(project / "run.yaml"), logdir=str(run))
+    assert request.spec.buckets == str(run / "buckets")
     # a resume through the CLI, with the config's relative bucket path missing here
     result = _train_from(elsewhere, "--config", str(project / "run.yaml"), "--logdir",
                          str(run), "--chunked")
