@@ -137,6 +137,9 @@ def test_every_entry_point_opens_a_run_whose_buckets_moved(
 
     explorer = Explorer(run, runs_root=elsewhere, images=False)
     assert explorer.error is None and explorer.game is not None
+    from holdem_lab.lab.analysis import load_run
+
+    assert load_run(run)["iteration"] == 200
     # holdem-eval
     result = subprocess.run([sys.executable, "-m", "holdem_lab.cli.evaluate", str(run),
                              "--against", "uniform", "--hands", "20", "--json"],
