@@ -9,6 +9,10 @@ The names most sessions need are here::
     solver = Solver(game, MCCFRConfig(sampling="external", seed=0))
     solver.run(100_000)
     exploitability(game, solver.average_policy())
+
+    blueprint = load_blueprint("runs/hu")          # a trained run's newest checkpoint
+    blueprint.query("AsKd", "", ["r5"])            # action probabilities facing a raise to 5
+    blueprint.preflop_grid(0)                      # the 13x13 chart of the first decision
 """
 
 from holdem_lab.config import GameSpec, MCCFRConfig, load_run_config
@@ -19,6 +23,7 @@ from holdem_lab.errors import (
     HoldemLabError,
     ResumeMismatchError,
 )
+from holdem_lab.eval.blueprint import Blueprint, load_blueprint
 from holdem_lab.eval.exact import (
     best_response_values,
     expected_values,
@@ -33,6 +38,7 @@ from holdem_lab.solver import Solver
 __version__ = "0.1.0"
 
 __all__ = [
+    "Blueprint",
     "CheckpointError",
     "ConfigError",
     "Game",
@@ -46,6 +52,7 @@ __all__ = [
     "best_response_values",
     "expected_values",
     "exploitability",
+    "load_blueprint",
     "load_game",
     "load_run_config",
     "nash_conv",

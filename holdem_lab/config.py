@@ -278,6 +278,9 @@ class GameSpec:
             raise ConfigError("buckets", self.buckets,
                               f"only Hold'em uses a bucket file, and the game is {self.game}",
                               related=("game",))
+        if self.buckets is not None:
+            # Recorded absolute, so a checkpoint names its bucket file from any directory.
+            object.__setattr__(self, "buckets", os.path.abspath(os.path.expanduser(self.buckets)))
 
     def to_dict(self) -> dict[str, Any]:
         return {"game": self.game, "game_params": dict(self.game_params), "buckets": self.buckets}
@@ -292,6 +295,15 @@ class GameSpec:
 
 
 MCCFR_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(MCCFRConfig))
+
+
+def config_default(name: str) -> Any:
+    """The default of an MCCFRConfig field (what a run gets when neither YAML nor a flag sets
+    it), for help texts."""
+    for f in dataclasses.fields(MCCFRConfig):
+        if f.name == name:
+            return f.default
+    raise KeyError(name)
 GAME_FIELDS: frozenset[str] = frozenset(f.name for f in dataclasses.fields(GameSpec))
 
 
@@ -327,6 +339,14 @@ SETTING_FLAGS: tuple[SettingFlag, ...] = (
     SettingFlag("sampling", "--sampling"),
     SettingFlag("tensorboard_log_interval", "--tensorboard-interval"),
     SettingFlag("exploitability_interval", "--exploitability-interval"),
+    SettingFlag("dcfr_alpha", "--dcfr-alpha"),
+    SettingFlag("dcfr_beta", "--dcfr-beta"),
+    SettingFlag("dcfr_gamma", "--dcfr-gamma"),
+    SettingFlag("enable_pruning", "--pruning"),
+    SettingFlag("prune_warmup_iterations", "--prune-warmup"),
+    SettingFlag("prune_threshold", "--prune-threshold"),
+    SettingFlag("prune_probability", "--prune-probability"),
+    SettingFlag("regret_floor", "--regret-floor"),
     SettingFlag("game", "--game", "game"),
     SettingFlag("buckets", "--buckets"),
 )

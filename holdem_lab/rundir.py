@@ -21,8 +21,10 @@ the next one. The file records the holder's pid and host for the error message.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
+import json
 import os
 import socket
 import stat
@@ -43,9 +45,13 @@ from holdem_lab.checkpoint import (
     read_metadata,
 )
 from holdem_lab.config import GameSpec
-from holdem_lab.errors import CheckpointError, ConfigError, RunLockedError
+from holdem_lab.errors import BucketError, CheckpointError, ConfigError, RunLockedError
 
 NOTEBOOK_SUFFIX = ".ipynb"
+BUCKET_DIR_ENV = "HOLDEM_LAB_BUCKET_DIR"
+# The summary holdem-build-buckets writes next to buckets.npz, with the npz's sha256.
+BUCKET_SUMMARY_NAME = "buckets.json"
+MAX_BUCKET_SUMMARY_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -69,12 +75,104 @@ class CheckpointRecord:
         return notebook_beside(self.info)
 
 
-def game_spec_of(metadata: dict[str, Any]) -> GameSpec:
-    """The GameSpec a checkpoint's metadata says it was trained on."""
+def game_spec_of(metadata: dict[str, Any], *, run_root: str | os.PathLike[str] | None = None,
+                 buckets: str | os.PathLike[str] | None = None) -> GameSpec:
+    """The GameSpec a checkpoint's metadata says it was trained on, with a bucket file that
+    exists: ``buckets`` when given, else the recorded path, else the file with the recorded
+    sha256 next to the run (``run_root``) or in the bucket directory (:func:`bucket_directory`).
+    A bucket file whose sha256 is not the one the run was trained with is refused."""
     try:
-        return GameSpec.from_dict(metadata.get("game_spec"))
+        spec = GameSpec.from_dict(metadata.get("game_spec"))
     except ConfigError as exc:
         raise CheckpointError(f"checkpoint metadata has no usable game_spec: {exc}") from None
+    identity = metadata.get("game_identity")
+    sha256 = identity.get("bucket_hash") if isinstance(identity, dict) else None
+    if buckets is not None:
+        if spec.game != "holdem":
+            raise ConfigError("buckets", str(buckets),
+                              f"only Hold'em uses a bucket file, and the run trains {spec.game}")
+        found = bucket_file_sha256(buckets)
+        if sha256 is not None and found is not None and found != sha256:
+            raise BucketError(f"{buckets} holds buckets {found}; the run was trained with "
+                              f"{sha256}")
+        return dataclasses.replace(spec, buckets=os.path.abspath(buckets))
+    if spec.buckets is None or Path(spec.buckets).exists() or not isinstance(sha256, str):
+        return spec
+    places = bucket_search_places(run_root)
+    found_path = find_buckets(sha256, places)
+    if found_path is None:
+        raise BucketError(
+            f"bucket file not found: {spec.buckets} (sha256 {sha256[:12]}…), nor a file with "
+            f"that sha256 in {', '.join(str(place) for place in places)}; pass its directory "
+            f"with --buckets or set {BUCKET_DIR_ENV}")
+    return dataclasses.replace(spec, buckets=str(found_path))
+
+
+def bucket_directory() -> Path:
+    """Where bucket files are looked for by sha256 when a run's recorded path is gone:
+    ``$HOLDEM_LAB_BUCKET_DIR``, else ``data/buckets`` of the checkout holding this package
+    (where ``holdem-build-buckets`` writes in the README's commands)."""
+    configured = os.environ.get(BUCKET_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    return Path(__file__).resolve().parents[1] / "data" / "buckets"
+
+
+def bucket_search_places(run_root: str | os.PathLike[str] | None) -> list[Path]:
+    """The directories :func:`find_buckets` searches for a run: the run directory, the one
+    holding it, and the bucket directory."""
+    places = []
+    if run_root is not None:
+        root = Path(run_root).absolute()
+        places += [root, root.parent]
+    places.append(bucket_directory())
+    return list(dict.fromkeys(places))
+
+
+def bucket_file_sha256(path: str | os.PathLike[str]) -> str | None:
+    """The npz sha256 recorded in the ``buckets.json`` of a bucket file given as its directory
+    or its npz, or None when it cannot be read (loading the file then says why)."""
+    candidate = Path(path)
+    summary = (candidate / BUCKET_SUMMARY_NAME if candidate.is_dir()
+               else candidate.with_suffix(".json"))
+    try:
+        if summary.stat().st_size > MAX_BUCKET_SUMMARY_BYTES:
+            return None
+        data = json.loads(summary.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = data.get("sha256") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def find_buckets(sha256: str, places: list[Path]) -> Path | None:
+    """The directory of a bucket file with this sha256 in one of ``places`` or up to two
+    levels below it, or None."""
+    for place in places:
+        for pattern in (BUCKET_SUMMARY_NAME, f"*/{BUCKET_SUMMARY_NAME}",
+                        f"*/*/{BUCKET_SUMMARY_NAME}"):
+            try:
+                summaries = sorted(place.glob(pattern))
+            except OSError:
+                continue
+            for summary in summaries:
+                if bucket_file_sha256(summary.parent) == sha256:
+                    return summary.parent
+    return None
+
+
+def summarize_problems(problems: list[str], limit: int = 300) -> str:
+    """Skipped checkpoints in one line of reasonable length: the first problem (the newest
+    checkpoint's, as :mod:`holdem_lab.checkpoint` lists them), shortened to ``limit``
+    characters, and how many more there are."""
+    if not problems:
+        return ""
+    first = " ".join(problems[0].split())
+    if len(first) > limit:
+        first = first[: limit - 1] + "…"
+    rest = len(problems) - 1
+    return first + (f" (and {rest} older checkpoint{'s' if rest != 1 else ''} with problems)"
+                    if rest else "")
 
 
 def notebook_beside(info: CheckpointInfo) -> Path:
@@ -199,6 +297,32 @@ class RunDir:
                 problems.append(str(exc))
         return records, problems
 
+    def with_buckets_found(self, spec: GameSpec) -> GameSpec:
+        """``spec`` itself, or, when its bucket file is gone and the run has a complete
+        checkpoint, ``spec`` with the file of the checkpoint's bucket sha256 found next to the run
+        or in the bucket directory (see :func:`game_spec_of`): a resume then opens from any
+        working directory. The game is checked against the checkpoint's as ever."""
+        if spec.buckets is None or Path(spec.buckets).exists():
+            return spec
+        info = self.latest_complete()
+        if info is None:
+            return spec
+        try:
+            identity = read_metadata(info).get("game_identity")
+        except CheckpointError:
+            return spec
+        sha256 = identity.get("bucket_hash") if isinstance(identity, dict) else None
+        found = find_buckets(sha256, bucket_search_places(self.root)) if sha256 else None
+        return spec if found is None else dataclasses.replace(spec, buckets=str(found))
+
+    def lock_holder(self) -> str | None:
+        """Who holds the training lock ("pid N on HOST"), or None (see :meth:`RunLock.holder`)."""
+        return self.lock().holder()
+
+    def driver_lock_holder(self) -> str | None:
+        """Who holds the notebook driver's lock, or None."""
+        return self.driver_lock().holder()
+
     @staticmethod
     def is_run(path: str | os.PathLike[str]) -> bool:
         """Whether ``path`` holds a run: checkpoint metadata in its checkpoint directory."""
@@ -213,7 +337,14 @@ class RunLock:
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        directory = self.path.parent
+        if directory.exists() and not directory.is_dir():
+            raise ConfigError("run directory", str(directory), "is a file, not a directory")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise ConfigError("run directory", str(directory),
+                              "cannot be created: a part of its path is a file") from None
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as exc:
@@ -247,6 +378,25 @@ class RunLock:
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
         self._fd = fd
         return self
+
+    def holder(self) -> str | None:
+        """Who holds this lock ("pid N on HOST"), or None when nobody does. Asks without
+        blocking and never takes a lock someone holds (a free one is taken shared and released
+        at once); a missing lock file is a free lock."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                return holder or "an unknown process"
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -54,8 +54,9 @@ def _checkpoint_io_error() -> CheckpointError:
 
 # (error raised by the body, exit code, the message after "<prog>: error: ")
 FAILURES: list[tuple[BaseException, int, str]] = [
-    (ConfigError("dcfr_alpha", -1.0, "must be >= 0.0"), exit_codes.USAGE,
-     "invalid configuration: dcfr_alpha=-1.0: must be >= 0.0"),
+    # A field no flag sets (dcfr_alpha has --dcfr-alpha now), so every command says the same.
+    (ConfigError("discount_stop_iteration", 0, "must be >= 1"), exit_codes.USAGE,
+     "invalid configuration: discount_stop_iteration=0: must be >= 1"),
     (GameError("a card appears twice"), exit_codes.USAGE, "invalid game: a card appears twice"),
     (LabError("notebook chunk.ipynb not found in /x"), exit_codes.USAGE,
      "notebook chunk.ipynb not found in /x"),
@@ -286,3 +287,67 @@ def test_eval_interrupted_by_ctrl_c_exits_130_without_a_traceback(
     assert process.returncode == exit_codes.INTERRUPTED, err
     assert _one_line(err, "holdem-eval") == "interrupted"
     assert out == ""
+
+
+def test_eval_names_the_baselines_and_a_run_that_does_not_exist(
+        runs: dict[str, Path], tmp_path: Path) -> None:
+    # Both said "... is not a checkpoint file name" before.
+    result = _cli("evaluate", str(runs["hu"]), "--against", "foo")
+    assert result.returncode == exit_codes.USAGE
+    assert _one_line(result.stderr, "holdem-eval") == (
+        "invalid configuration: against='foo': is neither a baseline (always_call, "
+        "always_raise_pot, uniform, always_fold, equity_threshold) nor the path of a run or "
+        "checkpoint")
+    result = _cli("evaluate", str(tmp_path / "nope"))
+    assert result.returncode == exit_codes.CHECKPOINT
+    assert _one_line(result.stderr, "holdem-eval") == (
+        f"checkpoint error: {tmp_path / 'nope'} does not exist: give a run directory or one of "
+        "its checkpoint_iter….npz files")
+
+
+def test_a_logdir_that_is_a_file_is_named_plainly(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "run"
+    blocker.write_text("a file")
+    result = _cli("train", "--logdir", str(blocker), "--game", "leduc", "--iters", "2",
+                  "--no-progress", "--no-tensorboard")
+    assert result.returncode == exit_codes.USAGE, result.stderr
+    assert _one_line(result.stderr, "holdem-train-blueprint") == (
+        f"invalid configuration: run directory='{blocker}': is a file, not a directory")
+    result = _cli("train", "--logdir", str(blocker / "inner"), "--game", "leduc", "--iters",
+                  "2", "--no-progress", "--no-tensorboard")
+    assert result.returncode == exit_codes.USAGE, result.stderr
+    assert "a part of its path is a file" in _one_line(result.stderr, "holdem-train-blueprint")
+    assert blocker.read_text() == "a file"
+
+
+def test_every_checkpoint_broken_is_one_short_line_everywhere(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert train.main(["--logdir", str(run), "--game", "leduc", "--iters", "30",
+                       "--chunked", "--chunk-iterations", "1", "--no-progress",
+                       "--no-tensorboard"]) == exit_codes.CHUNK_DONE
+    for _ in range(29):
+        train.main(["--logdir", str(run), "--game", "leduc", "--iters", "30", "--chunked",
+                    "--chunk-iterations", "1", "--no-progress", "--no-tensorboard"])
+    capsys.readouterr()
+    metadata = sorted((run / "checkpoints").glob("*_metadata.json"))
+    assert len(metadata) == 30
+    for path in metadata:
+        path.write_text(path.read_text().replace('"iteration"', '"iteratiom"'))
+    newest = metadata[-1].name.removesuffix("_metadata.json")
+    result = _cli("train", "--logdir", str(run), "--game", "leduc", "--iters", "40",
+                  "--no-progress", "--no-tensorboard")
+    assert result.returncode == exit_codes.CHECKPOINT
+    line = result.stderr.strip().splitlines()[-1]
+    assert len(line) < 600 and newest in line and "and 29 older checkpoints" in line, line
+    for module, args in (("evaluate", [str(run)]), ):
+        result = _cli(module, *args)
+        assert result.returncode == exit_codes.CHECKPOINT
+        message = _one_line(result.stderr, "holdem-eval")
+        assert len(message) < 600 and newest in message and "and 29 older" in message, message
+    from holdem_lab.lab.explore import Explorer
+
+    explorer = Explorer(run, runs_root=tmp_path, images=False)
+    assert explorer.error is not None and len(explorer.error) < 600
+    assert "and 29 older" in explorer.error

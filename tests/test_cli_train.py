@@ -141,3 +141,78 @@ def test_counts_accept_scientific_and_grouped_notation(tmp_path: Path) -> None:
                                           "--iters", text, "--no-progress", "--no-tensorboard")
         assert code == exit_codes.COMPLETE, err
         assert "Total iteration limit reached: 300 >= 300" in out
+
+
+# ------------------------------------------------------------------------------------------
+# Help and flags
+
+
+def test_help_shows_the_configs_defaults_and_the_solver_flags(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from holdem_lab.cli.train import build_parser
+    from holdem_lab.config import SETTING_FLAGS, MCCFRConfig
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    text = text[text.index("options:"):]  # past the usage line
+    defaults = MCCFRConfig()
+    for flag, value in (("--dcfr-alpha", defaults.dcfr_alpha),
+                        ("--dcfr-beta", defaults.dcfr_beta),
+                        ("--dcfr-gamma", defaults.dcfr_gamma),
+                        ("--prune-warmup N", defaults.prune_warmup_iterations),
+                        ("--prune-threshold", defaults.prune_threshold),
+                        ("--discount-mode", defaults.discount_mode),
+                        ("--epsilon", defaults.exploration_epsilon),
+                        ("--sampling", defaults.sampling)):
+        after = text[text.index(flag):]
+        assert f"(default: {value})" in after[:300], (flag, after[:300])
+    assert "--pruning, --no-pruning" in text and "(default: false)" in text
+    assert "--regret-floor" in text
+    # Every config field with a flag is parsed into the config through the one table.
+    parser_flags = {option for action in build_parser()._actions
+                    for option in action.option_strings}
+    assert {row.flag for row in SETTING_FLAGS} <= parser_flags
+
+
+def test_solver_flags_reach_the_config(tmp_path: Path) -> None:
+    from holdem_lab.cli.train import build_parser, settings_from_args
+
+    args = build_parser().parse_args([
+        "--logdir", "x", "--dcfr-alpha", "2", "--dcfr-beta", "-0.5", "--dcfr-gamma", "3",
+        "--pruning", "--prune-warmup", "1e3", "--prune-threshold", "-50",
+        "--prune-probability", "0.5", "--regret-floor", "-60"])
+    _, config = config_from_mapping(settings_from_args(args))
+    assert (config.dcfr_alpha, config.dcfr_beta, config.dcfr_gamma) == (2.0, -0.5, 3.0)
+    assert config.enable_pruning and config.prune_warmup_iterations == 1000
+    assert (config.prune_threshold, config.prune_probability, config.regret_floor) == (
+        -50.0, 0.5, -60.0)
+    args = build_parser().parse_args(["--logdir", "x", "--no-pruning"])
+    assert settings_from_args(args)["enable_pruning"] is False
+    code, _, err = train_in_process("--logdir", str(tmp_path / "r"), "--regret-floor", "-1",
+                                    "--pruning", "--prune-threshold", "-5", "--iters", "2")
+    assert code == exit_codes.USAGE
+    assert "(flags: --regret-floor, --prune-threshold)" in one_line_error(err)
+
+
+def test_epsilon_under_external_sampling_is_accepted_with_a_note(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    common = ("--logdir", str(run), "--game", "leduc", "--iters", "20", "--chunked",
+              "--chunk-iterations", "10", "--no-progress", "--no-tensorboard")
+    code, out, err = train_in_process(*common, "--sampling", "external", "--epsilon", "0.3")
+    assert code == exit_codes.CHUNK_DONE, err
+    assert out.count("epsilon only acts in outcome sampling") == 1
+    # A changed epsilon under external sampling is recorded, not refused, on resume.
+    code, out, err = train_in_process(*common, "--epsilon", "0.5")
+    assert code == exit_codes.COMPLETE, err
+    assert "Setting changed since the last chunk: exploration_epsilon: 0.3 -> 0.5" in out
+    # Under outcome sampling it changes the training, and stays refused.
+    outcome = tmp_path / "outcome"
+    args = ("--logdir", str(outcome), "--game", "leduc", "--iters", "20", "--chunked",
+            "--chunk-iterations", "10", "--sampling", "outcome", "--no-progress",
+            "--no-tensorboard")
+    code, out, _ = train_in_process(*args, "--epsilon", "0.3")
+    assert code == exit_codes.CHUNK_DONE and "epsilon only acts" not in out
+    code, _, err = train_in_process(*args, "--epsilon", "0.5")
+    assert code == exit_codes.MISMATCH
+    assert "config mismatch in exploration_epsilon" in one_line_error(err)

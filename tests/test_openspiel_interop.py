@@ -4,6 +4,7 @@ of the exported policy equals ours."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -60,3 +61,35 @@ def test_export_rejects_wrong_shapes_and_games() -> None:
     object.__setattr__(fake, "name", "holdem")
     with pytest.raises(GameError, match="no OpenSpiel counterpart"):
         to_openspiel(fake, np.zeros((fake.num_rows, fake.max_actions)))
+
+
+@pytest.mark.parametrize(("name", "openspiel_name"), [("kuhn", "kuhn_poker"),
+                                                      ("leduc", "leduc_poker")])
+def test_tabular_export_is_openspiels_own_policy(name: str, openspiel_name: str) -> None:
+    game = load_game(name)
+    solver = Solver(game, MCCFRConfig(seed=2, discount_mode="none"))
+    solver.run(1000)
+    policy = solver.average_policy()
+    table = to_openspiel(game, policy, tabular=True)
+    assert isinstance(table, os_policy.TabularPolicy)
+    os_game = pyspiel.load_game(openspiel_name)
+    assert os_exploitability.exploitability(os_game, table) == pytest.approx(
+        exploitability(game, policy), abs=1e-10)
+    exported = to_openspiel(game, policy)
+    for key, probabilities in exported.items():
+        row = table.action_probability_array[table.state_lookup[key]]
+        assert {a: row[a] for a in probabilities} == probabilities
+        assert row.sum() == pytest.approx(1.0)
+
+
+def test_tabular_export_without_openspiel_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyspiel", None)  # import fails as if not installed
+    game = load_game("kuhn")
+    with pytest.raises(GameError, match="pip install open_spiel"):
+        to_openspiel(game, Solver(game).average_policy(), tabular=True)
+    with pytest.raises(GameError, match="must be OpenSpiel's defaults"):
+        monkeypatch.delitem(sys.modules, "pyspiel")
+        small = load_game("leduc")
+        object.__setattr__(small, "name", "kuhn")
+        to_openspiel(small, np.zeros((small.num_rows, small.max_actions)), tabular=True)

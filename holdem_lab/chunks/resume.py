@@ -26,6 +26,18 @@ SAFE_FIELDS: frozenset[str] = frozenset({
     "chunk_size_iterations", "chunk_size_minutes", "num_workers",
 })
 
+# Outcome-sampling exploration: external sampling never explores off-policy, so under it these
+# only describe the run and may change like the safe fields.
+EXPLORATION_FIELDS: frozenset[str] = frozenset({"exploration_epsilon", "epsilon_schedule"})
+
+
+def safe_fields(saved: dict[str, Any], current: MCCFRConfig) -> frozenset[str]:
+    """The settings that may change between these two chunks: :data:`SAFE_FIELDS`, and the
+    exploration settings when both chunks use external sampling."""
+    if saved.get("sampling") == current.sampling == "external":
+        return SAFE_FIELDS | EXPLORATION_FIELDS
+    return SAFE_FIELDS
+
 
 def check_game(saved: dict[str, Any], current: dict[str, Any]) -> None:
     """Refuse to resume when the game differs; the bucket hash is named first."""
@@ -43,17 +55,18 @@ def check_game(saved: dict[str, Any], current: dict[str, Any]) -> None:
 def check_config(saved: dict[str, Any], current: MCCFRConfig) -> dict[str, list[Any]]:
     """Refuse unsafe changes; return the safe ones as {field: [old, new]}."""
     now = current.to_dict()
+    safe = safe_fields(saved, current)
     changes: dict[str, list[Any]] = {}
     for key in sorted(set(saved) | set(now)):
         old, new = saved.get(key), now.get(key)
         if old == new:
             continue
-        if key in SAFE_FIELDS:
+        if key in safe:
             changes[key] = [old, new]
             continue
         raise ResumeMismatchError(
             f"config mismatch in {key}: checkpoint has {old!r}, current run has {new!r}; "
-            f"this setting changes the training itself (only {', '.join(sorted(SAFE_FIELDS))} "
+            f"this setting changes the training itself (only {', '.join(sorted(safe))} "
             "may change between chunks)")
     return changes
 

@@ -48,7 +48,7 @@ from holdem_lab.errors import CheckpointError, ConfigError
 from holdem_lab.eval.exact import exploitability
 from holdem_lab.games import Game, build_game
 from holdem_lab.process import peak_rss_bytes
-from holdem_lab.rundir import RunDir
+from holdem_lab.rundir import RunDir, summarize_problems
 from holdem_lab.solver import Solver
 from holdem_lab.solver.solver import memory_needed
 
@@ -109,6 +109,7 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
     run = RunDir(logdir)
     chunk_started = clock()
     # Before the lock: a game or bucket file that is refused must leave no trace of a run.
+    spec = run.with_buckets_found(spec)
     game = build_game(spec)
     with run.lock():
         limits = ChunkPlan.for_chunk(config).chunk_limits()
@@ -154,7 +155,7 @@ def _resume(run: RunDir, game: Game, config: MCCFRConfig, solver: Solver, say: _
         # have been shown (a quiet notebook driver, a log that keeps stderr only).
         raise CheckpointError(
             f"{run.checkpoints} holds checkpoint files but none is complete; refusing to start "
-            "over them (move them away to start a fresh run): " + "; ".join(problems))
+            "over them (move them away to start a fresh run): " + summarize_problems(problems))
     if loaded is None:
         say("Starting fresh training (no checkpoint found)")
         return RunHistory(), problems

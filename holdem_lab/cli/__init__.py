@@ -21,6 +21,18 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter,
+                    argparse.ArgumentDefaultsHelpFormatter):
+    """Descriptions and epilogs as written, and every option's default in its help (an option
+    whose default is None or False shows none)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default is None or action.default is False or "(default" in text:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def count(text: str) -> int:
     """An argparse type for counts: ``1000000``, ``1_000_000`` or ``1e6``, whole numbers only
     (parsed exactly, so ``1e30`` is 10**30, not the nearest float)."""

@@ -26,6 +26,8 @@ chunks   train a run to completion, one chunk per fresh kernel: each chunk execu
          it wrote (RUN/checkpoints/checkpoint_iter<N>.ipynb). Then notebooks/analysis.ipynb
          is executed and saved with its figures in RUN/analysis/.
 analyze  execute only the analysis notebook for a run.
+status   where a run stands: iteration, share done and ETA, speed, the last exploitability or
+         matches, disk used, and whether a process is training it now.
 """
 
 CHUNKS_DESCRIPTION = """\
@@ -100,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     analyze.add_argument("--run", required=True, metavar="RUN_DIR", help="run directory")
     _common(analyze)
+
+    status = commands.add_parser(
+        "status", help="where a run stands (reads metadata only; safe while it trains)",
+        description="Print a run's iteration, share done and ETA (training time at the last "
+                    "chunk's speed), speed, newest exact exploitability (Kuhn, Leduc) or "
+                    "matches against baselines (Hold'em), disk used, and whether a process "
+                    "holds the run lock. Reads checkpoint metadata only and never takes a lock "
+                    "someone holds.")
+    status.add_argument("run", metavar="RUN_DIR", help="run directory")
     return parser
 
 
@@ -143,9 +154,18 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    from holdem_lab.cli.status import describe_run
+
+    print("\n".join(describe_run(args.run)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     def body() -> int:
         args = build_parser().parse_args(argv)
+        if args.command == "status":
+            return _status(args)
         return _chunks(args) if args.command == "chunks" else _analyze(args)
 
     return run_command(PROG, body,

@@ -6,12 +6,21 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from holdem_lab.chunks.runner import ChunkStatus, run_chunk
 from holdem_lab.chunks.signals import GracefulStop
 from holdem_lab.cli import ArgumentParser, count, exit_codes, fail, run_command
-from holdem_lab.config import FIELD_FLAGS, SETTING_FLAGS, config_from_mapping, load_yaml_mapping
+from holdem_lab.config import (
+    FIELD_FLAGS,
+    SETTING_FLAGS,
+    GameSpec,
+    config_default,
+    config_from_mapping,
+    load_yaml_mapping,
+)
+from holdem_lab.rundir import RunDir
 
 PROG = "holdem-train-blueprint"
 
@@ -48,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "otherwise leduc)")
     parser.add_argument("--buckets", help="Hold'em bucket directory from holdem-build-buckets "
                         "(or its buckets.npz, with buckets.json beside it)")
-    parser.add_argument("--num-players", type=int, help="number of players")
+    parser.add_argument("--num-players", type=int,
+                        help="number of players" + _default("num_players"))
     group = parser.add_argument_group("totals (training is complete when either is reached)")
     group.add_argument("--iters", type=count, help="total iterations")
     group.add_argument("--time-budget", type=float, help="total training seconds, all chunks")
@@ -62,23 +72,74 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--snapshot-interval", type=float,
                        help="also checkpoint every S seconds within a chunk")
     group.add_argument("--keep-last", type=int,
-                       help="keep only the newest N complete checkpoints")
+                       help="keep only the newest N complete checkpoints (default: keep all)")
     group = parser.add_argument_group("MCCFR")
-    group.add_argument("--sampling", choices=["external", "outcome"])
-    group.add_argument("--epsilon", type=float, help="outcome-sampling exploration")
-    group.add_argument("--discount-mode", choices=["none", "linear", "dcfr"])
-    group.add_argument("--discount-interval", type=count, help="iterations between discounts")
-    group.add_argument("--seed", type=int, help="random seed")
+    group.add_argument("--sampling", choices=["external", "outcome"],
+                       help="MCCFR sampling scheme" + _default("sampling"))
+    group.add_argument("--epsilon", type=float,
+                       help="outcome-sampling exploration (no effect under external sampling)"
+                            + _default("exploration_epsilon"))
+    group.add_argument("--seed", type=int, help="random seed" + _default("seed"))
+    group = parser.add_argument_group("discounting")
+    group.add_argument("--discount-mode", choices=["none", "linear", "dcfr"],
+                       help="regret and strategy-sum discounting" + _default("discount_mode"))
+    group.add_argument("--discount-interval", type=count,
+                       help="iterations between discounts" + _default("discount_interval"))
+    group.add_argument("--dcfr-alpha", type=float,
+                       help="DCFR exponent of positive regrets" + _default("dcfr_alpha"))
+    group.add_argument("--dcfr-beta", type=float,
+                       help="DCFR exponent of negative regrets" + _default("dcfr_beta"))
+    group.add_argument("--dcfr-gamma", type=float,
+                       help="DCFR exponent of the strategy sum" + _default("dcfr_gamma"))
+    group = parser.add_argument_group("pruning")
+    group.add_argument("--pruning", action=argparse.BooleanOptionalAction, default=None,
+                       help="Pluribus-style regret pruning" + _default("enable_pruning"))
+    group.add_argument("--prune-warmup", type=count, metavar="N",
+                       help="iterations before pruning starts"
+                            + _default("prune_warmup_iterations"))
+    group.add_argument("--prune-threshold", type=float,
+                       help="regret (chips) below which an action is skipped in a pruned "
+                            "iteration" + _default("prune_threshold"))
+    group.add_argument("--prune-probability", type=float,
+                       help="share of iterations pruned after the warm-up"
+                            + _default("prune_probability"))
+    group.add_argument("--regret-floor", type=float,
+                       help="lower bound of regrets, so pruned actions can recover "
+                            "(default: none)")
     group = parser.add_argument_group("logging")
     group.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard")
-    group.add_argument("--tensorboard-interval", type=count, help="iterations between scalars")
+    group.add_argument("--tensorboard-interval", type=count,
+                       help="iterations between scalars" + _default("tensorboard_log_interval"))
     group.add_argument("--exploitability-interval", type=count,
                        help="iterations between exact exploitability logs (Kuhn, Leduc)")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--print-sbatch", action="store_true",
+                        help="print the #SBATCH lines of this run's Slurm jobs (chain name, "
+                             "memory from the solver's sizing, CPUs) and exit without training "
+                             "(scripts/slurm/submit.sh uses them)")
     # The guide names a multi-instance mode that chunked training excludes; there is none here,
     # and the flag gets an explanation instead of argparse's "unrecognized arguments".
     parser.add_argument("--num-instances", nargs="?", const="", help=argparse.SUPPRESS)
     return parser
+
+
+def _sbatch_lines(logdir: str, spec: GameSpec) -> list[str]:
+    from holdem_lab.cli.sbatch import sbatch_lines
+    from holdem_lab.games import build_game
+
+    spec = RunDir(logdir).with_buckets_found(spec)
+    bucket_bytes = 0
+    if spec.buckets is not None:
+        path = Path(spec.buckets)
+        npz = path / "buckets.npz" if path.is_dir() else path
+        bucket_bytes = npz.stat().st_size if npz.is_file() else 0
+    return sbatch_lines(build_game(spec), logdir, bucket_bytes)
+
+
+def _default(field: str) -> str:
+    """`` (default: X)`` for a help text, from MCCFRConfig itself (the one source)."""
+    value = config_default(field)
+    return f" (default: {str(value).lower() if isinstance(value, bool) else value})"
 
 
 def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -101,6 +162,12 @@ def _train(args: argparse.Namespace) -> int:
         return fail(PROG, exit_codes.USAGE, "--num-instances: there is no multi-instance mode; "
                     "a chunk is one process (train several runs in parallel with several logdirs)")
     spec, config = config_from_mapping(settings_from_args(args))
+    if config.sampling == "external" and args.epsilon is not None:
+        print("Note: epsilon only acts in outcome sampling; under external sampling it is "
+              "recorded and has no effect", flush=True)
+    if args.print_sbatch:
+        print("\n".join(_sbatch_lines(args.logdir, spec)))
+        return exit_codes.CHUNK_DONE
     # Signals stop the training after a checkpoint (exit 8) instead of raising KeyboardInterrupt.
     graceful = GracefulStop().install()
     try:

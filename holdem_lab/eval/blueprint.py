@@ -15,10 +15,11 @@ from holdem_lab.checkpoint import (
     load_latest_complete,
     parse_checkpoint_name,
 )
-from holdem_lab.errors import CheckpointError, GameError
+from holdem_lab.errors import CheckpointError, GameError, IllegalActionError
 from holdem_lab.games import Game, build_game
 from holdem_lab.games.tree import ACTION_KIND_NAMES, DECISION
-from holdem_lab.rundir import RunDir, game_spec_of
+from holdem_lab.rules.actions import Action
+from holdem_lab.rundir import RunDir, game_spec_of, summarize_problems
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,15 +74,14 @@ class Blueprint:
     def query(self, hole: str, board: str = "",
               actions: Sequence[str] = ()) -> dict[str, float]:
         """Action probabilities of the player to act in a real heads-up or multi-way situation:
-        `hole` cards of that player, the visible `board`, and the hand's `actions` so far in
-        chips ("f", "x", "c", "r<to>"/"b<to>"), mapped onto the abstract betting tree by
-        pseudo-harmonic action translation (Ganzfried & Sandholm 2013)."""
-        from holdem_lab.games.translation import map_history
+        `hole` cards of that player, the visible `board`, and the hand's `actions` so far
+        ("f", "x", "c", "b<to>"/"r<to>"), mapped onto the abstract betting tree by
+        pseudo-harmonic action translation (Ganzfried & Sandholm 2013).
 
-        mapping = map_history(self.game.tree, list(actions))
-        if mapping.hand_over or self.game.tree.terminal[mapping.node] != DECISION:
-            raise GameError("the hand is over after these actions: no decision to query")
-        node = mapping.node
+        Amounts are in the unit of the labels this returns ("bet/raise to 15"): the chips the
+        player has put in over the whole hand once the bet is made, blinds and antes included.
+        So a label's amount, sent back as ``r15``, is that very action."""
+        node = self.node_of(actions)
         expected_round = int(self.game.tree.round[node])
         board_count = (0, 3, 4, 5)[expected_round]
         cards = board.replace(" ", "")
@@ -89,6 +89,25 @@ class Blueprint:
             raise GameError(f"the actions lead to round {expected_round}, which shows "
                             f"{board_count} board cards; got {board!r}")
         return self.probabilities(node, self.bucket_of(hole, board))
+
+    def node_of(self, actions: Sequence[str]) -> int:
+        """The abstract decision node a hand's ``actions`` (amounts as hand totals, see
+        :meth:`query`) are translated to."""
+        from holdem_lab.games.translation import map_history
+
+        if self.game.name != "holdem":
+            raise GameError("queries by real actions are for Hold'em blueprints")
+        mapping = map_history(self.game.tree, street_totals(self.game, actions))
+        if mapping.hand_over or self.game.tree.terminal[mapping.node] != DECISION:
+            raise GameError("the hand is over after these actions: no decision to query")
+        return mapping.node
+
+    def save_preflop_csv(self, path: str | Path, node: int = 0) -> Path:
+        """Write :func:`preflop_csv` to ``path`` (atomically) and return the path."""
+        from holdem_lab.checkpoint import atomic_write
+
+        atomic_write(path, preflop_csv(self, node))
+        return Path(path)
 
     def preflop_grid(self, node: int) -> np.ndarray:
         """(13, 13, num_actions) probabilities at a preflop node of a Hold'em blueprint with a
@@ -109,23 +128,86 @@ class Blueprint:
         return grid
 
 
-def load_blueprint(path: str | Path) -> Blueprint:
+def preflop_csv(blueprint: Blueprint, node: int = 0) -> str:
+    """The preflop chart of a lossless-preflop Hold'em blueprint at ``node`` as CSV: one row per
+    hand class in grid order (``AA``, ``AKs``, … ``22``), one column per action label."""
+    import csv
+    import io
+
+    from holdem_lab.cards.isomorphism import preflop_class_name, preflop_grid_position
+
+    grid = blueprint.preflop_grid(node)
+    labels = blueprint.node_actions(node)
+    classes = sorted(range(169), key=preflop_grid_position)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["hand", *labels])
+    for cls in classes:
+        row, col = preflop_grid_position(cls)
+        writer.writerow([preflop_class_name(cls), *(f"{p:.6f}" for p in grid[row, col])])
+    return buffer.getvalue()
+
+
+def street_totals(game: Game, actions: Sequence[str]) -> list[Action]:
+    """A hand's actions with each bet or raise amount turned from the chips the player has in
+    the whole hand (the labels' unit) into the street total the rules engine and
+    :func:`holdem_lab.games.translation.map_history` read; IllegalActionError names an action
+    the hand cannot take, in the amount it was given."""
+    from holdem_lab.games.betting import holdem_tree_params
+    from holdem_lab.rules.actions import ActionKind, parse_action
+    from holdem_lab.rules.nlhe import HandState
+
+    table = holdem_tree_params(game.tree).table
+    players = table.num_players
+    # The cards never matter to the betting; any distinct ones do.
+    state = HandState(table, [(2 * seat, 2 * seat + 1) for seat in range(players)],
+                      list(range(2 * players, 2 * players + 5)), hand_value=lambda cards: 0)
+    converted: list[Action] = []
+    for index, spec in enumerate(actions):
+        try:
+            action = parse_action(spec)
+        except IllegalActionError as exc:
+            raise IllegalActionError(f"action {index}: {exc}") from None
+        seat = state.to_act
+        if state.is_terminal or seat is None:
+            converted.append(action)  # the translation says the hand is over
+            continue
+        try:
+            if action.kind is ActionKind.RAISE and action.amount is not None:
+                earlier_streets = state.contributions[seat] - state.bets[seat]
+                action = Action(ActionKind.RAISE, action.amount - earlier_streets)
+            state.apply(action)
+        except IllegalActionError as exc:
+            raise IllegalActionError(f"action {index} ({spec}, chips in the hand): "
+                                     f"{exc}") from None
+        converted.append(action)
+    return converted
+
+
+def load_blueprint(path: str | Path, *, buckets: str | Path | None = None) -> Blueprint:
     """A blueprint from a run directory (its newest complete checkpoint) or from a checkpoint's
-    policy file (`checkpoint_iter…npz`)."""
+    policy file (`checkpoint_iter…npz`), from any working directory: a Hold'em checkpoint's
+    bucket file is its recorded path, else the file with its sha256 next to the run or in the
+    bucket directory (see :func:`holdem_lab.rundir.game_spec_of`), or ``buckets`` when given."""
     path = Path(path)
     if path.is_dir():
         run = RunDir(path)
         directory = run.checkpoints if run.checkpoints.is_dir() else path
+        run_root = path if run.checkpoints.is_dir() else path.parent
         loaded, problems = load_latest_complete(directory)
         if loaded is None:
             raise CheckpointError(f"no complete checkpoint in {directory}"
-                                  + (": " + "; ".join(problems) if problems else ""))
+                                  + (": " + summarize_problems(problems) if problems else ""))
+    elif not path.exists():
+        raise CheckpointError(f"{path} does not exist: give a run directory or one of its "
+                              "checkpoint_iter….npz files")
     else:
         iteration = parse_checkpoint_name(path.name)
         if iteration is None:
             raise CheckpointError(f"{path} is not a checkpoint file name")
         loaded = load_checkpoint(CheckpointInfo(iteration, path.parent))
-    game = build_game(game_spec_of(loaded.metadata))
+        run_root = path.parent.parent
+    game = build_game(game_spec_of(loaded.metadata, run_root=run_root, buckets=buckets))
     policy = loaded.policy["average_policy"]
     if policy.shape != (game.num_rows, game.max_actions):
         raise CheckpointError(f"{loaded.info.policy_path}: policy shape {policy.shape} does "

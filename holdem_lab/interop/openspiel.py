@@ -1,9 +1,10 @@
 """Export an average policy to OpenSpiel's `kuhn_poker` / `leduc_poker` information states.
 
 The result maps every OpenSpiel information-state string of the acting player to
-{OpenSpiel action id: probability}, so a policy trained here can be loaded into OpenSpiel's
-tabular tools (e.g. `open_spiel.python.policy.TabularPolicy`) without OpenSpiel being a
-dependency of this package. Rank-keyed Leduc rows are expanded to every card they stand for.
+{OpenSpiel action id: probability}, without OpenSpiel being a dependency of this package; with
+OpenSpiel installed, ``to_openspiel(game, policy, tabular=True)`` returns it as OpenSpiel's own
+`open_spiel.python.policy.TabularPolicy`, ready for its tools (exploitability, best response).
+Rank-keyed Leduc rows are expanded to every card they stand for.
 
 Action ids: Kuhn 0 = pass (check or fold), 1 = bet (bet or call); Leduc 0 = fold, 1 = call
 (or check), 2 = raise. OpenSpiel's Leduc starts every player with 100 chips.
@@ -13,14 +14,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Literal, overload
 
 import numpy as np
 
+from holdem_lab.checkpoint import atomic_write
 from holdem_lab.errors import GameError
 from holdem_lab.games.game import Game
 from holdem_lab.games.tree import BET_RAISE, CHECK_CALL, FOLD
 
 LEDUC_STARTING_MONEY = 100
+OPENSPIEL_NAMES = {"kuhn": "kuhn_poker", "leduc": "leduc_poker"}
 
 
 def _path_to(game: Game, node: int) -> list[tuple[int, int, int, bool]]:
@@ -50,9 +54,46 @@ def _leduc_action_id(kind: int) -> int:
     return {FOLD: 0, CHECK_CALL: 1, BET_RAISE: 2}[kind]
 
 
-def to_openspiel(game: Game, policy: np.ndarray) -> dict[str, dict[int, float]]:
-    """{OpenSpiel information state string: {action id: probability}} for Kuhn or Leduc."""
-    if game.name not in ("kuhn", "leduc"):
+@overload
+def to_openspiel(game: Game, policy: np.ndarray, *,
+                 tabular: Literal[False] = False) -> dict[str, dict[int, float]]: ...
+
+
+@overload
+def to_openspiel(game: Game, policy: np.ndarray, *, tabular: Literal[True]) -> Any: ...
+
+
+def to_openspiel(game: Game, policy: np.ndarray, *, tabular: bool = False) -> Any:
+    """{OpenSpiel information state string: {action id: probability}} for Kuhn or Leduc; with
+    ``tabular=True``, OpenSpiel's ``TabularPolicy`` of ``kuhn_poker``/``leduc_poker`` holding
+    it (GameError when OpenSpiel is not installed)."""
+    table = _information_states(game, policy)
+    return _tabular_policy(game, table) if tabular else table
+
+
+def _tabular_policy(game: Game, table: dict[str, dict[int, float]]) -> Any:
+    try:
+        import pyspiel
+        from open_spiel.python.policy import TabularPolicy
+    except ImportError:
+        raise GameError("to_openspiel(tabular=True) needs OpenSpiel: pip install "
+                        "open_spiel") from None
+    result = TabularPolicy(pyspiel.load_game(OPENSPIEL_NAMES[game.name]))
+    if set(table) != set(result.state_lookup):
+        raise GameError(f"the exported information states do not match OpenSpiel's "
+                        f"{OPENSPIEL_NAMES[game.name]} ({len(table)} against "
+                        f"{len(result.state_lookup)}); the game's parameters must be "
+                        "OpenSpiel's defaults")
+    for key, probabilities in table.items():
+        row = result.state_lookup[key]
+        result.action_probability_array[row, :] = 0.0
+        for action, probability in probabilities.items():
+            result.action_probability_array[row, action] = probability
+    return result
+
+
+def _information_states(game: Game, policy: np.ndarray) -> dict[str, dict[int, float]]:
+    if game.name not in OPENSPIEL_NAMES:
         raise GameError(f"to_openspiel: no OpenSpiel counterpart for game {game.name!r}")
     policy = np.asarray(policy, dtype=np.float64)
     if policy.shape != (game.num_rows, game.max_actions):
@@ -97,6 +138,6 @@ def save_openspiel_policy(game: Game, policy: np.ndarray, path: str | Path) -> P
     path = Path(path)
     data = {key: {str(k): v for k, v in probs.items()}
             for key, probs in to_openspiel(game, policy).items()}
-    path.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    atomic_write(path, json.dumps(data, indent=1, sort_keys=True))
     return path
 

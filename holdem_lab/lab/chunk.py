@@ -160,6 +160,7 @@ def prepare_chunk(**parameters: Any) -> ChunkRequest:
     if values["chunk_iterations"] is not None or values["chunk_minutes"] is not None:
         overrides["enable_chunked_training"] = True
     spec, config = load_run_config(config_path, overrides)
+    spec = RunDir(logdir).with_buckets_found(spec)  # a resume opens from any directory
     build_game(spec)  # a game that cannot be built is a parameter mistake too: fail now
     return ChunkRequest(logdir=logdir, config_path=config_path, spec=spec, config=config,
                         keep_last=values["keep_last"], tensorboard=values["tensorboard"],

@@ -30,7 +30,7 @@ from holdem_lab.errors import HoldemLabError
 from holdem_lab.games import Game
 from holdem_lab.lab.runfiles import game_of, load_policy
 from holdem_lab.lab.views import CHANGE, Panel, StrategyView, views_for
-from holdem_lab.rundir import CheckpointRecord, RunDir
+from holdem_lab.rundir import CheckpointRecord, RunDir, summarize_problems
 
 POLICY_CACHE_SIZE = 4
 """Policies kept in memory by an Explorer (the current and baseline checkpoints, and two
@@ -107,11 +107,15 @@ class Explorer:
     """Widgets to browse a run's strategy checkpoint by checkpoint (see the module docstring).
 
     ``run_dir``: the run to open (optional); ``runs_root``: where the run picker looks for
-    runs; ``images``: render PNG heatmaps (tables are always rendered)."""
+    runs; ``images``: render PNG heatmaps (tables are always rendered); ``buckets``: the
+    Hold'em bucket file to use instead of the one the run records (it must have the same
+    sha256)."""
 
     def __init__(self, run_dir: str | os.PathLike[str] | None = None, *,
-                 runs_root: str | os.PathLike[str] = "runs", images: bool = True) -> None:
+                 runs_root: str | os.PathLike[str] = "runs", images: bool = True,
+                 buckets: str | os.PathLike[str] | None = None) -> None:
         self.images = images
+        self.buckets = buckets
         self.records: list[CheckpointRecord] = []
         self.game: Game | None = None
         self.views: list[StrategyView] = []
@@ -204,8 +208,9 @@ class Explorer:
             records, problems = run.records()
             if not records:
                 raise HoldemLabError(f"no readable checkpoint in {run.checkpoints}"
-                                     + (f" ({'; '.join(problems)})" if problems else ""))
-            game = game_of(records[-1].metadata)
+                                     + (f" ({summarize_problems(problems)})"
+                                        if problems else ""))
+            game = game_of(records[-1].metadata, run_root=run.root, buckets=self.buckets)
         except HoldemLabError as exc:
             self._show_error(str(exc))
             return

@@ -9,6 +9,7 @@ read are skipped and described in ``problems``.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,9 @@ def load_policy(record: CheckpointRecord) -> np.ndarray:
     return arrays[POLICY_ARRAY]
 
 
-def game_of(metadata: dict[str, Any]) -> Game:
-    """Rebuild the game a checkpoint was trained on (buckets included)."""
-    return build_game(game_spec_of(metadata))
+def game_of(metadata: dict[str, Any], *, run_root: str | os.PathLike[str] | None = None,
+            buckets: str | os.PathLike[str] | None = None) -> Game:
+    """Rebuild the game a checkpoint was trained on (buckets included: the recorded file, one
+    with its sha256 next to ``run_root`` or in the bucket directory, or ``buckets``; see
+    :func:`holdem_lab.rundir.game_spec_of`)."""
+    return build_game(game_spec_of(metadata, run_root=run_root, buckets=buckets))
