@@ -4,6 +4,7 @@ TensorBoard) and as PNG figures with the chunk boundaries marked."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +140,20 @@ def test_altered_metadata_is_skipped_and_reported(run: Path, tmp_path: Path) -> 
 def test_a_run_without_checkpoints_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="holds no readable checkpoint"):
         load_run(tmp_path)
+
+
+def test_a_run_whose_every_checkpoint_is_broken_is_one_short_line(run: Path,
+                                                                   tmp_path: Path) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    for path in sorted((copy / "checkpoints").glob("*_metadata.json")):
+        path.write_text("{" + "x" * 5000)
+    with pytest.raises(CheckpointError) as caught:
+        load_run(copy)
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < 600, message
+    assert "checkpoint_iter000000000300" in message  # the newest is named
+    assert "and 2 older checkpoints with problems" in message
 
 
 def test_chunk_summary_of_the_last_chunk(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 from holdem_lab.checkpoint import atomic_file
 from holdem_lab.chunks.tensorboard import read_scalars
 from holdem_lab.errors import CheckpointError
-from holdem_lab.rundir import CheckpointRecord, RunDir
+from holdem_lab.rundir import CheckpointRecord, RunDir, summarize_problems
 
 MB = 2**20
 """The unit of every ``*_mb`` figure: a mebibyte (the TensorBoard tag keeps its old name)."""
@@ -103,7 +103,8 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     run = RunDir(run_dir)
     records, problems = run.records()
     if not records:
-        detail = f" ({'; '.join(problems)})" if problems else ""
+        # records() lists problems oldest first; the summary names the newest.
+        detail = f" ({summarize_problems(problems[::-1])})" if problems else ""
         raise CheckpointError(f"{run_dir} holds no readable checkpoint{detail}")
     latest = records[-1].metadata
     rows = [_checkpoint_row(record) for record in records]
