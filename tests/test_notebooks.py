@@ -14,6 +14,9 @@ import io
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,7 @@ import nbformat
 import numpy as np
 import papermill
 import pytest
+from hostile.runs import wait_for_line
 
 from holdem_lab import Solver
 from holdem_lab.checkpoint import list_checkpoints, load_checkpoint
@@ -332,6 +336,51 @@ def test_a_dead_kernel_is_a_failed_chunk_with_a_marked_notebook(lab_run: LabRun,
     first = nbformat.read(str(notebook), as_version=4).cells[0]
     assert first.cell_type == "markdown" and "kernel died" in first.source
     assert _snapshot(run / "checkpoints") == before
+
+
+# --------------------------------------------------------------------------------------------
+# Ctrl-C on holdem-lab chunks
+
+LONG = """\
+game: leduc
+num_iterations: 50000000
+enable_chunked_training: true
+chunk_size_iterations: 50000000
+checkpoint_interval: 200000
+seed: 4
+"""
+
+
+def test_ctrl_c_checkpoints_the_running_chunk_and_exits_8(tmp_path: Path) -> None:
+    config = tmp_path / "long.yaml"
+    config.write_text(LONG)
+    run = tmp_path / "run"
+    # Its own process group, as a shell's foreground job: the terminal's Ctrl-C goes to the
+    # group, which the kernel (a session of its own) is not part of.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "holdem_lab.cli.lab", "chunks", "--config", str(config),
+         "--run", str(run), "--no-progress", "--no-tensorboard"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    # Training is under way once the chunk's first interval checkpoint is out.
+    wait_for_line(process, "Checkpoint saved successfully")
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == exit_codes.STOPPED, err
+    assert "Interrupt: the chunk checkpoints after the iteration in progress" in out
+    assert "Stopped by SIGINT during iteration" in out
+    assert "Chunk 0 stopped" in out and "Traceback" not in err
+    info = latest_checkpoint(run)
+    assert info is not None and info.iteration > 200_000
+    assert load_checkpoint(info).metadata["stop"]["signal"] == "SIGINT"
+    # The notebook ran to its end and sits next to the checkpoint it wrote; nothing failed.
+    notebook = info.directory / f"{info.stem}.ipynb"
+    document = nbformat.read(str(notebook), as_version=4)
+    assert document.metadata.papermill.exception is None
+    summary = next(c for c in document.cells if c.get("id") == "summary")
+    assert "status: stopped" in _outputs_text(summary)
+    assert not RunDir(run).failed.exists() or not any(RunDir(run).failed.iterdir())
+    assert list(RunDir(run).temp.iterdir()) == []
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,11 +12,12 @@ interpreter), so a checkpoint says which notebook execution produced it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from matplotlib.figure import Figure
 from holdem_lab.checkpoint import atomic_write
 from holdem_lab.chunks.plan import ChunkPlan
 from holdem_lab.chunks.runner import ChunkResult
+from holdem_lab.chunks.signals import GracefulStop
 from holdem_lab.config import NOTEBOOK_OVERRIDE_FIELDS, GameSpec, MCCFRConfig, load_run_config
 from holdem_lab.errors import ConfigError
 from holdem_lab.games import build_game
@@ -165,6 +167,19 @@ def prepare_chunk(**parameters: Any) -> ChunkRequest:
                         keep_last=values["keep_last"], tensorboard=values["tensorboard"],
                         progress=values["progress"], result_path=result_path,
                         parameters=values)
+
+
+@contextlib.contextmanager
+def stop_on_signal() -> Iterator[GracefulStop]:
+    """Signal handling for the cell that trains: SIGINT (the kernel's interrupt, which is how
+    ``holdem-lab chunks`` passes on a Ctrl-C) or SIGTERM stops the chunk after the iteration in
+    progress with a checkpoint, exactly as in ``holdem-train-blueprint``; the kernel's own
+    handlers are back when the block ends."""
+    graceful = GracefulStop().install()
+    try:
+        yield graceful
+    finally:
+        graceful.uninstall()
 
 
 def result_record(result: ChunkResult) -> dict[str, Any]:
