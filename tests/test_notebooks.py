@@ -98,7 +98,7 @@ def test_committed_notebooks_have_no_outputs() -> None:
 
 def test_each_notebook_declares_its_parameters() -> None:
     expected = {"chunk.ipynb": chunk_lib.PARAMETERS,
-                "analysis.ipynb": {"run_dir": "", "output_dir": ""},
+                "analysis.ipynb": {"run_dir": "", "output_dir": "", "compare_with": []},
                 "explore.ipynb": {"run_dir": "", "runs_root": "../runs"}}
     for name, defaults in expected.items():
         document = nbformat.read(str(NOTEBOOKS / name), as_version=4)
