@@ -127,10 +127,25 @@ def _overlapping_text(figure: Figure) -> list[tuple[str, str]]:
                                                        strict=True)]
 
 
+def _clipped_text(figure: Figure) -> list[str]:
+    """Drawn texts that run past the figure's edge (a title cut off mid-word)."""
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    width, height = figure.bbox.width, figure.bbox.height
+    clipped = []
+    for text in _drawn_texts(figure):
+        box = text.get_window_extent(renderer)
+        if box.x0 < -1 or box.y0 < -1 or box.x1 > width + 1 or box.y1 > height + 1:
+            clipped.append(text.get_text())
+    return clipped
+
+
 def _check(figure: Figure, where: str) -> None:
     assert not _empty_panels_without_reason(figure), where
     overlapping = _overlapping_text(figure)
     assert not overlapping, f"{where}: overlapping text {overlapping[:5]}"
+    clipped = _clipped_text(figure)
+    assert not clipped, f"{where}: text past the figure's edge {clipped[:5]}"
 
 
 @pytest.mark.parametrize("game", list(RUNS))
@@ -153,7 +168,7 @@ def test_analysis_figures_are_readable(runs: dict[str, Path], game: str) -> None
     # Memory starts at 0 and its title states the change, however small.
     for ax in figures["memory"].axes:
         assert ax.get_ylim()[0] == 0
-        assert "% first to last" in ax.get_title()
+        assert "%) first to last" in ax.get_title()
     # Speed: the logged rate is over each interval, not a running average that only climbs.
     tags = read_scalars(RunDir(runs[game]).tensorboard)
     logged = [value for _, value in tags["train/iterations_per_second"]]

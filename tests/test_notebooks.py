@@ -257,6 +257,26 @@ def test_analysis_notebook_is_saved_with_png_figures(lab_run: LabRun) -> None:
     assert f"analysis notebook: {second.analysis_notebook}" in lab_run.second_output
 
 
+def test_analysis_notebook_overlays_the_runs_of_compare_with(lab_run: LabRun,
+                                                            tmp_path: Path) -> None:
+    other = _copy_run(lab_run, tmp_path)
+    output = tmp_path / "figures"
+    executed = tmp_path / "analysis.ipynb"
+    papermill.execute_notebook(str(NOTEBOOKS / "analysis.ipynb"), str(executed),
+                               kernel_name="python3", progress_bar=False,
+                               extra_arguments=KERNEL_ARGUMENTS,
+                               parameters={"run_dir": str(lab_run.run),
+                                           "output_dir": str(output),
+                                           "compare_with": [str(other)]})
+    document = nbformat.read(str(executed), as_version=4)
+    compare = next(c for c in document.cells if c.get("id") == "compare")
+    text = _outputs_text(compare)
+    for name in ("compare_exploitability", "compare_speed", "compare_memory"):
+        assert f"{name}: {output / name}.png" in text
+        assert (output / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sum("image/png" in o.get("data", {}) for o in compare.outputs) == 3
+
+
 def test_rerunning_a_complete_run_trains_nothing(lab_run: LabRun) -> None:
     before = _snapshot(lab_run.run / "checkpoints")
     out = io.StringIO()

@@ -24,7 +24,13 @@ from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import EngFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import (
+    EngFormatter,
+    LogFormatterSciNotation,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+)
 
 from holdem_lab.checkpoint import atomic_file
 from holdem_lab.chunks.tensorboard import read_scalars
@@ -277,6 +283,20 @@ def _finish(ax: Axes, title: str, ylabel: str, boundaries: list[int], *,
         ax.legend(fontsize="small")
 
 
+class _PlainLogFormatter(LogFormatterSciNotation):
+    """Matplotlib's choice of which log ticks to label, written as plain numbers ("2.5",
+    "0.08") rather than "2.5x10^0"."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{x:.3g}" if super().__call__(x, pos) else ""
+
+
+def _log_y(ax: Axes) -> None:
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(_PlainLogFormatter())
+    ax.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False))
+
+
 def _positive(values: list[float]) -> bool:
     return bool(values) and all(v > 0 for v in values)
 
@@ -294,7 +314,7 @@ def plot_exploitability(data: Mapping[str, Any]) -> Figure:
     assert series is not None
     log = _positive(series["values"]) and _positive(series["steps"])
     if log:
-        ax.set_yscale("log")
+        _log_y(ax)
     _finish(ax, "Exploitability", "exploitability (chips per hand)", data["boundaries"],
             log_x=log)
     return figure
@@ -316,7 +336,7 @@ def plot_regret(data: Mapping[str, Any]) -> Figure:
         _finish(ax, "Average regret by round", "", [], empty="no regret logged")
         return figure
     if log:
-        ax.set_yscale("log")
+        _log_y(ax)
     _finish(ax, "Average regret by round", "mean max_a R+(I, a) / t", data["boundaries"],
             log_x=log)
     return figure
@@ -347,7 +367,8 @@ def plot_speed(data: Mapping[str, Any]) -> Figure:
         rates.set_ylabel("iterations / s")
         rates.yaxis.set_major_formatter(EngFormatter(sep=""))
         rates.set_title("Iterations per second, per chunk")
-        rates.legend(fontsize="small")
+        rates.set_ylim(0, max([*compute, *wall]) * 1.35)  # room for the legend
+        rates.legend(fontsize="small", loc="upper left")
         _time_breakdown(times, chunks, positions, labels)
     if not _line(intervals, data["series"].get("iterations_per_second"), "rate"):
         _finish(intervals, "Rate per logging interval", "", [],
@@ -355,8 +376,15 @@ def plot_speed(data: Mapping[str, Any]) -> Figure:
     else:
         _finish(intervals, "Rate per logging interval (compute time)", "iterations / s",
                 data["boundaries"])
-        intervals.set_ylim(bottom=0)
+        series = data["series"]["iterations_per_second"]
+        intervals.set_ylim(0, max(series["values"]) * 1.35)
         intervals.yaxis.set_major_formatter(EngFormatter(sep=""))
+        if chunks and chunks[0]["start_iteration"] == 0 and series["steps"][0] <= \
+                chunks[0]["end_iteration"]:
+            intervals.annotate("includes numba compilation", (series["steps"][0],
+                               series["values"][0]), xytext=(12, 24),
+                               textcoords="offset points", fontsize="x-small",
+                               arrowprops={"arrowstyle": "->", "color": "0.4"})
     return figure
 
 
@@ -377,15 +405,17 @@ def _time_breakdown(ax: Axes, chunks: list[dict[str, Any]], positions: list[int]
             max(chunk["seconds"] - max(compute, first) - evaluation, 0.0))
     bottom = [0.0] * len(chunks)
     colors = ("tab:orange", "tab:blue", "tab:green", "0.7")
+    total = sum(chunk["seconds"] for chunk in chunks)
     for (name, values), color in zip(parts.items(), colors, strict=True):
-        if any(v > 0 for v in values):
+        if sum(values) > 0.002 * total:  # a part too thin to see gets no legend entry
             ax.bar(positions, values, bottom=bottom, color=color, label=name)
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_xticks(positions, labels)
     ax.set_xlabel("chunk")
     ax.set_ylabel("seconds")
     ax.set_title("Time per chunk")
-    ax.legend(fontsize="x-small")
+    ax.set_ylim(0, max(bottom) * 1.45)  # room for the legend
+    ax.legend(fontsize="x-small", loc="upper right")
 
 
 def plot_memory(data: Mapping[str, Any]) -> Figure:
@@ -415,11 +445,12 @@ def plot_memory(data: Mapping[str, Any]) -> Figure:
 
 
 def _change(values: list[float]) -> str:
-    """`` (+3 MiB, +2.1% first to last)``, or nothing for fewer than two values."""
+    """A second title line ``+3 MiB (+2.1%) first to last``; nothing for fewer than two
+    values."""
     if len(values) < 2 or values[0] <= 0:
         return ""
     delta = values[-1] - values[0]
-    return f" ({delta:+.0f} MiB, {100 * delta / values[0]:+.1f}% first to last)"
+    return f"\n{delta:+.0f} MiB ({100 * delta / values[0]:+.1f}%) first to last"
 
 
 def plot_schedules(data: Mapping[str, Any]) -> Figure:
@@ -465,11 +496,12 @@ def plot_evaluation(data: Mapping[str, Any]) -> Figure:
     figure = Figure(figsize=(8, 4), layout="constrained")
     ax = figure.subplots()
     drawn = False
-    for name, series in sorted(data["series"].items()):
-        if not name.startswith("evaluation/") or not series["steps"]:
-            continue
-        ax.errorbar(series["steps"], series["values"], yerr=series["ci95"], marker="o",
-                    capsize=3, label=f"vs {name.removeprefix('evaluation/')}")
+    shown = [(name, series) for name, series in sorted(data["series"].items())
+             if name.startswith("evaluation/") and series["steps"]]
+    for position, (name, series) in enumerate(shown):
+        ax.errorbar(_dodge(series["steps"], position, len(shown), data["iteration"]),
+                    series["values"], yerr=series["ci95"], marker="o", capsize=3,
+                    label=f"vs {name.removeprefix('evaluation/')}")
         drawn = True
     if not drawn:
         reason = ("heads-up Hold'em runs only (Kuhn and Leduc: see exploitability)"
@@ -477,8 +509,16 @@ def plot_evaluation(data: Mapping[str, Any]) -> Figure:
         _finish(ax, "Blueprint against baseline agents", "", [], empty=reason)
         return figure
     ax.axhline(0.0, color="black", linewidth=0.8)
-    _finish(ax, "Blueprint against baseline agents", "mbb/hand", data["boundaries"])
+    # Every match is played where a chunk ends: boundary lines would run through the bars.
+    _finish(ax, "Blueprint against baseline agents, at the end of each chunk", "mbb/hand", [])
     return figure
+
+
+def _dodge(steps: list[int], position: int, count: int, span: int) -> list[float]:
+    """``steps`` moved a little sideways, so that series measured at the same iterations do
+    not draw their error bars over each other."""
+    shift = (position - (count - 1) / 2) * 0.012 * max(span, 1)
+    return [step + shift for step in steps]
 
 
 FIGURES: dict[str, Callable[[Mapping[str, Any]], Figure]] = {
@@ -561,7 +601,7 @@ def _compare_exploitability(runs: list[Mapping[str, Any]], labels: list[str]) ->
         "values", [])]
     log = _positive(values)
     if log:
-        ax.set_yscale("log")
+        _log_y(ax)
     missing = [label for label, shown in zip(labels, drawn, strict=True) if not shown]
     title = "Exploitability" + (f" (not measured: {', '.join(missing)})" if missing else "")
     _finish(ax, title, "exploitability (chips per hand)", [], log_x=log)
@@ -574,11 +614,13 @@ def _compare_evaluation(runs: list[Mapping[str, Any]], labels: list[str]) -> Fig
     figure = Figure(figsize=(4.5 * len(baselines), 4), layout="constrained")
     axes = figure.subplots(1, len(baselines), squeeze=False)[0]
     for ax, name in zip(axes, baselines, strict=True):
-        for run, label in zip(runs, labels, strict=True):
+        span = max(run["iteration"] for run in runs)
+        for position, (run, label) in enumerate(zip(runs, labels, strict=True)):
             series = run["series"].get(name)
             if series and series["steps"]:
-                ax.errorbar(series["steps"], series["values"], yerr=series["ci95"],
-                            marker="o", capsize=3, label=label)
+                ax.errorbar(_dodge(series["steps"], position, len(runs), span),
+                            series["values"], yerr=series["ci95"], marker="o", capsize=3,
+                            label=label)
         ax.axhline(0.0, color="black", linewidth=0.8)
         _finish(ax, f"vs {name.removeprefix('evaluation/')}", "mbb/hand", [])
     return figure
@@ -605,7 +647,7 @@ def _compare_speed(runs: list[Mapping[str, Any]], labels: list[str]) -> Figure:
                         label=label)
             any_chunk = True
     if any_chunk:
-        chunks.set_title("Training rate per chunk (compute time; chunk 0 compiles)")
+        chunks.set_title("Training rate per chunk\n(compute time; chunk 0 includes compilation)")
         chunks.set_xlabel("chunk")
         chunks.set_ylabel("iterations / s")
         chunks.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -626,7 +668,8 @@ def _compare_memory(runs: list[Mapping[str, Any]], labels: list[str]) -> Figure:
         _finish(ax, "Peak memory", "", [], empty="no run logged it")
         return figure
     _finish(ax, "Peak memory while training", "MiB", [])
-    ax.set_ylim(bottom=0)
+    peaks = [v for run in runs for v in run["series"].get("peak_rss_mb", {}).get("values", [])]
+    ax.set_ylim(0, max(peaks) * 1.3)  # from 0, with room for the legend
     return figure
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from holdem_lab.errors import HoldemLabError
 from holdem_lab.games import Game
@@ -85,7 +86,8 @@ rather than "0.85"."""
 
 def _cell_text(value: float, change: bool, percent: bool) -> str:
     if percent:
-        return f"{100 * value:+.0f}" if change else f"{100 * value:.0f}"
+        rounded = round(100 * value) + 0  # + 0 turns -0 into 0
+        return f"{rounded:+d}" if change and rounded else f"{rounded:d}"
     return f"{value:+.2f}" if change else f"{value:.2f}"
 
 
@@ -100,8 +102,8 @@ def render_figure(panels: Sequence[Panel]) -> Figure:
     tallest = max((len(p.row_labels) for p in panels), default=1)
     label_width = max((len(label) for p in panels for label in p.row_labels), default=1)
     annotated = any(p.values.size <= MAX_ANNOTATED_CELLS for p in panels)
-    cell_width = 0.42 if annotated else 0.3
-    cell_height = 0.26 if annotated else 0.2
+    cell_width = 0.38 if annotated else 0.3
+    cell_height = 0.3 if annotated else 0.2
     panel_width = 1.8 + 0.06 * label_width + cell_width * widest
     panel_height = 1.3 + cell_height * tallest
     height = min(panel_height * rows, MAX_HEIGHT)
@@ -117,7 +119,7 @@ def render_figure(panels: Sequence[Panel]) -> Figure:
                           cmap="RdBu" if change else "Blues",
                           vmin=-1.0 if change else 0.0, vmax=1.0)
         labelled = range(0, len(panel.row_labels), stride)
-        ax.set_title(panel.title + (f" (every {stride}th row labelled)" if stride > 1 else ""),
+        ax.set_title(panel.title + (f"\n(a label every {stride} rows)" if stride > 1 else ""),
                      fontsize="small")
         ax.set_xticks(range(len(panel.column_labels)), panel.column_labels, fontsize="x-small",
                       rotation=30 if len(panel.column_labels) > 4 and not percent else 0)
@@ -127,11 +129,11 @@ def render_figure(panels: Sequence[Panel]) -> Figure:
             for (i, j), value in np.ndenumerate(panel.values):
                 if not np.isnan(value):
                     ax.text(j, i, _cell_text(value, change, percent), ha="center",
-                            va="center", fontsize="xx-small" if percent else "x-small",
+                            va="center", fontsize="x-small",
                             color="white" if abs(value) > 0.6 else "black")
         bar = figure.colorbar(image, ax=ax, shrink=0.8)
-        if percent and panel.values.size <= MAX_ANNOTATED_CELLS:
-            bar.set_label("cells in %", fontsize="x-small")
+        if percent:  # the scale in the unit the cells print
+            bar.formatter = PercentFormatter(xmax=1.0, decimals=0)
     for ax in axes[len(panels):]:
         ax.set_axis_off()
     return figure
