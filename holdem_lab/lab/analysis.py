@@ -117,7 +117,7 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"{run_dir} holds no readable checkpoint{detail}")
     latest = records[-1].metadata
     rows = [_checkpoint_row(record) for record in records]
-    chunks = []
+    chunks: list[dict[str, Any]] = []
     for position, chunk in enumerate(latest.get("chunks") or []):
         trained = int(chunk["end_iteration"]) - int(chunk["start_iteration"])
         compute = chunk.get("compute_seconds")
@@ -135,7 +135,8 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
             "first_batch_seconds": _optional_float(chunk.get("first_batch_seconds")),
             "evaluation_seconds": _optional_float(chunk.get("evaluation_seconds")),
         })
-    boundaries = sorted({c["start_iteration"] for c in chunks if c["start_iteration"] > 0})
+    boundaries = sorted({int(c["start_iteration"]) for c in chunks
+                         if c["start_iteration"] > 0})
 
     scalars = read_scalars(run.tensorboard) if run.tensorboard.is_dir() else {}
     series: dict[str, dict[str, Any]] = {}
