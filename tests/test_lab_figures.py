@@ -6,6 +6,7 @@ axes that hide or inflate the change they are about."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from holdem_lab import MCCFRConfig
-from holdem_lab.chunks import ChunkStatus, run_chunk
+from holdem_lab.chunks import ChunkResult, ChunkStatus, run_chunk
 from holdem_lab.chunks.tensorboard import read_scalars
 from holdem_lab.config import GameSpec
 from holdem_lab.lab.analysis import (
@@ -27,6 +28,7 @@ from holdem_lab.lab.analysis import (
     make_figures,
     save_figures,
 )
+from holdem_lab.lab.chunk import chunk_summary, plot_chunk_summary
 from holdem_lab.lab.explore import render_figure
 from holdem_lab.lab.runfiles import game_of, load_policy
 from holdem_lab.lab.views import views_for
@@ -51,11 +53,17 @@ RUNS: dict[str, tuple[GameSpec, MCCFRConfig]] = {
 }
 
 
-def _train(logdir: Path, spec: GameSpec, config: MCCFRConfig) -> Path:
+@dataclass(frozen=True)
+class Trained:
+    path: Path
+    last: ChunkResult
+
+
+def _train(logdir: Path, spec: GameSpec, config: MCCFRConfig) -> Trained:
     for _ in range(5):
         result = run_chunk(logdir, spec, config, progress=False, out=_Discard())
         if result.status is ChunkStatus.COMPLETE:
-            return logdir
+            return Trained(logdir, result)
     raise AssertionError("the run did not complete")
 
 
@@ -68,7 +76,7 @@ class _Discard:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Trained]:
     root = tmp_path_factory.mktemp("figures")
     return {name: _train(root / name, *settings) for name, settings in RUNS.items()}
 
@@ -149,8 +157,8 @@ def _check(figure: Figure, where: str) -> None:
 
 
 @pytest.mark.parametrize("game", list(RUNS))
-def test_analysis_figures_are_readable(runs: dict[str, Path], game: str) -> None:
-    data = load_run(runs[game])
+def test_analysis_figures_are_readable(runs: dict[str, Trained], game: str) -> None:
+    data = load_run(runs[game].path)
     figures = make_figures(data)
     save_figures(figures, ARTIFACTS / game / "analysis")
     for name, figure in figures.items():
@@ -170,7 +178,7 @@ def test_analysis_figures_are_readable(runs: dict[str, Path], game: str) -> None
         assert ax.get_ylim()[0] == 0
         assert "%) first to last" in ax.get_title()
     # Speed: the logged rate is over each interval, not a running average that only climbs.
-    tags = read_scalars(RunDir(runs[game]).tensorboard)
+    tags = read_scalars(RunDir(runs[game].path).tensorboard)
     logged = [value for _, value in tags["train/iterations_per_second"]]
     compute = sum(c["compute_seconds"] for c in data["chunks"])
     iterations = data["iteration"]
@@ -184,6 +192,10 @@ def test_analysis_figures_are_readable(runs: dict[str, Path], game: str) -> None
     assert legend is not None
     assert "first batch (numba compile / cache load)" in [t.get_text()
                                                           for t in legend.get_texts()]
+    # The chunk notebook's own figure, with the same rules.
+    summary = plot_chunk_summary(chunk_summary(runs[game].last, runs[game].path))
+    summary.savefig(ARTIFACTS / game / "analysis" / "chunk_summary.png", dpi=100)
+    _check(summary, f"{game}/chunk summary")
     if game == "holdem":
         assert all(c["evaluation_seconds"] > 0 for c in data["chunks"])
         assert _has_data(figures["evaluation"].axes[0])
@@ -192,8 +204,8 @@ def test_analysis_figures_are_readable(runs: dict[str, Path], game: str) -> None
 
 
 @pytest.mark.parametrize("game", list(RUNS))
-def test_explorer_figures_are_readable(runs: dict[str, Path], game: str) -> None:
-    run = RunDir(runs[game])
+def test_explorer_figures_are_readable(runs: dict[str, Trained], game: str) -> None:
+    run = RunDir(runs[game].path)
     records, _ = run.records()
     game_object = game_of(records[-1].metadata)
     policy = load_policy(records[-1])
@@ -211,13 +223,13 @@ def test_explorer_figures_are_readable(runs: dict[str, Path], game: str) -> None
                 _check(figure, f"{game}/{view.name}/{label}")
 
 
-def test_compare_runs_overlays_runs(runs: dict[str, Path], tmp_path: Path) -> None:
+def test_compare_runs_overlays_runs(runs: dict[str, Trained], tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="two or more runs"):
-        compare_runs([runs["leduc"]])
+        compare_runs([runs["leduc"].path])
     second = tmp_path / "leduc_b"
     spec, config = RUNS["leduc"]
     _train(second, spec, config.replace(seed=9))
-    figures = compare_runs([runs["leduc"], second, runs["kuhn"]])
+    figures = compare_runs([runs["leduc"].path, second, runs["kuhn"].path])
     assert set(figures) == {"compare_exploitability", "compare_speed", "compare_memory"}
     save_figures(figures, ARTIFACTS / "compare")
     for name, figure in figures.items():
@@ -227,12 +239,12 @@ def test_compare_runs_overlays_runs(runs: dict[str, Path], tmp_path: Path) -> No
     assert [t.get_text() for t in legend.get_texts()] == ["leduc", "leduc_b", "kuhn"]
     exploitability = figures["compare_exploitability"].axes[0]
     drawn = [np.asarray(line.get_ydata()).tolist() for line in exploitability.lines]
-    assert drawn[0] == load_run(runs["leduc"])["series"]["exploitability"]["values"]
+    assert drawn[0] == load_run(runs["leduc"].path)["series"]["exploitability"]["values"]
     assert drawn[1] == load_run(second)["series"]["exploitability"]["values"]
     assert drawn[0] != drawn[1]  # another seed, another curve
     assert len(figures["compare_memory"].axes[0].lines) == 3
 
-    with_holdem = compare_runs([runs["holdem"], runs["leduc"]])
+    with_holdem = compare_runs([runs["holdem"].path, runs["leduc"].path])
     assert "compare_evaluation" in with_holdem
     title = with_holdem["compare_exploitability"].axes[0].get_title()
     assert "not measured: holdem" in title

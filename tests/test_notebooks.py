@@ -19,6 +19,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import numpy as np
@@ -40,6 +41,8 @@ from holdem_lab.lab.driver import (
     KERNEL_ARGUMENTS,
     ChunkFailedError,
     RunOutcome,
+    _Interrupts,
+    _Say,
     execute_chunk,
     run_chunks,
 )
@@ -401,6 +404,36 @@ def test_ctrl_c_checkpoints_the_running_chunk_and_exits_8(tmp_path: Path) -> Non
     assert "status: stopped" in _outputs_text(summary)
     assert not RunDir(run).failed.exists() or not any(RunDir(run).failed.iterdir())
     assert list(RunDir(run).temp.iterdir()) == []
+
+
+def test_a_second_ctrl_c_aborts_and_no_kernel_yet_aborts_at_once() -> None:
+    # A stand-in kernel: a process in a session of its own that reports the SIGINT it gets.
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", "import signal, sys\n"
+         "signal.signal(signal.SIGINT, lambda *a: (print('got SIGINT', flush=True), "
+         "sys.exit(0)))\nprint('ready', flush=True)\nsignal.pause()"],
+        stdout=subprocess.PIPE, text=True, start_new_session=True)
+    wait_for_line(kernel, "ready")
+    manager = SimpleNamespace(provisioner=SimpleNamespace(pgid=kernel.pid))
+    out = io.StringIO()
+    before = signal.getsignal(signal.SIGINT)
+    interrupts = _Interrupts(_Say(out))
+    with interrupts.forwarding_to(manager):
+        signal.raise_signal(signal.SIGINT)  # the first: forwarded, nothing raised here
+        assert interrupts.forwarded
+        assert wait_for_line(kernel, "got SIGINT")
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)  # the second: the driver aborts
+    assert kernel.wait(timeout=30) == 0
+    assert "Ctrl-C again to abort now" in out.getvalue()
+    assert signal.getsignal(signal.SIGINT) is before
+
+    # Before the kernel has started there is nothing to stop gracefully: abort at once.
+    early = _Interrupts(_Say(io.StringIO()))
+    with early.forwarding_to(SimpleNamespace(provisioner=None)), \
+            pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
+    assert not early.forwarded
 
 
 # --------------------------------------------------------------------------------------------

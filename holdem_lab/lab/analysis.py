@@ -271,11 +271,7 @@ def _finish(ax: Axes, title: str, ylabel: str, boundaries: list[int], *,
     # Room below the axes, so the first x label clears a y label at the bottom corner.
     ax.tick_params(axis="x", pad=7)
     if log_x:
-        ax.set_xscale("log")
-        # 200, 500, 1k, 2k: labelled steps a reader can place, with room between them.
-        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_major_formatter(EngFormatter(sep=""))
-        ax.xaxis.set_minor_formatter(NullFormatter())
+        log_iterations(ax)
     else:
         ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 150k, not 150000
@@ -292,10 +288,20 @@ class _PlainLogFormatter(LogFormatterSciNotation):
         return f"{x:.3g}" if super().__call__(x, pos) else ""
 
 
-def _log_y(ax: Axes) -> None:
+def log_values(ax: Axes) -> None:
+    """A log y axis labelled with plain numbers."""
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(_PlainLogFormatter())
     ax.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False))
+
+
+def log_iterations(ax: Axes) -> None:
+    """A log x axis of iterations labelled 200, 500, 1k, 2k: steps a reader can place, with
+    room between them."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _positive(values: list[float]) -> bool:
@@ -315,7 +321,7 @@ def plot_exploitability(data: Mapping[str, Any]) -> Figure:
     assert series is not None
     log = _positive(series["values"]) and _positive(series["steps"])
     if log:
-        _log_y(ax)
+        log_values(ax)
     _finish(ax, "Exploitability", "exploitability (chips per hand)", data["boundaries"],
             log_x=log)
     return figure
@@ -337,7 +343,7 @@ def plot_regret(data: Mapping[str, Any]) -> Figure:
         _finish(ax, "Average regret by round", "", [], empty="no regret logged")
         return figure
     if log:
-        _log_y(ax)
+        log_values(ax)
     _finish(ax, "Average regret by round", "mean max_a R+(I, a) / t", data["boundaries"],
             log_x=log)
     return figure
@@ -602,7 +608,7 @@ def _compare_exploitability(runs: list[Mapping[str, Any]], labels: list[str]) ->
         "values", [])]
     log = _positive(values)
     if log:
-        _log_y(ax)
+        log_values(ax)
     missing = [label for label, shown in zip(labels, drawn, strict=True) if not shown]
     title = "Exploitability" + (f" (not measured: {', '.join(missing)})" if missing else "")
     _finish(ax, title, "exploitability (chips per hand)", [], log_x=log)

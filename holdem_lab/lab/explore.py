@@ -73,6 +73,9 @@ PANELS_PER_ROW = 3
 """Heatmaps side by side before the next row starts: more would squeeze the cells until
 their values overlap."""
 
+MAX_WIDTH = 16.0
+"""Inches: wider rows of heatmaps wrap (an image wider than a notebook scrolls sideways)."""
+
 MAX_HEIGHT = 16.0
 """Inches: a taller heatmap labels every k-th row instead of growing."""
 
@@ -96,8 +99,6 @@ def render_figure(panels: Sequence[Panel]) -> Figure:
     white-to-blue scale in [0, 1], changes on a diverging scale in [-1, 1]. Cells are sized for
     the values they print (percentages for wide grids), so labels never run into each other."""
     count = max(len(panels), 1)
-    per_row = min(count, PANELS_PER_ROW)
-    rows = -(-count // per_row)
     widest = max((len(p.column_labels) for p in panels), default=1)
     tallest = max((len(p.row_labels) for p in panels), default=1)
     label_width = max((len(label) for p in panels for label in p.row_labels), default=1)
@@ -106,8 +107,11 @@ def render_figure(panels: Sequence[Panel]) -> Figure:
     cell_height = 0.3 if annotated else 0.2
     panel_width = 1.8 + 0.06 * label_width + cell_width * widest
     panel_height = 1.3 + cell_height * tallest
+    per_row = max(1, min(count, PANELS_PER_ROW, int(MAX_WIDTH // panel_width)))
+    rows = -(-count // per_row)
     height = min(panel_height * rows, MAX_HEIGHT)
-    figure = Figure(figsize=(min(panel_width * per_row, 24.0), height), layout="constrained")
+    figure = Figure(figsize=(min(panel_width * per_row, MAX_WIDTH), height),
+                    layout="constrained")
     # A label per row while they fit, else every k-th: never one label over the next.
     room = (height / rows - 1.3) * 72.0
     stride = max(1, math.ceil(tallest * LABEL_POINTS / max(room, LABEL_POINTS)))
