@@ -391,11 +391,16 @@ def test_ctrl_c_checkpoints_the_running_chunk_and_exits_8(tmp_path: Path) -> Non
     out, err = process.communicate(timeout=120)
     assert process.returncode == exit_codes.STOPPED, err
     assert "Interrupt: the chunk checkpoints after the iteration in progress" in out
-    assert "Stopped by SIGINT during iteration" in out
     assert "Chunk 0 stopped" in out and "Traceback" not in err
+    stopped = next(line for line in out.splitlines() if line.startswith("Stopped by SIGINT"))
     info = latest_checkpoint(run)
-    assert info is not None and info.iteration > 200_000
-    assert load_checkpoint(info).metadata["stop"]["signal"] == "SIGINT"
+    assert info is not None
+    if "during iteration" in stopped:
+        assert info.iteration > 200_000
+        assert load_checkpoint(info).metadata["stop"]["signal"] == "SIGINT"
+    else:  # it landed before another iteration ran: the interval checkpoint holds the state
+        assert "right after the checkpoint at iteration 200000" in stopped
+        assert info.iteration == 200_000
     # The notebook ran to its end and sits next to the checkpoint it wrote; nothing failed.
     notebook = info.directory / f"{info.stem}.ipynb"
     document = nbformat.read(str(notebook), as_version=4)
