@@ -221,6 +221,9 @@ def test_three_chunks_in_three_fresh_kernels_equal_an_unchunked_run(lab_run: Lab
         summary_cell = next(c for c in document.cells if c.get("id") == "summary")
         assert any("image/png" in o.get("data", {}) for o in summary_cell.outputs)
     assert len(set(pids)) == 3 and os.getpid() not in pids
+    for pid in pids:  # each kernel exited with its chunk, giving its memory back
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
     spec, config = load_run_config(lab_run.config)
     reference = Solver(build_game(spec), config)

@@ -142,20 +142,38 @@ def _execute(source: Path, target: Path, parameters: Mapping[str, Any], kernel_n
     from papermill.exceptions import PapermillExecutionError
 
     manager = AsyncKernelManager(kernel_name=kernel_name)
+    aborted = True
     try:
         with interrupts.forwarding_to(manager) if interrupts else contextlib.nullcontext():
             papermill.execute_notebook(
                 str(source), str(target), parameters=dict(parameters), kernel_name=kernel_name,
                 progress_bar=False, stdout_file=echo, extra_arguments=KERNEL_ARGUMENTS,
                 km=manager)
+        aborted = False
     except PapermillExecutionError as exc:
+        aborted = False
         return _Execution(False, exc.ename, str(exc.evalue))
     except DeadKernelError as exc:
         _mark_dead_kernel(target, str(exc))
         return _Execution(False, "DeadKernelError", f"the kernel died ({exc})")
     except Exception as exc:  # the kernel could not be started or reached
         return _Execution(False, type(exc).__name__, str(exc) or repr(exc))
+    finally:
+        _shut_down(manager, now=aborted)
     return _Execution(True)
+
+
+def _shut_down(manager: Any, *, now: bool) -> None:
+    """Shut the notebook's kernel down and wait for its process: papermill leaves a kernel it
+    did not create running, and every chunk must give its memory back. ``now`` kills it (an
+    aborted execution must not go on training)."""
+    from jupyter_core.utils import run_sync
+
+    with contextlib.suppress(Exception):
+        if run_sync(manager.is_alive)():
+            run_sync(manager.shutdown_kernel)(now=now)
+    with contextlib.suppress(Exception):
+        run_sync(manager.cleanup_resources)()
 
 
 class _Interrupts:
