@@ -14,13 +14,18 @@ import io
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import numpy as np
 import papermill
 import pytest
+from hostile.runs import wait_for_line
 
 from holdem_lab import Solver
 from holdem_lab.checkpoint import list_checkpoints, load_checkpoint
@@ -36,6 +41,8 @@ from holdem_lab.lab.driver import (
     KERNEL_ARGUMENTS,
     ChunkFailedError,
     RunOutcome,
+    _Interrupts,
+    _Say,
     execute_chunk,
     run_chunks,
 )
@@ -94,7 +101,7 @@ def test_committed_notebooks_have_no_outputs() -> None:
 
 def test_each_notebook_declares_its_parameters() -> None:
     expected = {"chunk.ipynb": chunk_lib.PARAMETERS,
-                "analysis.ipynb": {"run_dir": "", "output_dir": ""},
+                "analysis.ipynb": {"run_dir": "", "output_dir": "", "compare_with": []},
                 "explore.ipynb": {"run_dir": "", "runs_root": "../runs"}}
     for name, defaults in expected.items():
         document = nbformat.read(str(NOTEBOOKS / name), as_version=4)
@@ -214,6 +221,9 @@ def test_three_chunks_in_three_fresh_kernels_equal_an_unchunked_run(lab_run: Lab
         summary_cell = next(c for c in document.cells if c.get("id") == "summary")
         assert any("image/png" in o.get("data", {}) for o in summary_cell.outputs)
     assert len(set(pids)) == 3 and os.getpid() not in pids
+    for pid in pids:  # each kernel exited with its chunk, giving its memory back
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
     spec, config = load_run_config(lab_run.config)
     reference = Solver(build_game(spec), config)
@@ -251,6 +261,26 @@ def test_analysis_notebook_is_saved_with_png_figures(lab_run: LabRun) -> None:
     for name in FIGURES:
         assert any("image/png" in o.get("data", {}) for o in cells[name].outputs), name
     assert f"analysis notebook: {second.analysis_notebook}" in lab_run.second_output
+
+
+def test_analysis_notebook_overlays_the_runs_of_compare_with(lab_run: LabRun,
+                                                            tmp_path: Path) -> None:
+    other = _copy_run(lab_run, tmp_path)
+    output = tmp_path / "figures"
+    executed = tmp_path / "analysis.ipynb"
+    papermill.execute_notebook(str(NOTEBOOKS / "analysis.ipynb"), str(executed),
+                               kernel_name="python3", progress_bar=False,
+                               extra_arguments=KERNEL_ARGUMENTS,
+                               parameters={"run_dir": str(lab_run.run),
+                                           "output_dir": str(output),
+                                           "compare_with": [str(other)]})
+    document = nbformat.read(str(executed), as_version=4)
+    compare = next(c for c in document.cells if c.get("id") == "compare")
+    text = _outputs_text(compare)
+    for name in ("compare_exploitability", "compare_speed", "compare_memory"):
+        assert f"{name}: {output / name}.png" in text
+        assert (output / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sum("image/png" in o.get("data", {}) for o in compare.outputs) == 3
 
 
 def test_rerunning_a_complete_run_trains_nothing(lab_run: LabRun) -> None:
@@ -332,6 +362,86 @@ def test_a_dead_kernel_is_a_failed_chunk_with_a_marked_notebook(lab_run: LabRun,
     first = nbformat.read(str(notebook), as_version=4).cells[0]
     assert first.cell_type == "markdown" and "kernel died" in first.source
     assert _snapshot(run / "checkpoints") == before
+
+
+# --------------------------------------------------------------------------------------------
+# Ctrl-C on holdem-lab chunks
+
+LONG = """\
+game: leduc
+num_iterations: 50000000
+enable_chunked_training: true
+chunk_size_iterations: 50000000
+checkpoint_interval: 200000
+seed: 4
+"""
+
+
+def test_ctrl_c_checkpoints_the_running_chunk_and_exits_8(tmp_path: Path) -> None:
+    config = tmp_path / "long.yaml"
+    config.write_text(LONG)
+    run = tmp_path / "run"
+    # Its own process group, as a shell's foreground job: the terminal's Ctrl-C goes to the
+    # group, which the kernel (a session of its own) is not part of.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "holdem_lab.cli.lab", "chunks", "--config", str(config),
+         "--run", str(run), "--no-progress", "--no-tensorboard"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    # Training is under way once the chunk's first interval checkpoint is out.
+    wait_for_line(process, "Checkpoint saved successfully")
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == exit_codes.STOPPED, err
+    assert "Interrupt: the chunk checkpoints after the iteration in progress" in out
+    assert "Chunk 0 stopped" in out and "Traceback" not in err
+    stopped = next(line for line in out.splitlines() if line.startswith("Stopped by SIGINT"))
+    info = latest_checkpoint(run)
+    assert info is not None
+    if "during iteration" in stopped:
+        assert info.iteration > 200_000
+        assert load_checkpoint(info).metadata["stop"]["signal"] == "SIGINT"
+    else:  # it landed before another iteration ran: the interval checkpoint holds the state
+        assert "right after the checkpoint at iteration 200000" in stopped
+        assert info.iteration == 200_000
+    # The notebook ran to its end and sits next to the checkpoint it wrote; nothing failed.
+    notebook = info.directory / f"{info.stem}.ipynb"
+    document = nbformat.read(str(notebook), as_version=4)
+    assert document.metadata.papermill.exception is None
+    summary = next(c for c in document.cells if c.get("id") == "summary")
+    assert "status: stopped" in _outputs_text(summary)
+    assert not RunDir(run).failed.exists() or not any(RunDir(run).failed.iterdir())
+    assert list(RunDir(run).temp.iterdir()) == []
+
+
+def test_a_second_ctrl_c_aborts_and_no_kernel_yet_aborts_at_once() -> None:
+    # A stand-in kernel: a process in a session of its own that reports the SIGINT it gets.
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", "import signal, sys\n"
+         "signal.signal(signal.SIGINT, lambda *a: (print('got SIGINT', flush=True), "
+         "sys.exit(0)))\nprint('ready', flush=True)\nsignal.pause()"],
+        stdout=subprocess.PIPE, text=True, start_new_session=True)
+    wait_for_line(kernel, "ready")
+    manager = SimpleNamespace(provisioner=SimpleNamespace(pgid=kernel.pid))
+    out = io.StringIO()
+    before = signal.getsignal(signal.SIGINT)
+    interrupts = _Interrupts(_Say(out))
+    with interrupts.forwarding_to(manager):
+        signal.raise_signal(signal.SIGINT)  # the first: forwarded, nothing raised here
+        assert interrupts.forwarded
+        assert wait_for_line(kernel, "got SIGINT")
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)  # the second: the driver aborts
+    assert kernel.wait(timeout=30) == 0
+    assert "Ctrl-C again to abort now" in out.getvalue()
+    assert signal.getsignal(signal.SIGINT) is before
+
+    # Before the kernel has started there is nothing to stop gracefully: abort at once.
+    early = _Interrupts(_Say(io.StringIO()))
+    with early.forwarding_to(SimpleNamespace(provisioner=None)), \
+            pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
+    assert not early.forwarded
 
 
 # --------------------------------------------------------------------------------------------

@@ -183,6 +183,12 @@ class _Chunk:
         self.last_snapshot_clock = clock()
         self.measured: tuple[int, float] | None = None  # (iteration, exact exploitability)
         self.logged_exploitability = -1  # the iteration whose exploitability was last logged
+        # (iteration, compute seconds) at the last logged rate: the rate is over the interval.
+        self.rate_mark = (solver.iteration, solver.compute_seconds)
+        # The first batch of a process includes numba's compilation (or cache loading), and
+        # Hold'em's matches run at the chunk's end: both are recorded apart from training.
+        self.first_batch_seconds: float | None = None
+        self.evaluation_seconds = 0.0
         # Steps up to the checkpoint's iteration were logged before it was written and stay;
         # any later step comes from a chunk that died after its last checkpoint and is purged.
         self.scalars = ScalarLog(
@@ -222,6 +228,8 @@ class _Chunk:
                 before = self.clock()
                 step = solver.run(min(batch, target - solver.iteration))
                 spent = self.clock() - before
+                if self.first_batch_seconds is None:
+                    self.first_batch_seconds = spent
                 if spent < 0.25 and batch < 1 << 22:
                     batch *= 2
                 elif spent > 1.0 and batch > 1:
@@ -284,11 +292,14 @@ class _Chunk:
             values["exploitability"] = self.exploitability_now()
             self.logged_exploitability = solver.iteration
         if self.scalars.enabled and solver.iteration % config.tensorboard_log_interval == 0:
-            seconds = max(solver.compute_seconds, 1e-9)
+            # Over the interval since the last logged rate, not since the run began: a running
+            # average hides a slowdown and climbs all run as the compilation time is diluted.
+            iterations = solver.iteration - self.rate_mark[0]
+            seconds = solver.compute_seconds - self.rate_mark[1]
+            self.rate_mark = (solver.iteration, solver.compute_seconds)
             stats = solver.statistics()
             values.update({
-                "train/iterations_per_second": solver.iteration / seconds
-                if solver.iteration else 0.0,
+                "train/iterations_per_second": iterations / seconds if seconds > 0 else 0.0,
                 "train/epsilon": solver.epsilon(),
                 "train/discount_steps": float(solver.discount_steps),
                 "train/pruned_share": stats["pruned_iterations"] / max(solver.iteration, 1),
@@ -355,12 +366,16 @@ class _Chunk:
         """Evaluate, write the chunk's last checkpoint (unless one was just written), flush,
         apply retention and report."""
         self.say(reason)
+        evaluation_started = self.clock()
         self.evaluate()
+        self.evaluation_seconds = self.clock() - evaluation_started
         last = self.last_checkpoint
         if last is None or last.iteration != self.solver.iteration:
-            self.history.chunks.append(chunk_record(self.history, self.start_iteration,
-                                                    self.solver, self.start_compute,
-                                                    self.seconds()))
+            record = chunk_record(self.history, self.start_iteration, self.solver,
+                                  self.start_compute, self.seconds())
+            record["first_batch_seconds"] = self.first_batch_seconds or 0.0
+            record["evaluation_seconds"] = self.evaluation_seconds
+            self.history.chunks.append(record)
             self.save()
         self.say("Flushing TensorBoard logs...")
         self.scalars.close()

@@ -34,8 +34,10 @@ CHUNKS_DESCRIPTION = """\
 Train the run in RUN_DIR with the settings of CONFIG until it is complete (or for at most
 --max-chunks chunks), one chunk notebook per fresh kernel, then execute the analysis notebook.
 
-Interrupted or failed, run the same command again: it continues from the last complete
-checkpoint. A failed chunk's executed notebook (with the error) is kept in RUN_DIR/failed/.
+Ctrl-C stops the running chunk after the iteration in progress, with a checkpoint (exit 8); a
+second Ctrl-C aborts at once. Interrupted or failed, run the same command again: it continues
+from the last complete checkpoint. A failed chunk's executed notebook (with the error) is kept
+in RUN_DIR/failed/.
 """
 
 CHUNKS_EXAMPLES = """\

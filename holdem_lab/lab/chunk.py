@@ -12,23 +12,27 @@ interpreter), so a checkpoint says which notebook execution produced it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from holdem_lab.checkpoint import atomic_write
 from holdem_lab.chunks.plan import ChunkPlan
 from holdem_lab.chunks.runner import ChunkResult
+from holdem_lab.chunks.signals import GracefulStop
 from holdem_lab.config import NOTEBOOK_OVERRIDE_FIELDS, GameSpec, MCCFRConfig, load_run_config
 from holdem_lab.errors import ConfigError
 from holdem_lab.games import build_game
+from holdem_lab.lab.analysis import NO_DATA, log_iterations, log_values
 from holdem_lab.process import peak_rss_bytes
 from holdem_lab.rundir import RunDir
 
@@ -168,6 +172,19 @@ def prepare_chunk(**parameters: Any) -> ChunkRequest:
                         parameters=values)
 
 
+@contextlib.contextmanager
+def stop_on_signal() -> Iterator[GracefulStop]:
+    """Signal handling for the cell that trains: SIGINT (the kernel's interrupt, which is how
+    ``holdem-lab chunks`` passes on a Ctrl-C) or SIGTERM stops the chunk after the iteration in
+    progress with a checkpoint, exactly as in ``holdem-train-blueprint``; the kernel's own
+    handlers are back when the block ends."""
+    graceful = GracefulStop().install()
+    try:
+        yield graceful
+    finally:
+        graceful.uninstall()
+
+
 def result_record(result: ChunkResult) -> dict[str, Any]:
     """The chunk's outcome as a JSON-ready dict (what the driver reads back)."""
     return {
@@ -257,7 +274,8 @@ def format_summary(summary: Mapping[str, Any]) -> str:
 
 
 def plot_chunk_summary(summary: Mapping[str, Any]) -> Figure:
-    """Exploitability and average regret per round at each checkpoint so far."""
+    """Exploitability and average regret per round at each checkpoint so far, on log-log axes
+    (both decay as a power of the iteration); an empty panel says why in its title."""
     history = summary["history"]
     figure = Figure(figsize=(9, 3.2), layout="constrained")
     left, right = figure.subplots(1, 2)
@@ -265,20 +283,35 @@ def plot_chunk_summary(summary: Mapping[str, Any]) -> Figure:
                                      strict=True) if v is not None]
     if points:
         left.plot(*zip(*points, strict=True), marker="o")
-        if all(v > 0 for _, v in points):
-            left.set_yscale("log")
+        _log_log(left, points)
+        left.set_title("exploitability per checkpoint")
+        left.set_xlabel("iteration")
     else:
-        left.text(0.5, 0.5, "no exploitability measured\n(exploitability_interval, Kuhn/Leduc)",
-                  ha="center", va="center", transform=left.transAxes)
-    left.set_title("exploitability per checkpoint")
-    left.set_xlabel("iteration")
+        left.set_title(f"exploitability{NO_DATA}exact for Kuhn and Leduc only",
+                       fontsize="medium")
+        left.set_xticks([])
+        left.set_yticks([])
+    drawn: list[tuple[int, float]] = []
     for name, values in sorted(history["average_regret"].items()):
         pairs = [(i, v) for i, v in zip(history["iteration"], values, strict=True)
                  if v is not None]
         if pairs:
             right.plot(*zip(*pairs, strict=True), marker="o", label=name)
-    if history["average_regret"]:
-        right.legend()
-    right.set_title("average positive regret / t")
-    right.set_xlabel("iteration")
+            drawn += pairs
+    if drawn:
+        _log_log(right, drawn)
+        right.legend(fontsize="small")
+        right.set_title("average positive regret / t")
+        right.set_xlabel("iteration")
+    else:
+        right.set_title(f"average regret{NO_DATA}none recorded", fontsize="medium")
+        right.set_xticks([])
+        right.set_yticks([])
     return figure
+
+
+def _log_log(ax: Axes, points: list[tuple[int, float]]) -> None:
+    """Log-log axes when every point allows them."""
+    if all(i > 0 and v > 0 for i, v in points):
+        log_iterations(ax)
+        log_values(ax)

@@ -17,20 +17,28 @@ Files, inside the run directory:
 * ``analysis/analysis.ipynb`` and ``analysis/*.png``: the analysis notebook, executed when
   the loop ends.
 
-Interrupted (Ctrl-C, a killed kernel, a reboot) and run again, the driver moves the notebook
-of the unfinished chunk to ``failed/`` and continues from the last complete checkpoint. A lock
-on ``.lab.lock`` keeps two drivers off the same run (each chunk also takes the run's own lock).
+Ctrl-C while a chunk trains is forwarded to the chunk's kernel (its own process group, so the
+terminal's signal does not reach it), where the notebook's graceful stop handles it as
+``holdem-train-blueprint`` does: the chunk checkpoints after the iteration in progress, the
+notebook finishes normally and is kept next to that checkpoint, and the driver stops with status
+``stopped``. A second Ctrl-C aborts at once. Interrupted any other way (a killed kernel, a
+reboot) and run again, the driver moves the notebook of the unfinished chunk to ``failed/`` and
+continues from the last complete checkpoint. A lock on ``.lab.lock`` keeps two drivers off the
+same run (each chunk also takes the run's own lock).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
 from holdem_lab.checkpoint import CheckpointInfo, atomic_write, move_durably, read_metadata
@@ -65,6 +73,7 @@ class ChunkOutcome:
     seconds: float
     kernel_pid: int
     peak_rss_bytes: int
+    interrupted: bool = False  # Ctrl-C was forwarded to the chunk's kernel
 
 
 @dataclass(frozen=True)
@@ -123,25 +132,88 @@ class _Execution:
 
 
 def _execute(source: Path, target: Path, parameters: Mapping[str, Any], kernel_name: str,
-             echo: TextIO | None) -> _Execution:
+             echo: TextIO | None, interrupts: _Interrupts | None = None) -> _Execution:
     """Execute a notebook with papermill in a new kernel, saving the executed copy to
-    ``target`` as it runs. A failing cell and a dying kernel are reported, not raised."""
+    ``target`` as it runs. A failing cell and a dying kernel are reported, not raised. With
+    ``interrupts``, Ctrl-C meanwhile is forwarded to the kernel (see :class:`_Interrupts`)."""
     import papermill
+    from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    manager = AsyncKernelManager(kernel_name=kernel_name)
+    aborted = True
     try:
-        papermill.execute_notebook(
-            str(source), str(target), parameters=dict(parameters), kernel_name=kernel_name,
-            progress_bar=False, stdout_file=echo, extra_arguments=KERNEL_ARGUMENTS)
+        with interrupts.forwarding_to(manager) if interrupts else contextlib.nullcontext():
+            papermill.execute_notebook(
+                str(source), str(target), parameters=dict(parameters), kernel_name=kernel_name,
+                progress_bar=False, stdout_file=echo, extra_arguments=KERNEL_ARGUMENTS,
+                km=manager)
+        aborted = False
     except PapermillExecutionError as exc:
+        aborted = False
         return _Execution(False, exc.ename, str(exc.evalue))
     except DeadKernelError as exc:
         _mark_dead_kernel(target, str(exc))
         return _Execution(False, "DeadKernelError", f"the kernel died ({exc})")
     except Exception as exc:  # the kernel could not be started or reached
         return _Execution(False, type(exc).__name__, str(exc) or repr(exc))
+    finally:
+        _shut_down(manager, now=aborted)
     return _Execution(True)
+
+
+def _shut_down(manager: Any, *, now: bool) -> None:
+    """Shut the notebook's kernel down and wait for its process: papermill leaves a kernel it
+    did not create running, and every chunk must give its memory back. ``now`` kills it (an
+    aborted execution must not go on training)."""
+    from jupyter_core.utils import run_sync
+
+    with contextlib.suppress(Exception):
+        if run_sync(manager.is_alive)():
+            run_sync(manager.shutdown_kernel)(now=now)
+    with contextlib.suppress(Exception):
+        run_sync(manager.cleanup_resources)()
+
+
+class _Interrupts:
+    """Ctrl-C (SIGINT) while a chunk notebook executes.
+
+    The kernel runs in a session of its own, so the terminal's SIGINT reaches only the driver;
+    the first one is sent on to the kernel's process group, where the chunk notebook's graceful
+    stop turns it into a checkpoint after the iteration in progress (the notebook then finishes
+    normally). A second one raises KeyboardInterrupt here: the driver aborts, as before."""
+
+    def __init__(self, say: _Say) -> None:
+        self.say = say
+        self.forwarded = False
+
+    @contextlib.contextmanager
+    def forwarding_to(self, manager: Any) -> Any:
+        """Forward SIGINT to ``manager``'s kernel while the block runs (main thread only:
+        elsewhere Python delivers no signal and the default behaviour stays)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handle(signum: int, frame: FrameType | None) -> None:
+            provisioner = getattr(manager, "provisioner", None)
+            pgid = getattr(provisioner, "pgid", None)
+            if self.forwarded or not pgid:
+                raise KeyboardInterrupt  # a second Ctrl-C, or no kernel yet: abort
+            self.forwarded = True
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGINT)
+            # A handler can interrupt a print in progress on the same stream: never fail here.
+            with contextlib.suppress(RuntimeError, OSError, ValueError):
+                self.say("Interrupt: the chunk checkpoints after the iteration in progress "
+                         "and stops (Ctrl-C again to abort now)")
+
+        previous = signal.signal(signal.SIGINT, handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _mark_dead_kernel(notebook: Path, detail: str) -> None:
@@ -230,12 +302,19 @@ def _chunk_locked(run: RunDir, config_path: Path, parameters: Mapping[str, Any],
               "result_path": str(result_path)}
     say(f"Chunk {index}: executing {notebook.name} in a fresh kernel")
     started = time.monotonic()
+    interrupts = _Interrupts(say)
     try:
-        execution = _execute(notebook, executed, values, kernel_name, echo)
+        execution = _execute(notebook, executed, values, kernel_name, echo, interrupts)
     except BaseException:
         _keep_failed(run, executed, f"chunk_{index:04d}_interrupted")
         result_path.unlink(missing_ok=True)
         raise
+    if not execution.ok and interrupts.forwarded:
+        # The interrupt landed outside the training cell (starting up, or the summary): the
+        # checkpoints written so far stay, the notebook is the record of an interrupted chunk.
+        _keep_failed(run, executed, f"chunk_{index:04d}_interrupted")
+        result_path.unlink(missing_ok=True)
+        raise KeyboardInterrupt
     if not execution.ok:
         kept = _keep_failed(run, executed, f"chunk_{index:04d}")
         result_path.unlink(missing_ok=True)
@@ -266,7 +345,8 @@ def _chunk_locked(run: RunDir, config_path: Path, parameters: Mapping[str, Any],
                         start_iteration=result["start_iteration"],
                         iteration=result["iteration"], checkpoint=checkpoint, notebook=placed,
                         seconds=time.monotonic() - started, kernel_pid=result["kernel_pid"],
-                        peak_rss_bytes=result["peak_rss_bytes"])
+                        peak_rss_bytes=result["peak_rss_bytes"],
+                        interrupted=interrupts.forwarded)
 
 
 def execute_chunk(run_dir: str | os.PathLike[str], config_path: str | os.PathLike[str], *,
@@ -414,14 +494,17 @@ def run_chunks(config_path: str | os.PathLike[str], run_dir: str | os.PathLike[s
                 + (f"; notebook {outcome.notebook}" if outcome.notebook else ""))
             if outcome.status is ChunkStatus.COMPLETE:
                 break
-            if outcome.status is ChunkStatus.STOPPED:
+            if outcome.status is ChunkStatus.STOPPED or outcome.interrupted:
                 status = "stopped"
                 break
             if outcome.iteration == outcome.start_iteration:
                 raise LabError(f"chunk {outcome.index} made no progress; stopping")
         analysis_notebook: Path | None = None
         figures: dict[str, Path] = {}
-        if analysis_nb is not None and iteration > 0:
+        interrupted = any(outcome.interrupted for outcome in outcomes)
+        if interrupted and analysis_nb is not None:
+            say("Interrupted: the analysis is not executed (holdem-lab analyze runs it)")
+        if analysis_nb is not None and iteration > 0 and not interrupted:
             analysis_notebook, figures = _analysis_locked(run, analysis_nb, kernel_name,
                                                           say)
     _report(run, analysis_notebook, figures, say)

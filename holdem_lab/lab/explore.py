@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from holdem_lab.errors import HoldemLabError
 from holdem_lab.games import Game
@@ -67,32 +69,77 @@ def render_html(panels: Sequence[Panel], digits: int = 3) -> str:
     return "\n".join(parts)
 
 
+PANELS_PER_ROW = 3
+"""Heatmaps side by side before the next row starts: more would squeeze the cells until
+their values overlap."""
+
+MAX_WIDTH = 16.0
+"""Inches: wider rows of heatmaps wrap (an image wider than a notebook scrolls sideways)."""
+
+MAX_HEIGHT = 16.0
+"""Inches: a taller heatmap labels every k-th row instead of growing."""
+
+LABEL_POINTS = 9.0
+"""The height a row label needs (an x-small font and its spacing)."""
+
+PERCENT_COLUMNS = 6
+"""Probability grids with more columns than this print percentages ("85"), which fit a cell,
+rather than "0.85"."""
+
+
+def _cell_text(value: float, change: bool, percent: bool) -> str:
+    if percent:
+        rounded = round(100 * value) + 0  # + 0 turns -0 into 0
+        return f"{rounded:+d}" if change and rounded else f"{rounded:d}"
+    return f"{value:+.2f}" if change else f"{value:.2f}"
+
+
 def render_figure(panels: Sequence[Panel]) -> Figure:
-    """The panels as heatmaps side by side: probabilities on a white-to-blue scale in [0, 1],
-    changes on a diverging scale in [-1, 1]."""
+    """The panels as heatmaps, at most :data:`PANELS_PER_ROW` to a row: probabilities on a
+    white-to-blue scale in [0, 1], changes on a diverging scale in [-1, 1]. Cells are sized for
+    the values they print (percentages for wide grids), so labels never run into each other."""
     count = max(len(panels), 1)
+    widest = max((len(p.column_labels) for p in panels), default=1)
     tallest = max((len(p.row_labels) for p in panels), default=1)
-    figure = Figure(figsize=(min(4.0 * count, 16.0), min(1.5 + 0.28 * tallest, 14.0)),
+    label_width = max((len(label) for p in panels for label in p.row_labels), default=1)
+    annotated = any(p.values.size <= MAX_ANNOTATED_CELLS for p in panels)
+    cell_width = 0.38 if annotated else 0.3
+    cell_height = 0.3 if annotated else 0.2
+    panel_width = 1.8 + 0.06 * label_width + cell_width * widest
+    panel_height = 1.3 + cell_height * tallest
+    per_row = max(1, min(count, PANELS_PER_ROW, int(MAX_WIDTH // panel_width)))
+    rows = -(-count // per_row)
+    height = min(panel_height * rows, MAX_HEIGHT)
+    figure = Figure(figsize=(min(panel_width * per_row, MAX_WIDTH), height),
                     layout="constrained")
-    axes = np.atleast_1d(figure.subplots(1, count))
+    # A label per row while they fit, else every k-th: never one label over the next.
+    room = (height / rows - 1.3) * 72.0
+    stride = max(1, math.ceil(tallest * LABEL_POINTS / max(room, LABEL_POINTS)))
+    axes = np.atleast_1d(figure.subplots(rows, per_row, squeeze=False).ravel())
     for ax, panel in zip(axes, panels, strict=False):
         change = panel.kind == CHANGE
+        percent = len(panel.column_labels) > PERCENT_COLUMNS
         image = ax.imshow(np.ma.masked_invalid(panel.values), aspect="auto",
                           cmap="RdBu" if change else "Blues",
                           vmin=-1.0 if change else 0.0, vmax=1.0)
-        ax.set_title(panel.title, fontsize="small")
+        labelled = range(0, len(panel.row_labels), stride)
+        ax.set_title(panel.title + (f"\n(a label every {stride} rows)" if stride > 1 else ""),
+                     fontsize="small")
         ax.set_xticks(range(len(panel.column_labels)), panel.column_labels, fontsize="x-small",
-                      rotation=30 if len(panel.column_labels) > 4 else 0)
-        ax.set_yticks(range(len(panel.row_labels)), panel.row_labels, fontsize="x-small")
+                      rotation=30 if len(panel.column_labels) > 4 and not percent else 0)
+        ax.set_yticks(list(labelled), [panel.row_labels[i] for i in labelled],
+                      fontsize="x-small")
         if panel.values.size <= MAX_ANNOTATED_CELLS:
             for (i, j), value in np.ndenumerate(panel.values):
                 if not np.isnan(value):
-                    ax.text(j, i, f"{value:+.2f}" if change else f"{value:.2f}",
-                            ha="center", va="center", fontsize="x-small",
+                    ax.text(j, i, _cell_text(value, change, percent), ha="center",
+                            va="center", fontsize="x-small",
                             color="white" if abs(value) > 0.6 else "black")
-        figure.colorbar(image, ax=ax, shrink=0.8)
-    if not panels:
-        axes[0].set_axis_off()
+        bar = figure.colorbar(image, ax=ax, shrink=0.8)
+        if percent:  # the scale in the unit the cells print
+            bar.formatter = PercentFormatter(xmax=1.0, decimals=0)
+    for ax in axes[len(panels):]:
+        ax.set_axis_off()
     return figure
 
 
