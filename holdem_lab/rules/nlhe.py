@@ -475,9 +475,9 @@ class HandState:
 
     def _post_forced_bets(self) -> None:
         table = self.table
+        antes = table.antes_posted()
         if table.ante_type == "uniform":
-            for seat in range(self.num_players):
-                ante = min(table.ante, self._stacks[seat])
+            for seat, ante in enumerate(antes):
                 self._stacks[seat] -= ante
                 self._contrib[seat] += ante
         for seat, blind in (
@@ -486,7 +486,8 @@ class HandState:
         ):
             self._put(seat, min(blind, self._stacks[seat]))
         if table.big_blind_ante:
-            self._dead = min(table.ante, self._stacks[table.big_blind_seat])
+            # Posted after the blind (TDA) and kept out of `_contrib`: it is dead money.
+            self._dead = antes[table.big_blind_seat]
             self._stacks[table.big_blind_seat] -= self._dead
         self._level = table.big_blind
         self._full_raise = table.big_blind

@@ -111,6 +111,17 @@ class Table:
         """True when the big blind posts the ante for the table, as dead money."""
         return self.ante_type == "big_blind"
 
+    def antes_posted(self) -> tuple[int, ...]:
+        """The ante each seat actually posts: the whole ante or the stack if smaller (uniform);
+        the big blind's stack left after its blind, up to the ante (big blind ante)."""
+        if self.ante_type == "uniform":
+            return tuple(min(self.ante, stack) for stack in self.stacks)
+        posted = [0] * self.num_players
+        if self.ante_type == "big_blind":
+            stack = self.stacks[self.big_blind_seat]
+            posted[self.big_blind_seat] = min(self.ante, stack - min(self.big_blind, stack))
+        return tuple(posted)
+
     @property
     def button(self) -> int:
         """The button seat: n-1, or seat 1 (also the small blind) heads-up."""
