@@ -725,10 +725,10 @@ def build_holdem_tree(
     button; heads-up seat 0 big blind, seat 1 small blind and button). All amounts are whole
     chips. `ante_type` is "none", "uniform" (the default when `ante` > 0) or "big_blind"
     (holdem_lab.rules.table). `contrib` includes antes and blinds (a big-blind ante in the big
-    blind's, though it is dead money, see holdem_lab.games.payoffs); `action_amount` is the acting player's total
-    contribution after the action; labels follow the grammar of the module doc; the tree's
-    `starting_stacks` are the stacks. The subtree that follows a round depends only on the
-    contributions and folds when the round closes, so it is built once per distinct state and
+    blind's, though it is dead money: `BettingTree.dead_money`); `action_amount` is the acting
+    player's total contribution after the action; labels follow the grammar of the module doc;
+    the tree's `starting_stacks` are the stacks. The subtree that follows a round depends only on
+    the contributions and folds when the round closes, so it is built once per distinct state and
     copied (this is what makes deep trees fast to build). Raises GameError for an invalid
     argument, when the forced bets leave nobody a decision, or beyond `max_nodes` nodes.
     """
