@@ -28,6 +28,7 @@ from holdem_lab.games.betting import (
     tree_path_actions,
 )
 from holdem_lab.games.payoffs import terminal_payoffs
+from holdem_lab.games.translation import map_history
 from holdem_lab.games.tree import (
     ALL_IN,
     BET_RAISE,
@@ -461,6 +462,15 @@ def test_root_pot_and_contributions_include_the_big_blind_ante(
                                                  max_raises=(1, 0, 0, 0)))
     assert uniform.contrib[0].tolist() == [3, min(stacks[1], 4), 2]
     assert uniform.dead_money == 0 and "ante_type" not in holdem_tree_params(uniform).as_dict()
+
+
+@pytest.mark.parametrize("name", ["hu-bb-ante", "3p-bb-ante-short-bb", "4p-bb-ante-side-pots"])
+def test_big_blind_ante_paths_translate_back_to_their_node(name: str) -> None:
+    # Street bets leave the big blind's dead ante out (StreetTracker), so every tree line, played
+    # as real actions, maps back onto itself.
+    tree = next(c for c in CONFIGS if c.name == name).tree()
+    for node in range(tree.num_nodes):
+        assert map_history(tree, tree_path_actions(tree, node)).node == node, tree.labels[node]
 
 
 def test_summary_counts() -> None:
