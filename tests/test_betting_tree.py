@@ -28,6 +28,7 @@ from holdem_lab.games.betting import (
     tree_path_actions,
 )
 from holdem_lab.games.payoffs import terminal_payoffs
+from holdem_lab.games.translation import map_history
 from holdem_lab.games.tree import (
     ALL_IN,
     BET_RAISE,
@@ -61,15 +62,17 @@ class Config:
     big_blind: int
     ante: int
     sizing: BetSizing
+    ante_type: str | None = None
 
     def table(self) -> Table:
         return Table(num_players=len(self.stacks), stacks=self.stacks,
-                     small_blind=self.small_blind, big_blind=self.big_blind, ante=self.ante)
+                     small_blind=self.small_blind, big_blind=self.big_blind, ante=self.ante,
+                     ante_type=self.ante_type)
 
     def tree(self) -> BettingTree:
         return build_holdem_tree(num_players=len(self.stacks), stacks=self.stacks,
                                  small_blind=self.small_blind, big_blind=self.big_blind,
-                                 ante=self.ante, sizing=self.sizing)
+                                 ante=self.ante, sizing=self.sizing, ante_type=self.ante_type)
 
 
 # ----------------------------------------------------------------- an independent enumeration
@@ -204,6 +207,18 @@ CONFIGS = [
     Config("6p-ante-open", (24, 15, 30, 11, 19, 26), 1, 2, 1,
            BetSizing(bet_sizes=((), (), (), ()), preflop_open_bb=(2.0,), all_in=False,
                      max_raises=(1, 0, 0, 0))),
+    # Big-blind antes: heads-up (the big blind is seat 0), a big blind too short for the blind
+    # and the ante (the blind comes first), and short stacks whose side pots hold dead money.
+    Config("hu-bb-ante", (25, 14), 1, 2, 2,
+           BetSizing(bet_sizes=((1.0,), (0.5,), (1.0,), (1.0,)), max_raises=(2, 1, 1, 1)),
+           "big_blind"),
+    Config("3p-bb-ante-short-bb", (25, 3, 40), 1, 2, 2,
+           BetSizing(bet_sizes=((1.0,), (0.75,), (0.75,), (0.75,)), max_raises=(2, 1, 1, 1)),
+           "big_blind"),
+    Config("4p-bb-ante-side-pots", (30, 22, 9, 40), 1, 2, 2,
+           BetSizing(bet_sizes=((1.0,), (), (1.0,), ()), max_raises=(1, 0, 1, 0)), "big_blind"),
+    Config("6p-bb-ante", (24, 15, 30, 11, 19, 26), 1, 2, 2,
+           BetSizing(bet_sizes=((), (), (), ()), max_raises=(1, 0, 0, 0)), "big_blind"),
 ]
 
 
@@ -402,7 +417,8 @@ def test_tree_path_actions_replay_with_the_rules() -> None:
         StreetTracker(None)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("name", ["hu-unequal-ante", "3p-side-pots", "4p-ante"])
+@pytest.mark.parametrize("name", ["hu-unequal-ante", "3p-side-pots", "4p-ante", "hu-bb-ante",
+                                  "3p-bb-ante-short-bb", "4p-bb-ante-side-pots", "6p-bb-ante"])
 def test_solver_utilities_equal_the_rules_payoffs(name: str) -> None:
     """The solver's terminal payoff (pot share minus own contribution, side-pot layers) from the
     tree's node table equals the exact rules' payoff for the same line and hands."""
@@ -422,6 +438,39 @@ def test_solver_utilities_equal_the_rules_payoffs(name: str) -> None:
                          tree_path_actions(tree, int(node)), hand_value=value)
         utilities = terminal_payoffs(tree, strength[None, :])[int(node), 0].tolist()
         assert utilities == pytest.approx(payoffs), tree.labels[int(node)]
+
+
+@pytest.mark.parametrize(("stacks", "posted", "bb_contrib"),
+                         [((200, 200, 200), 2, 4), ((200, 3, 200), 1, 3), ((200, 2, 200), 0, 2)])
+def test_root_pot_and_contributions_include_the_big_blind_ante(
+        stacks: tuple[int, ...], posted: int, bb_contrib: int) -> None:
+    tree = build_holdem_tree(num_players=3, stacks=stacks, small_blind=1, big_blind=2, ante=2,
+                             ante_type="big_blind",
+                             sizing=BetSizing(bet_sizes=((1.0,), (), (), ()),
+                                              max_raises=(1, 0, 0, 0)))
+    # The big blind antes after its blind, whatever is left up to the ante, as dead money.
+    assert tree.contrib[0].tolist() == [1, bb_contrib, 0]
+    assert tree.dead_money == posted and tree.dead_money_seat == 1
+    call = int(np.flatnonzero(tree.action_kind[0] == CHECK_CALL)[0])
+    assert tree.action_amount[0, call] == 2  # calling costs a big blind: the ante is not a bet
+    params = holdem_tree_params(tree)
+    assert params.table.ante_type == "big_blind"
+    assert params.as_dict()["ante_type"] == "big_blind"
+    # Uniform antes: every seat's ante in the root contributions, no dead money, no new key.
+    uniform = build_holdem_tree(num_players=3, stacks=stacks, small_blind=1, big_blind=2, ante=2,
+                                sizing=BetSizing(bet_sizes=((1.0,), (), (), ()),
+                                                 max_raises=(1, 0, 0, 0)))
+    assert uniform.contrib[0].tolist() == [3, min(stacks[1], 4), 2]
+    assert uniform.dead_money == 0 and "ante_type" not in holdem_tree_params(uniform).as_dict()
+
+
+@pytest.mark.parametrize("name", ["hu-bb-ante", "3p-bb-ante-short-bb", "4p-bb-ante-side-pots"])
+def test_big_blind_ante_paths_translate_back_to_their_node(name: str) -> None:
+    # Street bets leave the big blind's dead ante out (StreetTracker), so every tree line, played
+    # as real actions, maps back onto itself.
+    tree = next(c for c in CONFIGS if c.name == name).tree()
+    for node in range(tree.num_nodes):
+        assert map_history(tree, tree_path_actions(tree, node)).node == node, tree.labels[node]
 
 
 def test_summary_counts() -> None:

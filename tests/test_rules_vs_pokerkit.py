@@ -36,8 +36,19 @@ explains it:
   blind act first; the button acts first heads-up in our rules. Heads-up tables are generated
   with a small blind below the big blind.
 
+* BB_ANTE_BLIND_FIRST: with a big-blind ante, a big blind too short for both posts the blind first
+  and antes the rest (TDA); pokerkit posts the ante first. The comparison gives pokerkit the ante
+  our rule actually posts (`_pk_antes`), after which both engines hold the same chips; counted
+  whenever that ante is smaller than the one pokerkit would have taken.
+
+Big-blind antes are pokerkit's non-uniform `raw_antes` ({1: ante}: seat 1 with 3 to 6 players,
+and pokerkit itself moves it to seat 0 heads-up) without ante trimming, so the ante is dead money
+in the main pot, as in our rules. They are replayed by their own random test (its own seed and
+hand count), which leaves the uniform-ante hands above unchanged.
+
 Fold when checking is free is illegal in both engines (pokerkit's tournament mode), so it needs
-no exception. The hand count is 10,000; HOLDEM_LAB_FULL=1 plays 40,000.
+no exception. The hand count is 10,000 (and 3,000 with big-blind antes); HOLDEM_LAB_FULL=1 plays
+four times as many.
 """
 
 from __future__ import annotations
@@ -79,7 +90,9 @@ from holdem_lab.rules import (
 
 FULL = os.environ.get("HOLDEM_LAB_FULL") == "1"
 NUM_HANDS = 40_000 if FULL else 10_000
+NUM_BB_ANTE_HANDS = 12_000 if FULL else 3_000
 SEED = 20240611
+BB_ANTE_SEED = 20261207
 
 PK_DECK = tuple(Deck.STANDARD)  # 2c 2d 2h 2s 3c ...: index == our card id (4 * rank + suit)
 AUTOMATIONS = (
@@ -98,6 +111,7 @@ SHORT_ALL_IN_REOPENS = "SHORT_ALL_IN_REOPENS"
 CUMULATIVE_SHORT_ALL_INS = "CUMULATIVE_SHORT_ALL_INS"
 FORMAL_CHECK = "FORMAL_CHECK"
 ODD_CHIPS = "ODD_CHIPS"
+BB_ANTE_BLIND_FIRST = "BB_ANTE_BLIND_FIRST"
 STOPPED = "STOPPED_NO_COMMON_ACTION"
 
 
@@ -201,12 +215,27 @@ class _PkHoldem(NoLimitTexasHoldem):
     hand_types = (_MemoHand,)
 
 
+def _bb_ante_posted(table: Table) -> int:
+    """The big-blind ante our rule posts: what the big blind has left after its blind."""
+    stack = table.stacks[table.big_blind_seat]
+    return min(table.ante, stack - min(table.big_blind, stack))
+
+
+def _pk_antes(table: Table) -> int | dict[int, int]:
+    """pokerkit's raw antes for `table` (BB_ANTE_BLIND_FIRST: the big-blind ante we post)."""
+    if not table.big_blind_ante:
+        return table.ante
+    return {1: _bb_ante_posted(table)}  # pokerkit's seat 1 is the big blind; heads-up seat 0
+
+
 def _pk_state(table: Table, hole: list[list[int]], board: list[int]) -> State:
     _MemoHand.memo.clear()
     pk = _PkHoldem.create_state(
         AUTOMATIONS,
-        True,  # antes are ordinary contributions when side pots are formed
-        table.ante,
+        # Uniform antes are ordinary contributions when side pots are formed; a big-blind ante
+        # is dead money in the main pot (pokerkit: no ante trimming).
+        not table.big_blind_ante,
+        _pk_antes(table),
         (table.small_blind, table.big_blind),
         table.big_blind,
         table.stacks,
@@ -238,7 +267,7 @@ def _pk_only_checks(pk: State) -> bool:
     )
 
 
-def _random_table(rng: np.random.Generator) -> Table:
+def _random_table(rng: np.random.Generator, ante_type: str = "uniform") -> Table:
     n = int(rng.integers(2, 7))
     big_blind = int(rng.choice([2, 4, 10, 20, 100]))
     small_blind = big_blind // 2 if rng.random() < 0.7 else int(rng.integers(1, big_blind + 1))
@@ -246,7 +275,11 @@ def _random_table(rng: np.random.Generator) -> Table:
         # HEADS_UP_EQUAL_BLINDS (avoided): see the module docstring.
         small_blind = big_blind - 1
     ante = 0
-    if rng.random() < 0.35:
+    if ante_type == "big_blind":
+        # Mostly the usual one big blind, sometimes less or more; a few hands without an ante.
+        if rng.random() < 0.95:
+            ante = big_blind if rng.random() < 0.6 else max(1, int(big_blind * rng.uniform(0.2, 2)))
+    elif rng.random() < 0.35:
         ante = max(1, big_blind // int(rng.choice([1, 2, 4, 10])))
     stacks = []
     for _ in range(n):
@@ -258,8 +291,16 @@ def _random_table(rng: np.random.Generator) -> Table:
         else:  # a wide log-uniform spread up to 400 big blinds
             stack = int(np.exp(rng.uniform(np.log(big_blind), np.log(400 * big_blind))))
         stacks.append(max(1, stack))
+    if ante_type == "big_blind" and rng.random() < 0.1:
+        # A big blind short of the blind plus the ante (BB_ANTE_BLIND_FIRST) now and then.
+        stacks[0 if n == 2 else 1] = int(rng.integers(1, big_blind + ante + 1))
     return Table(
-        num_players=n, stacks=tuple(stacks), small_blind=small_blind, big_blind=big_blind, ante=ante
+        num_players=n,
+        stacks=tuple(stacks),
+        small_blind=small_blind,
+        big_blind=big_blind,
+        ante=ante,
+        ante_type=ante_type if ante else None,
     )
 
 
@@ -362,15 +403,18 @@ class HandReport:
     showdown: bool = False
     split: bool = False
     last_street_with_action: int = -1
+    heads_up: bool = False
 
 
 Chooser = Callable[[Options], tuple[str, int]]
 """Picks the next move among the options: ("f", 0), ("c", 0) (check or call) or ("r", amount)."""
 
 
-def play_one(rng: np.random.Generator, evaluate: HandValue) -> HandReport:
+def play_one(
+    rng: np.random.Generator, evaluate: HandValue, ante_type: str = "uniform"
+) -> HandReport:
     """Play one random hand (random table, cards and playing style) on both engines."""
-    table = _random_table(rng)
+    table = _random_table(rng, ante_type)
     hole, board = _random_cards(rng, table.num_players)
     style = Style.draw(rng)
     return play_hand(table, hole, board, evaluate, lambda options: style.choose(rng, options))
@@ -384,6 +428,9 @@ def play_hand(
     pk = _pk_state(table, hole, board)
     bb_short = ours.bets[table.big_blind_seat] < table.big_blind
     exceptions: Counter[str] = Counter()
+    bb_stack = table.stacks[table.big_blind_seat]
+    if table.big_blind_ante and _bb_ante_posted(table) < min(table.ante, bb_stack):
+        exceptions[BB_ANTE_BLIND_FIRST] += 1
     short_all_ins: Counter[Street] = Counter()  # all-in raises adding less than a full raise
     sub_bb_all_ins: Counter[Street] = Counter()  # ... adding less than a big blind
     context = f"{table} hole={hole} board={board}"
@@ -475,6 +522,7 @@ def play_hand(
         showdown=showdown,
         split=any(len(a.winners) > 1 for a in ours.awards),
         last_street_with_action=max((int(street) for street, _, _ in ours.history), default=-1),
+        heads_up=table.num_players == 2,
     )
 
 
@@ -553,6 +601,20 @@ SCENARIOS: dict[str, tuple[str, Table, list[str | tuple[str, int]]]] = {
         Table(num_players=4, stacks=(100, 100, 100, 100), small_blind=1, big_blind=2, ante=1),
         ["c", "c", "f", "x", "x", "x", "x", "x", "x", "x", "x", "x", "x"],
     ),
+    # Big-blind ante of 100 and a big blind of 150 chips: we post the blind of 100 and ante 50,
+    # pokerkit would ante 100 and post a blind of 50.
+    "big-blind-ante-blind-first": (
+        BB_ANTE_BLIND_FIRST,
+        Table(
+            num_players=3,
+            stacks=(1000, 150, 1000),
+            small_blind=50,
+            big_blind=100,
+            ante=100,
+            ante_type="big_blind",
+        ),
+        ["c", "c", "x", "x", "x", "x", "x", "x"],
+    ),
 }
 
 
@@ -576,6 +638,64 @@ def test_bb_all_in_on_the_ante_leaves_no_common_action() -> None:
         report = play_hand(table, LOW_HOLES[:4], BROADWAY, _hand_value(), _script([]))
     assert not report.compared
     assert report.exceptions[STOPPED] == 1 and report.exceptions[BB_ALL_IN_FOR_LESS] == 1
+
+
+@pytest.mark.parametrize("num_players", [2, 3, 6])
+def test_big_blind_ante_is_dead_money_a_short_all_in_wins_in_both_engines(num_players: int) -> None:
+    # The last seat goes all-in for 150, the big blind calls, the rest fold: the 100 dead chips
+    # are in the main pot and the all-in's aces win them (no exception applies).
+    stacks = [1000] * num_players
+    stacks[-1] = 150
+    table = Table(
+        num_players=num_players,
+        stacks=tuple(stacks),
+        small_blind=50,
+        big_blind=100,
+        ante=100,
+        ante_type="big_blind",
+    )
+    hole = [_cards(h) for h in ("KhKd", "QhQd", "JhJd", "ThTd", "9h9d", "AhAd")[-num_players:]]
+    board = _cards("2c7d9sTc4c") if num_players < 6 else _cards("2c7d3sJc4c")
+    bb = table.big_blind_seat
+    moves: list[str | tuple[str, int]] = []
+    seat = table.preflop_first_seat
+    while len(moves) < num_players:
+        moves.append(("r", 150) if seat == num_players - 1 else "c" if seat == bb else "f")
+        seat = (seat + 1) % num_players
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = HandState(table, hole, board, hand_value=_hand_value())
+        report = play_hand(table, hole, board, _hand_value(), _script(moves))
+    assert report.compared and not report.exceptions
+    assert ours.dead_money == 100
+
+
+def test_random_big_blind_ante_hands_match_pokerkit() -> None:
+    rng = np.random.default_rng(BB_ANTE_SEED)
+    evaluate = _hand_value()
+    totals: Counter[str] = Counter()
+    exceptions: Counter[str] = Counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(NUM_BB_ANTE_HANDS):
+            report = play_one(rng, evaluate, "big_blind")
+            exceptions.update(report.exceptions)
+            totals["hands"] += 1
+            totals["compared"] += report.compared
+            totals["all_in"] += report.all_in
+            totals["side_pots"] += report.side_pots
+            totals["showdown"] += report.showdown
+            totals["heads_up"] += report.heads_up
+            for name in report.exceptions:
+                totals[f"hands_{name}"] += 1
+    print(f"\n{NUM_BB_ANTE_HANDS} big-blind-ante hands: {dict(totals)}; exceptions "
+          f"{dict(exceptions)}")
+    assert totals["compared"] >= NUM_BB_ANTE_HANDS * 0.99
+    assert totals["all_in"] > NUM_BB_ANTE_HANDS // 5
+    assert totals["side_pots"] > NUM_BB_ANTE_HANDS // 50
+    assert totals["showdown"] > NUM_BB_ANTE_HANDS // 5
+    assert totals["heads_up"] > NUM_BB_ANTE_HANDS // 10
+    assert totals[f"hands_{BB_ANTE_BLIND_FIRST}"] > NUM_BB_ANTE_HANDS // 100
 
 
 def test_heads_up_equal_blinds_is_avoided_for_a_reason() -> None:

@@ -251,6 +251,7 @@ class HoldemTreeParams:
             "small_blind": t.small_blind,
             "big_blind": t.big_blind,
             "ante": t.ante,
+            **({"ante_type": t.ante_type} if t.big_blind_ante else {}),
             "sizing": self.sizing.as_dict(),
         }
 
@@ -670,15 +671,21 @@ class _Builder:
         n = self.num_players
         stacks = list(table.stacks)
         contrib = [0] * n
-        for seat in range(n):
-            ante = min(table.ante, stacks[seat])
-            stacks[seat] -= ante
-            contrib[seat] += ante
+        antes = table.antes_posted()
+        if not table.big_blind_ante:
+            for seat in range(n):
+                stacks[seat] -= antes[seat]
+                contrib[seat] += antes[seat]
         st = _Street(contrib, [0] * n, stacks, [False] * n, [False] * n, table.big_blind,
                      table.big_blind, 0)
         for blind_seat, blind in ((table.small_blind_seat, table.small_blind),
                                   (table.big_blind_seat, table.big_blind)):
             st.put(blind_seat, min(blind, st.stacks[blind_seat]))
+        if table.big_blind_ante:
+            # After the blind (TDA), and in the contributions but not the street bet: dead money.
+            bb = table.big_blind_seat
+            st.stacks[bb] -= antes[bb]
+            st.contrib[bb] += antes[bb]
         first = st.next_to_act(table.preflop_first_seat)
         if first is None:
             raise GameError(
@@ -709,16 +716,19 @@ def build_holdem_tree(
     ante: int = 0,
     sizing: BetSizing | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
+    ante_type: str | None = None,
 ) -> BettingTree:
     """The no-limit hold'em betting tree for 2 to 6 players under the size menu `sizing`.
 
     `stacks` is every seat's stack before the forced bets, one int for all seats or one per seat
     (seat convention of holdem_lab.rules: 3-6 players seat 0 small blind, 1 big blind, n-1
     button; heads-up seat 0 big blind, seat 1 small blind and button). All amounts are whole
-    chips. `contrib` includes antes and blinds; `action_amount` is the acting player's total
-    contribution after the action; labels follow the grammar of the module doc; the tree's
-    `starting_stacks` are the stacks. The subtree that follows a round depends only on the
-    contributions and folds when the round closes, so it is built once per distinct state and
+    chips. `ante_type` is "none", "uniform" (the default when `ante` > 0) or "big_blind"
+    (holdem_lab.rules.table). `contrib` includes antes and blinds (a big-blind ante in the big
+    blind's, though it is dead money: `BettingTree.dead_money`); `action_amount` is the acting
+    player's total contribution after the action; labels follow the grammar of the module doc;
+    the tree's `starting_stacks` are the stacks. The subtree that follows a round depends only on
+    the contributions and folds when the round closes, so it is built once per distinct state and
     copied (this is what makes deep trees fast to build). Raises GameError for an invalid
     argument, when the forced bets leave nobody a decision, or beyond `max_nodes` nodes.
     """
@@ -731,7 +741,7 @@ def build_holdem_tree(
     else:
         raise GameError(f"stacks={stacks!r}: must be an integer or one integer per seat")
     table = Table(num_players=num_players, stacks=seat_stacks, small_blind=small_blind,
-                  big_blind=big_blind, ante=ante)
+                  big_blind=big_blind, ante=ante, ante_type=ante_type)
     if sizing is None:
         sizing = BetSizing()
     if not isinstance(sizing, BetSizing):
@@ -752,6 +762,9 @@ def build_holdem_tree(
         num_rounds=NUM_ROUNDS,
         labels=_labels(arrays["parent"], tokens, builder.token_text),
         starting_stacks=tuple(float(s) for s in table.stacks),
+        dead_money=float(table.antes_posted()[table.big_blind_seat]) if table.big_blind_ante
+        else 0.0,
+        dead_money_seat=table.big_blind_seat if table.big_blind_ante else -1,
         **arrays,
     )
     _PARAMS[tree] = HoldemTreeParams(table, sizing)
@@ -774,7 +787,7 @@ class StreetTracker:
         if not isinstance(params, HoldemTreeParams):
             raise GameError(f"params={params!r}: must be HoldemTreeParams")
         t = params.table
-        self.base = [float(min(t.ante, s)) for s in t.stacks]
+        self.base = [float(a) for a in t.antes_posted()]
         self.round_index = 0
         self.big_blind = t.big_blind
 

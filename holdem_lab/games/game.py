@@ -92,6 +92,10 @@ TERMINAL_CONTRIB = 2
 TERMINAL_EQUAL_LIVE = 1 << 7
 """Set in a terminal node's word when every live player put in the same amount (no side pot);
 bit p of the word is set when player p has folded."""
+TERMINAL_DEAD_MONEY = 1 << 27
+"""Set in a terminal node's word when the tree has dead money (`BettingTree.dead_money`); bits
+24-26 then hold the seat that posted it. Its contribution column leaves the dead money out, so
+side pots layer live chips only; the pot column keeps it."""
 MAX_NODE_PLAYERS = 7
 
 
@@ -147,6 +151,8 @@ def node_table(tree: BettingTree, row_offset: np.ndarray, row_stride: np.ndarray
     for p in range(tree.num_players):
         low |= np.where(decision, 0, tree.folded[:, p].astype(np.int64) << p)
     low |= np.where(~decision & (equal_live != 0), TERMINAL_EQUAL_LIVE, 0)
+    if tree.dead_money:
+        low |= np.where(decision, 0, TERMINAL_DEAD_MONEY | tree.dead_money_seat << 24)
     table[:, NODE_WORD] = (low | tree.round.astype(np.int64) << 8
                            | tree.terminal.astype(np.int64) << 16
                            | tree.num_actions.astype(np.int64) << 24)
@@ -161,7 +167,7 @@ def node_table(tree: BettingTree, row_offset: np.ndarray, row_stride: np.ndarray
     amounts = table.view(np.float64)
     amounts[~decision, TERMINAL_POT] = tree.contrib[~decision].sum(axis=1)
     amounts[~decision, TERMINAL_CONTRIB:TERMINAL_CONTRIB + tree.num_players] = \
-        tree.contrib[~decision]
+        _live_contrib(tree)[~decision]
     # 64-byte aligned, so that a 32- or 64-byte row never straddles two cache lines.
     buffer = np.empty(table.nbytes + 64, dtype=np.uint8)
     start = -buffer.ctypes.data % 64
@@ -194,9 +200,18 @@ def packed_nodes(tree: BettingTree, row_offset: np.ndarray,
                        folded=folded)
 
 
+def _live_contrib(tree: BettingTree) -> np.ndarray:
+    """`tree.contrib` without the dead money (the chips side pots are layered from)."""
+    if not tree.dead_money:
+        return tree.contrib
+    contrib = tree.contrib.copy()
+    contrib[:, tree.dead_money_seat] -= tree.dead_money
+    return contrib
+
+
 def _equal_live(tree: BettingTree) -> np.ndarray:
     """1 where every live (non-folded) player has put in the same amount: no side pot."""
-    live = np.where(tree.folded, np.nan, tree.contrib)
+    live = np.where(tree.folded, np.nan, _live_contrib(tree))
     with np.errstate(invalid="ignore"):
         spread = np.nanmax(live, axis=1) - np.nanmin(live, axis=1)
     return (spread == 0).astype(np.uint8)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from holdem_lab.errors import GameError
-from holdem_lab.games.betting import BetSizing, build_holdem_tree
+from holdem_lab.games.betting import BetSizing, build_holdem_tree, holdem_tree_params
 from holdem_lab.games.game import BUCKETS_HOLDEM, SHOWDOWN_HOLDEM, CardModel, Game
 
 RANK_CHARS = "23456789TJQKA"
@@ -42,9 +42,11 @@ def holdem_card_model() -> CardModel:
 def holdem(num_players: int = 2, stack: int | Sequence[int] = 200, small_blind: int = 1,
            big_blind: int = 2, ante: int = 0,
            bet_sizing: BetSizing | Mapping[str, Any] | None = None,
-           buckets: str | Path | None = None) -> Game:
+           buckets: str | Path | None = None, ante_type: str | None = None) -> Game:
     """No-limit Hold'em: `stack` chips per seat (or one value per seat), blinds and ante in
-    chips, a bet-size menu (`BetSizing` or its dict form) and an optional bucket file."""
+    chips, a bet-size menu (`BetSizing` or its dict form) and an optional bucket file.
+    `ante_type` is "none", "uniform" (every seat antes; the default when `ante` > 0) or
+    "big_blind" (the big blind antes for the table, as dead money; holdem_lab.rules.table)."""
     if isinstance(bet_sizing, Mapping):
         sizing = BetSizing.from_dict(bet_sizing)
     elif bet_sizing is None:
@@ -54,13 +56,16 @@ def holdem(num_players: int = 2, stack: int | Sequence[int] = 200, small_blind: 
     else:
         raise GameError(f"bet_sizing={bet_sizing!r}: must be a mapping or a BetSizing")
     tree = build_holdem_tree(num_players=num_players, stacks=stack, small_blind=small_blind,
-                             big_blind=big_blind, ante=ante, sizing=sizing)
+                             big_blind=big_blind, ante=ante, sizing=sizing,
+                             ante_type=ante_type)
     params: dict[str, Any] = {
         "num_players": num_players,
         "stack": list(stack) if isinstance(stack, Sequence) else stack,
         "small_blind": small_blind, "big_blind": big_blind, "ante": ante,
         "bet_sizing": sizing.as_dict(),
     }
+    if holdem_tree_params(tree).table.big_blind_ante:
+        params["ante_type"] = "big_blind"  # only then, so other games keep their identity
     if buckets is None:
         tables = np.zeros(0, dtype=np.uint8)
         offsets = np.zeros(5, dtype=np.int64)

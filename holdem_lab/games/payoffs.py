@@ -8,8 +8,10 @@ terminal it reaches, the head-to-head match kernel at the end of every hand, and
 A fold terminal pays the pot to the one live player. A showdown splits the pot evenly
 (fractional chips) between the best live hands; when live players put in different amounts
 (all-ins for less), the pot is peeled into side-pot layers at each live contribution level and
-each layer is split between the best hands that reached it. Every payoff is net of the player's
-own contribution, so the payoffs of a terminal sum to zero.
+each layer is split between the best hands that reached it. Dead money (a big-blind ante,
+`TERMINAL_DEAD_MONEY`) is in the pot but in no layer's level: it joins the first layer, which
+every live player reaches, and its poster pays it on top of its live chips. Every payoff is net of
+the player's own contribution, so the payoffs of a terminal sum to zero.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from numba import njit
 from holdem_lab.games.game import (
     NODE_WORD,
     TERMINAL_CONTRIB,
+    TERMINAL_DEAD_MONEY,
     TERMINAL_EQUAL_LIVE,
     TERMINAL_POT,
     packed_nodes,
@@ -29,13 +32,15 @@ from holdem_lab.games.tree import DECISION, FOLD_TERMINAL, BettingTree
 
 @njit(cache=True)
 def side_pot_payoff(contrib: np.ndarray, folded: np.ndarray, row: int, player: int,
-                    strength: np.ndarray, num_players: int) -> float:
+                    strength: np.ndarray, num_players: int, dead: float = 0.0) -> float:
     """Showdown payoff of live `player` at a terminal whose live players put in different
     amounts: the pot in layers at each live contribution level, each layer split evenly between
-    the best hands of the live players who reached it."""
+    the best hands of the live players who reached it, the `dead` money in the first layer
+    (the player's own dead money is not subtracted here)."""
     mine = contrib[row, player]
     won = 0.0
     previous = 0.0
+    layer = dead
     while True:
         level = np.inf
         for p in range(num_players):
@@ -44,7 +49,6 @@ def side_pot_payoff(contrib: np.ndarray, folded: np.ndarray, row: int, player: i
                 level = c
         if level == np.inf:
             break
-        layer = 0.0
         for p in range(num_players):
             c = contrib[row, p]
             layer += min(c, level) - min(c, previous)
@@ -61,6 +65,7 @@ def side_pot_payoff(contrib: np.ndarray, folded: np.ndarray, row: int, player: i
         if mine >= level and strength[player] == best:
             won += layer / winners
         previous = level
+        layer = 0.0
     return won - mine
 
 
@@ -72,11 +77,21 @@ def terminal_payoff(word: int, amounts: np.ndarray, contrib: np.ndarray, folded:
     and the folded flags by row `folded` (`GameArrays.node_amounts`, `node_contrib`,
     `node_folded`), and every player's showdown `strength` (higher is better, equal split)."""
     payoff = -amounts[row, TERMINAL_CONTRIB + player]
+    dead = 0.0
+    own_dead = 0.0
+    if word & TERMINAL_DEAD_MONEY:
+        dead = amounts[row, TERMINAL_POT]
+        for p in range(num_players):
+            dead -= contrib[row, p]
+        if (word >> 24) & 7 == player:
+            own_dead = dead
+            payoff -= dead
     if (word >> player) & 1 == 0:
         if (word >> 16) & 0xFF == FOLD_TERMINAL:
             payoff += amounts[row, TERMINAL_POT]
         elif word & TERMINAL_EQUAL_LIVE == 0:
-            payoff = side_pot_payoff(contrib, folded, row, player, strength, num_players)
+            payoff = side_pot_payoff(contrib, folded, row, player, strength, num_players,
+                                     dead) - own_dead
         else:
             best = -1
             winners = 0

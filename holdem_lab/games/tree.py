@@ -34,6 +34,8 @@ class BettingTree:
     the chips player p has put in the pot so far (antes and blinds included), `folded[node, p]`.
     Per edge: `action_kind[node, a]` and `action_amount[node, a]`, the acting player's total
     contribution after the action. `labels[node]` is a readable history such as "rc/r".
+    `dead_money` chips posted by `dead_money_seat` (a big-blind ante) are in that seat's `contrib`
+    but belong to the main pot, which every live player can win (holdem_lab.games.payoffs).
     """
 
     num_players: int
@@ -50,6 +52,8 @@ class BettingTree:
     parent: np.ndarray
     labels: tuple[str, ...] = field(repr=False)
     starting_stacks: tuple[float, ...] = ()
+    dead_money: float = 0.0
+    dead_money_seat: int = -1
 
     @property
     def num_nodes(self) -> int:

@@ -12,9 +12,10 @@ from holdem_lab.rules.actions import Action, ActionKind, ActionLike, LegalAction
 from holdem_lab.rules.nlhe import HandState, HandValue, default_hand_value
 from holdem_lab.rules.pots import Pot, PotAward, build_pots, split_pot
 from holdem_lab.rules.replay import replay
-from holdem_lab.rules.table import BOARD_CARDS_BY_STREET, Street, Table
+from holdem_lab.rules.table import ANTE_TYPES, BOARD_CARDS_BY_STREET, Street, Table
 
 __all__ = [
+    "ANTE_TYPES",
     "BOARD_CARDS_BY_STREET",
     "Action",
     "ActionKind",

@@ -12,11 +12,15 @@ seat left of the button is seat 0, so clockwise from the button means ascending 
 
 Rules, and the choices made where rule books or engines differ:
 
-* Forced bets. Every seat posts the ante (all it has if the stack is smaller), then the small and
-  big blinds are posted from what is left; a seat that cannot cover its blind posts everything and
-  is all-in. Antes are dead for betting (they do not count toward the amount to call) but count as
-  contributions when side pots are formed, so a seat all-in on the ante can win every other seat's
-  ante.
+* Forced bets. With uniform antes every seat posts the ante (all it has if the stack is smaller),
+  then the small and big blinds are posted from what is left; a seat that cannot cover its blind
+  posts everything and is all-in. Antes are dead for betting (they do not count toward the amount
+  to call) but count as contributions when side pots are formed, so a seat all-in on the ante can
+  win every other seat's ante.
+* Big-blind ante. The big blind posts the ante for the whole table. A big blind too short for
+  both posts the blind first and antes what is left (TDA; pokerkit posts the ante first). The
+  ante is dead money: it never counts toward the big blind's bet, and it goes into the main pot,
+  which every seat still in the hand can win however little it put in (pokerkit alike).
 * Big blind all-in for less. The preflop bet to match stays the full big blind and the minimum
   raise is to two big blinds, whatever the big blind could post (the conventional card-room rule).
   Nobody is asked to put in more than the most any opponent still in the hand has bet or could
@@ -171,6 +175,7 @@ class HandState:
         self._stacks = list(table.stacks)
         self._bets = [0] * n
         self._contrib = [0] * n
+        self._dead = 0
         self._folded = [False] * n
         self._acted = [False] * n
         self._street = Street.PREFLOP
@@ -227,8 +232,18 @@ class HandState:
 
     @property
     def contributions(self) -> tuple[int, ...]:
-        """Everything each seat has put in this hand, antes and current bets included."""
-        return tuple(self._contrib)
+        """Everything each seat has put in this hand, antes (a big-blind ante too) and current
+        bets included."""
+        contrib = list(self._contrib)
+        if self._dead:
+            contrib[self.table.big_blind_seat] += self._dead
+        return tuple(contrib)
+
+    @property
+    def dead_money(self) -> int:
+        """The big-blind ante actually posted (0 for other ante types): in the main pot, in no
+        seat's share of the side pots."""
+        return self._dead
 
     @property
     def folded(self) -> tuple[bool, ...]:
@@ -248,7 +263,7 @@ class HandState:
     @property
     def pot_total(self) -> int:
         """Every chip put in so far."""
-        return sum(self._contrib)
+        return sum(self._contrib) + self._dead
 
     @property
     def history(self) -> tuple[tuple[Street, int, Action], ...]:
@@ -262,7 +277,7 @@ class HandState:
 
     def pots(self) -> tuple[Pot, ...]:
         """Main and side pots from the chips put in so far (current bets included)."""
-        return build_pots(self._contrib, self._folded)
+        return build_pots(self._contrib, self._folded, self._dead)
 
     def payoffs(self) -> list[int]:
         """Net chip result per seat (final stack minus starting stack); sums to zero."""
@@ -460,15 +475,20 @@ class HandState:
 
     def _post_forced_bets(self) -> None:
         table = self.table
-        for seat in range(self.num_players):
-            ante = min(table.ante, self._stacks[seat])
-            self._stacks[seat] -= ante
-            self._contrib[seat] += ante
+        antes = table.antes_posted()
+        if table.ante_type == "uniform":
+            for seat, ante in enumerate(antes):
+                self._stacks[seat] -= ante
+                self._contrib[seat] += ante
         for seat, blind in (
             (table.small_blind_seat, table.small_blind),
             (table.big_blind_seat, table.big_blind),
         ):
             self._put(seat, min(blind, self._stacks[seat]))
+        if table.big_blind_ante:
+            # Posted after the blind (TDA) and kept out of `_contrib`: it is dead money.
+            self._dead = antes[table.big_blind_seat]
+            self._stacks[table.big_blind_seat] -= self._dead
         self._level = table.big_blind
         self._full_raise = table.big_blind
         self._to_act = self._next_to_act(table.preflop_first_seat)
@@ -486,7 +506,7 @@ class HandState:
         self._bets = [0] * self.num_players
         remaining = [seat for seat in range(self.num_players) if not self._folded[seat]]
         if len(remaining) == 1:
-            total = sum(self._contrib)
+            total = sum(self._contrib) + self._dead
             winner = remaining[0]
             shares = tuple(total if seat == winner else 0 for seat in range(self.num_players))
             self._awards = (PotAward(Pot(total, (winner,)), (winner,), shares),)
@@ -544,7 +564,7 @@ class HandState:
         }
         awards = []
         first = self.table.first_seat_left_of_button
-        for pot in build_pots(self._contrib, self._folded):
+        for pot in build_pots(self._contrib, self._folded, self._dead):
             best = max(values[seat] for seat in pot.eligible)
             winners = tuple(seat for seat in pot.eligible if values[seat] == best)
             shares = split_pot(pot.amount, winners, num_players=self.num_players, first_seat=first)

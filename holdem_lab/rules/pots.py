@@ -4,7 +4,9 @@ Pots are built from each seat's total contribution to the hand (antes, blinds an
 uncalled bet was returned). Every distinct contribution level cuts a layer; a layer holds, from
 every seat, the chips that seat put in between the previous level and this one, and it can be won
 by the seats still in the hand whose contribution reaches the level. Adjacent layers that the same
-seats can win are one pot. A folded seat's chips stay in the layers they reach.
+seats can win are one pot. A folded seat's chips stay in the layers they reach. Dead money (a
+big-blind ante) is in no seat's contribution: it goes into the main pot, which every seat still in
+the hand can win.
 
 Odd chips: a pot that does not divide evenly between its k winners gives each winner
 ``amount // k`` and the ``amount % k`` leftover chips one at a time to the winners in clockwise
@@ -37,12 +39,15 @@ class PotAward:
     shares: tuple[int, ...]
 
 
-def build_pots(contributions: Sequence[int], folded: Sequence[bool]) -> tuple[Pot, ...]:
+def build_pots(
+    contributions: Sequence[int], folded: Sequence[bool], dead: int = 0
+) -> tuple[Pot, ...]:
     """Cut the chips put in by every seat into the main pot (first) and side pots.
 
     `contributions[i]` is everything seat i put into the hand; `folded[i]` says whether seat i has
-    given up its claim. Raises GameError if some chips could be won by nobody (a folded seat put
-    in more than every seat still in the hand), which no legal hand produces.
+    given up its claim; `dead` chips (a big-blind ante) join the main pot. Raises GameError if
+    some chips could be won by nobody (a folded seat put in more than every seat still in the
+    hand), which no legal hand produces.
     """
     if len(contributions) != len(folded):
         raise GameError(
@@ -51,6 +56,8 @@ def build_pots(contributions: Sequence[int], folded: Sequence[bool]) -> tuple[Po
     for seat, chips in enumerate(contributions):
         if chips < 0:
             raise GameError(f"contribution of seat {seat} is negative: {chips}")
+    if dead < 0:
+        raise GameError(f"dead money must be >= 0, got {dead}")
     pots: list[Pot] = []
     previous = 0
     for level in sorted({c for c in contributions if c > 0}):
@@ -69,6 +76,14 @@ def build_pots(contributions: Sequence[int], folded: Sequence[bool]) -> tuple[Po
         else:
             pots.append(Pot(amount, eligible))
         previous = level
+    if dead:
+        live = tuple(seat for seat in range(len(folded)) if not folded[seat])
+        if not live:
+            raise GameError(f"{dead} chips of dead money cannot be won: every seat has folded")
+        if pots and pots[0].eligible == live:
+            pots[0] = Pot(pots[0].amount + dead, live)
+        else:
+            pots.insert(0, Pot(dead, live))
     return tuple(pots)
 
 

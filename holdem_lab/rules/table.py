@@ -3,6 +3,12 @@
 Seats follow the pokerkit convention: with 3 to 6 players seat 0 is the small blind, seat 1 the big
 blind and seat n-1 the button; heads-up, seat 0 is the big blind and seat 1 the small blind and
 button. Every invalid setting raises GameError naming the value.
+
+Antes come in three types (`ANTE_TYPES`): "none"; "uniform", every seat posts `ante` before the
+blinds, and it counts as that seat's contribution when side pots are formed; "big_blind", the big
+blind alone posts `ante` for the whole table after its blind (a short big blind posts the blind
+first, TDA), and it is dead money that goes into the main pot, which every seat still in the hand
+can win.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from holdem_lab.errors import GameError
 MIN_PLAYERS = 2
 MAX_PLAYERS = 6
 BOARD_SIZES = (0, 3, 4, 5)
+ANTE_TYPES = ("none", "uniform", "big_blind")
 
 
 class Street(IntEnum):
@@ -52,7 +59,9 @@ def _require_int(name: str, value: object, minimum: int) -> int:
 class Table:
     """The fixed setup of a hand: players, starting stacks and forced bets (all in chips).
 
-    `stacks` lists every seat's stack before the antes and blinds; `ante` is posted by every seat.
+    `stacks` lists every seat's stack before the antes and blinds; `ante` is posted as
+    `ante_type` says (module doc). `ante_type` None means "uniform" when `ante` > 0; an ante of 0
+    is always "none", whatever the type given, so equal tables compare equal.
     """
 
     num_players: int
@@ -60,6 +69,7 @@ class Table:
     small_blind: int
     big_blind: int
     ante: int = 0
+    ante_type: str | None = None
 
     def __post_init__(self) -> None:
         n = _require_int("num_players", self.num_players, MIN_PLAYERS)
@@ -80,11 +90,37 @@ class Table:
         if small_blind > big_blind:
             raise GameError(f"small_blind must be <= big_blind={big_blind}, got {small_blind}")
         ante = _require_int("ante", self.ante, 0)
+        ante_type = self.ante_type
+        if ante_type is not None and ante_type not in ANTE_TYPES:
+            raise GameError(f"ante_type must be one of {', '.join(ANTE_TYPES)}, got {ante_type!r}")
+        if ante_type == "none" and ante > 0:
+            raise GameError(f"ante_type 'none' contradicts ante={ante}; give ante=0 or a type")
+        if ante == 0:
+            ante_type = "none"
+        elif ante_type is None:
+            ante_type = "uniform"
         object.__setattr__(self, "num_players", n)
         object.__setattr__(self, "stacks", stacks)
         object.__setattr__(self, "small_blind", small_blind)
         object.__setattr__(self, "big_blind", big_blind)
         object.__setattr__(self, "ante", ante)
+        object.__setattr__(self, "ante_type", ante_type)
+
+    @property
+    def big_blind_ante(self) -> bool:
+        """True when the big blind posts the ante for the table, as dead money."""
+        return self.ante_type == "big_blind"
+
+    def antes_posted(self) -> tuple[int, ...]:
+        """The ante each seat actually posts: the whole ante or the stack if smaller (uniform);
+        the big blind's stack left after its blind, up to the ante (big blind ante)."""
+        if self.ante_type == "uniform":
+            return tuple(min(self.ante, stack) for stack in self.stacks)
+        posted = [0] * self.num_players
+        if self.ante_type == "big_blind":
+            stack = self.stacks[self.big_blind_seat]
+            posted[self.big_blind_seat] = min(self.ante, stack - min(self.big_blind, stack))
+        return tuple(posted)
 
     @property
     def button(self) -> int:
