@@ -616,3 +616,30 @@ def test_invalid_tree_arguments_raise(kwargs: dict[str, Any], message: str) -> N
     arguments.update(kwargs)
     with pytest.raises(GameError, match=message):
         build_holdem_tree(**arguments)
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"num_players": 3, "ante": 1},
+    {"num_players": 3, "ante": 2, "ante_type": "big_blind",
+     "bet_sizing": {"bet_sizes": [[1.0], [1.0], [1.0], [1.0]], "max_raises": [2, 1, 1, 1]}},
+])
+def test_a_fold_is_offered_exactly_when_a_bet_is_faced(params: dict[str, object]) -> None:
+    """Agents and the explorer's labels read "facing a bet" from the fold edge; the live chips
+    (a big blind's dead ante excluded) say the same at every decision node."""
+    from holdem_lab.games import load_game
+    from holdem_lab.games.tree import FOLD
+    from holdem_lab.lab.views import action_names
+
+    game = load_game("holdem", **params)  # type: ignore[arg-type]
+    tree = game.tree
+    for node in tree.decision_nodes:
+        player = int(tree.player[node])
+        live = np.array(tree.contrib[node], dtype=float)
+        if tree.dead_money_seat >= 0:
+            live[tree.dead_money_seat] -= tree.dead_money
+        kinds = [int(tree.action_kind[node, a]) for a in range(int(tree.num_actions[node]))]
+        facing = live[player] < live.max()
+        assert (FOLD in kinds) == facing, node
+        names = action_names(game, node)
+        assert ("call" in names) == facing and ("check" in names) == (not facing), names

@@ -137,14 +137,12 @@ def _choose(agent, policy, row, node, num_actions, action_kind, action_amount, c
     """Fill `probs` with the agent's action distribution at `node` and sample from it."""
     for a in range(num_actions):
         probs[a] = 0.0
-    facing = False
     top = 0.0
     pot = 0.0
     for p in range(contrib.shape[1]):
         pot += contrib[node, p]
         if contrib[node, p] > top:
             top = contrib[node, p]
-    facing = contrib[node, player] < top
     call = -1
     fold = -1
     for a in range(num_actions):
@@ -152,6 +150,9 @@ def _choose(agent, policy, row, node, num_actions, action_kind, action_amount, c
             call = a
         elif action_kind[node, a] == FOLD:
             fold = a
+    # The tree offers a fold exactly when there is a bet to face; comparing chips in would
+    # count a big blind's dead ante as a bet.
+    facing = fold >= 0
     if agent == 0:
         for a in range(num_actions):
             probs[a] = policy[row, a]

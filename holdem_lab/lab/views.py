@@ -91,19 +91,20 @@ class StrategyView(ABC):
 def action_names(game: Game, node: int) -> list[str]:
     """Readable names of a node's actions: fold, check, call, bet/raise to N, all-in."""
     tree = game.tree
-    player = int(tree.player[node])
-    own = float(tree.contrib[node, player])
-    top = float(tree.contrib[node].max())
+    actions = range(int(tree.num_actions[node]))
+    # A fold is offered exactly when there is a bet to face (chips in would count a big
+    # blind's dead ante as one).
+    facing = any(int(tree.action_kind[node, a]) == FOLD for a in actions)
     names = []
-    for a in range(int(tree.num_actions[node])):
+    for a in actions:
         kind = int(tree.action_kind[node, a])
         amount = float(tree.action_amount[node, a])
         if kind == FOLD:
             names.append("fold")
         elif kind == CHECK_CALL:
-            names.append("check" if own >= top else "call")
+            names.append("call" if facing else "check")
         elif kind == BET_RAISE:
-            names.append(f"{'bet' if own >= top else 'raise'} to {amount:g}")
+            names.append(f"{'raise' if facing else 'bet'} to {amount:g}")
         elif kind == ALL_IN:
             names.append("all-in")
         else:
