@@ -71,7 +71,8 @@ def _always_call_value(samples: int, seed: int) -> tuple[float, float]:
         rest = np.setdiff1d(np.arange(52), cards[:7])
         pairs = _pairs(rest)
 
-        def equity(full_board: np.ndarray, opponents: np.ndarray) -> float:
+        def equity(full_board: np.ndarray, opponents: np.ndarray,
+                   mine: np.ndarray = mine) -> float:
             me = evaluate7(np.concatenate([mine, full_board])[None, :], check=False)
             them = evaluate7(np.concatenate(
                 [opponents, np.broadcast_to(full_board, (len(opponents), 5))], axis=1),

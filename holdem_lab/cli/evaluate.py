@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="holdem-eval", description=__doc__,
         epilog="exit codes: 0 ok, 1 unexpected error, 2 invalid arguments or unusable run")
-    parser.add_argument("blueprint", help="run directory or checkpoint_iter….npz of blueprint A")
+    parser.add_argument("blueprint", nargs="+",
+                        help="run directory or checkpoint_iter….npz of blueprint A (with --lbr: "
+                             "one or two of them)")
     parser.add_argument("--against", nargs="+", default=BASELINES, metavar="AGENT",
                         help=f"baselines ({', '.join(BASELINES)}) and/or paths of other "
                              "blueprints (default: every baseline)")
@@ -29,11 +31,24 @@ def build_parser() -> argparse.ArgumentParser:
                         help="duplicate deal pairs per match (each is two hands)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument("--lbr", action="store_true",
+                        help="local best response (mbb/hand the blueprint loses to it) instead "
+                             "of matches; two blueprints: both and their paired difference")
+    parser.add_argument("--lbr-actions", default="fcpa", metavar="SET",
+                        help="LBR's actions: fcpa (default), fc, or pot fractions such as 0.5,1,2")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="LBR threads (default: every core numba sees)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.lbr:
+        return _lbr(args)
+    if len(args.blueprint) > 1:
+        parser.error("give one blueprint (two only with --lbr)")
+    args.blueprint = args.blueprint[0]
     try:
         blueprint = load_blueprint(args.blueprint)
         results = []
@@ -58,6 +73,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
+    return 0
+
+
+def _lbr(args: argparse.Namespace) -> int:
+    """`--lbr`: LBR against one blueprint, or two on the same deals with their difference."""
+    from tqdm.auto import tqdm
+
+    from holdem_lab.eval.lbr import local_best_response, make_deals, paired_difference
+
+    if len(args.blueprint) > 2:
+        print("holdem-eval: error: --lbr takes one or two blueprints", file=sys.stderr)
+        return 2
+    try:
+        blueprints = [load_blueprint(path) for path in args.blueprint]
+        if len(blueprints) == 2 and \
+                blueprints[0].game.identity()["params"] != blueprints[1].game.identity()["params"]:
+            raise HoldemLabError("the two runs play different games (stacks, blinds or sizes)")
+        deals = make_deals(args.hands, args.seed)
+        results = []
+        for path, blueprint in zip(args.blueprint, blueprints, strict=True):
+            with tqdm(total=len(deals), unit="pair", desc=f"LBR {blueprint.iteration:,}",
+                      disable=args.json, dynamic_ncols=True) as bar:
+
+                def advance(done: int, bar: tqdm = bar) -> None:
+                    bar.update(done - bar.n)
+
+                result = local_best_response(
+                    blueprint.game, blueprint.policy, deals=deals, actions=args.lbr_actions,
+                    threads=args.threads, progress=advance)
+            results.append((path, blueprint.iteration, result))
+    except HoldemLabError as exc:
+        print(f"holdem-eval: error: {exc}", file=sys.stderr)
+        return 2
+    records = [{"blueprint": path, "iteration": iteration, **result.as_dict()}
+               for path, iteration, result in results]
+    difference = None
+    if len(results) == 2:
+        mean, half_width = paired_difference(results[0][2], results[1][2])
+        difference = {"mbb_per_hand": mean, "ci95_mbb": half_width}
+    if args.json:
+        print(json.dumps({"lbr": records, "difference": difference}, indent=2))
+        return 0
+    for path, iteration, result in results:
+        print(f"{path} (iteration {iteration:,}): {result.summary()}")
+    if difference is not None:
+        print(f"difference (first - second, paired): {difference['mbb_per_hand']:+.1f} ± "
+              f"{difference['ci95_mbb']:.1f} mbb/hand")
     return 0
 
 

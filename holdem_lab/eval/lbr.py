@@ -266,14 +266,15 @@ def _normalized(game: Game, policy: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def lbr_choice(pot, to_call, wp, sizes, fold_probs, cont_equities, num_bets):
+def lbr_choice(pot: float, to_call: float, wp: float, sizes: np.ndarray,
+               fold_probs: np.ndarray, cont_equities: np.ndarray, num_bets: int) -> int:
     """Index of LBR's action: 0 fold, 1 call, 2 + i the i-th bet (`sizes[i]` chips more than
     a call, folded to with probability `fold_probs[i]`, equity `cont_equities[i]` against the
     range that continues). Fold is offered only when `to_call` > 0; ties go to the lower index.
     """
     best = 1
     best_value = wp * pot - (1.0 - wp) * to_call
-    if to_call > 0.0 and 0.0 > best_value:
+    if to_call > 0.0 and best_value < 0.0:
         best = 0
         best_value = 0.0
     for i in range(num_bets):
@@ -291,12 +292,15 @@ def lbr_choice(pot, to_call, wp, sizes, fold_probs, cont_equities, num_bets):
 
 
 @njit(cache=True)
-def _uniform():
-    return np.random.random()
+def _uniform() -> float:
+    # numba's per-thread generator, seeded per deal (`_lbr_deals`): a deal draws the same
+    # numbers whichever thread plays it
+    return np.random.random()  # noqa: NPY002
 
 
 @njit(cache=True)
-def _deal_street(street, board, visible, weights, imaginary, lbr0, lbr1):
+def _deal_street(street: int, board: np.ndarray, visible: int, weights: np.ndarray,
+                 imaginary: bool, lbr0: int, lbr1: int) -> int:
     """Deal the cards of `street` into `board[visible:]`: the deal's own in the plain estimate,
     drawn from their posterior given the range (and LBR's cards) with imaginary observations.
     Zeroes the range's pairs that hold a new card; returns the new number of visible cards."""
@@ -308,7 +312,7 @@ def _deal_street(street, board, visible, weights, imaginary, lbr0, lbr1):
                 total += weights[h]
             card_weight = np.zeros(52)
             for c in range(52):
-                blocked = c == lbr0 or c == lbr1
+                blocked = c in (lbr0, lbr1)
                 for i in range(visible):
                     if board[i] == c:
                         blocked = True
@@ -339,7 +343,8 @@ def _deal_street(street, board, visible, weights, imaginary, lbr0, lbr1):
 
 
 @njit(cache=True)
-def _fill_buckets(street, board, weights, buckets, preflop_buckets, tables, offsets):
+def _fill_buckets(street: int, board: np.ndarray, weights: np.ndarray, buckets: np.ndarray,
+                  preflop_buckets: np.ndarray, tables: np.ndarray, offsets: np.ndarray) -> None:
     hand = np.empty(7, dtype=np.int64)
     visible = (0, 3, 4, 5)[street]
     for i in range(visible):
@@ -356,7 +361,8 @@ def _fill_buckets(street, board, weights, buckets, preflop_buckets, tables, offs
 
 
 @njit(cache=True)
-def _equities(lbr0, lbr1, board, visible, weights, runouts, equity):
+def _equities(lbr0: int, lbr1: int, board: np.ndarray, visible: int, weights: np.ndarray,
+              runouts: int, equity: np.ndarray) -> None:
     """`equity[h]`: LBR's chance of beating pair h at the showdown (ties half), over the board
     cards still to come (every river card from the turn, `runouts` sampled run-outs earlier)."""
     wins = np.zeros(NUM_HANDS)
@@ -412,7 +418,7 @@ def _equities(lbr0, lbr1, board, visible, weights, runouts, equity):
 
 
 @njit(cache=True)
-def _sample(probs, count):
+def _sample(probs: np.ndarray, count: int) -> int:
     total = 0.0
     for a in range(count):
         total += probs[a]
@@ -429,7 +435,8 @@ def _sample(probs, count):
 
 
 @njit(cache=True)
-def _abstract_fraction(contrib, node, a, action_amount):
+def _abstract_fraction(contrib: np.ndarray, node: int, a: int, action_amount: np.ndarray
+                       ) -> float:
     level = max(contrib[node, 0], contrib[node, 1])
     pot = contrib[node, 0] + contrib[node, 1]
     seat = 0 if contrib[node, 0] < contrib[node, 1] else 1
@@ -438,7 +445,9 @@ def _abstract_fraction(contrib, node, a, action_amount):
 
 
 @njit(cache=True)
-def _translate(x, node, contrib, num_actions, action_kind, action_amount, lbr_all_in, probs):
+def _translate(x: float, node: int, contrib: np.ndarray, num_actions: np.ndarray,
+               action_kind: np.ndarray, action_amount: np.ndarray, lbr_all_in: bool,
+               probs: np.ndarray) -> bool:
     """Pseudo-harmonic translation (holdem_lab.games.translation) of LBR's bet of `x` pots onto
     the bet/raise edges of `node`: fills `probs` per edge; False when there is no such edge."""
     count = num_actions[node]
@@ -485,7 +494,8 @@ def _translate(x, node, contrib, num_actions, action_kind, action_amount, lbr_al
 
 
 @njit(cache=True)
-def _raise_target(fraction, all_in, seat, c, stacks, level, last_raise, big_blind):
+def _raise_target(fraction: float, all_in: bool, seat: int, c: np.ndarray, stacks: np.ndarray,
+                  level: float, last_raise: float, big_blind: float) -> float:
     """Real chips `seat` raises to for a pot fraction (or all-in), clamped to the minimum raise
     and the effective stack; -1 when it cannot raise."""
     other = 1 - seat
@@ -501,7 +511,7 @@ def _raise_target(fraction, all_in, seat, c, stacks, level, last_raise, big_blin
 
 
 @njit(cache=True)
-def _fold_column(node, num_actions, action_kind):
+def _fold_column(node: int, num_actions: np.ndarray, action_kind: np.ndarray) -> int:
     for a in range(num_actions[node]):
         if action_kind[node, a] == FOLD:
             return a
@@ -509,16 +519,20 @@ def _fold_column(node, num_actions, action_kind):
 
 
 @njit(cache=True)
-def _play_hand(lbr_seat, lbr0, lbr1, opp_hand, deal_board, imaginary, player, round_,
-               num_actions, children, terminal, contrib, action_kind, action_amount,
-               row_offset, row_stride, policy, preflop_buckets, tables, offsets, stacks,
-               big_blind, decide, fractions, bet_all_in, runouts):
+def _play_hand(lbr_seat: int, lbr0: int, lbr1: int, opp_hand: int, deal_board: np.ndarray,
+               imaginary: bool, player: np.ndarray, round_: np.ndarray,
+               num_actions: np.ndarray, children: np.ndarray, terminal: np.ndarray,
+               contrib: np.ndarray, action_kind: np.ndarray, action_amount: np.ndarray,
+               row_offset: np.ndarray, row_stride: np.ndarray, policy: np.ndarray,
+               preflop_buckets: np.ndarray, tables: np.ndarray, offsets: np.ndarray,
+               stacks: np.ndarray, big_blind: float, decide: np.ndarray, fractions: np.ndarray,
+               bet_all_in: np.ndarray, runouts: int) -> float:
     """LBR's winnings (chips) in one hand from seat `lbr_seat`; see the module docstring."""
     opp = 1 - lbr_seat
     weights = np.ones(NUM_HANDS)
-    for c in (lbr0, lbr1):
+    for card in (lbr0, lbr1):
         for j in range(51):
-            weights[CARD_HANDS[c, j]] = 0.0
+            weights[CARD_HANDS[card, j]] = 0.0
     board = np.empty(5, dtype=np.int64)
     if not imaginary:
         for i in range(5):
@@ -594,7 +608,7 @@ def _play_hand(lbr_seat, lbr0, lbr1, opp_hand, deal_board, imaginary, player, ro
             kind = action_kind[node, chosen]
             if kind == FOLD:
                 return value + weight * c[opp]
-            if kind == BET_RAISE or kind == ALL_IN:
+            if kind in (BET_RAISE, ALL_IN):
                 target = _raise_target(_abstract_fraction(contrib, node, chosen, action_amount),
                                        kind == ALL_IN, opp, c, stacks, level, last_raise,
                                        big_blind)
@@ -734,17 +748,20 @@ def _play_hand(lbr_seat, lbr0, lbr1, opp_hand, deal_board, imaginary, player, ro
 
 
 @njit(cache=True)
-def _hand_index(a, b):
+def _hand_index(a: int, b: int) -> int:
     lo = min(a, b)
     hi = max(a, b)
     return lo * 51 - lo * (lo - 1) // 2 + (hi - lo - 1)
 
 
 @njit(cache=True, parallel=True)
-def _lbr_deals(cards, seeds, imaginary, player, round_, num_actions, children, terminal,
-               contrib, action_kind, action_amount, row_offset, row_stride, policy,
-               preflop_buckets, tables, offsets, stacks, big_blind, decide, fractions,
-               bet_all_in, runouts):
+def _lbr_deals(cards: np.ndarray, seeds: np.ndarray, imaginary: bool, player: np.ndarray,
+               round_: np.ndarray, num_actions: np.ndarray, children: np.ndarray,
+               terminal: np.ndarray, contrib: np.ndarray, action_kind: np.ndarray,
+               action_amount: np.ndarray, row_offset: np.ndarray, row_stride: np.ndarray,
+               policy: np.ndarray, preflop_buckets: np.ndarray, tables: np.ndarray,
+               offsets: np.ndarray, stacks: np.ndarray, big_blind: float, decide: np.ndarray,
+               fractions: np.ndarray, bet_all_in: np.ndarray, runouts: int) -> np.ndarray:
     """LBR's mean winnings (chips) over the two hands of each duplicate deal."""
     out = np.zeros(cards.shape[0])
     for d in prange(cards.shape[0]):
@@ -752,7 +769,7 @@ def _lbr_deals(cards, seeds, imaginary, player, round_, num_actions, children, t
         for lbr_seat in range(2):
             mine = 0 if lbr_seat == 0 else 2
             theirs = 2 - mine
-            np.random.seed(seeds[d])
+            np.random.seed(seeds[d])  # noqa: NPY002
             total += _play_hand(
                 lbr_seat, cards[d, mine], cards[d, mine + 1],
                 _hand_index(cards[d, theirs], cards[d, theirs + 1]), cards[d, 4:9],
@@ -838,10 +855,10 @@ def local_best_response(game: Game, policy: np.ndarray, *, deal_pairs: int = 10_
         deals = make_deals(deal_pairs, seed)
     elif not isinstance(deals, LBRDeals):
         raise GameError(f"deals={deals!r}: must come from make_deals")
+    most = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or not 1 <= threads <= numba.config.NUMBA_NUM_THREADS):
-        raise GameError(f"threads={threads!r}: must be an integer from 1 to "
-                        f"{numba.config.NUMBA_NUM_THREADS}")
+                                or not 1 <= threads <= most):
+        raise GameError(f"threads={threads!r}: must be an integer from 1 to {most}")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise GameError(f"batch={batch!r}: must be an integer >= 1")
     clean = _normalized(game, policy)
