@@ -33,22 +33,22 @@ def game():
     return load_game("holdem", num_players=2, stack=STACK, small_blind=1, big_blind=2)
 
 
-@pytest.mark.parametrize("imaginary", [True, False])
-def test_always_fold_fcpa_is_exactly_750(game, imaginary):
+@pytest.mark.parametrize("estimator", ["imaginary", "showdown", "plain"])
+def test_always_fold_fcpa_is_exactly_750(game, estimator):
     # Big blind: the small blind folds (+1 chip); small blind: LBR limps, the big blind checks
     # to the turn and folds to the pot bet (+2 chips): 1.5 chips = 750 mbb a hand, every deal.
     result = local_best_response(game, baseline_policy(game, "always_fold"), deal_pairs=300,
-                                 actions="fcpa", imaginary=imaginary, seed=3)
+                                 actions="fcpa", estimator=estimator, seed=3)
     assert np.all(result.pair_scores == 750.0)
     assert result.mbb_per_hand == 750.0 and result.ci95_mbb == 0.0
 
 
-@pytest.mark.parametrize("imaginary", [True, False])
-def test_always_fold_fc_is_250_within_its_interval(game, imaginary):
+@pytest.mark.parametrize("estimator", ["imaginary", "showdown", "plain"])
+def test_always_fold_fc_is_250_within_its_interval(game, estimator):
     # As big blind +500; as small blind LBR calls every hand (no class is below the 1/4 pot
     # odds) and checks it down: an even showdown on average.
     result = local_best_response(game, baseline_policy(game, "always_fold"), deal_pairs=2000,
-                                 actions="fc", imaginary=imaginary, seed=5)
+                                 actions="fc", estimator=estimator, seed=5)
     assert abs(result.mbb_per_hand - 250.0) <= result.ci95_mbb
     assert result.ci95_mbb < 60.0
 
@@ -101,13 +101,12 @@ def test_always_call_matches_a_direct_computation(game):
 
 def test_uniform_loses_heavily_and_both_estimators_agree(game):
     policy = baseline_policy(game, "uniform")
-    results = [local_best_response(game, policy, deal_pairs=3000, seed=21, imaginary=imaginary)
-               for imaginary in (True, False)]
+    results = [local_best_response(game, policy, deal_pairs=3000, seed=21, estimator=estimator)
+               for estimator in ("imaginary", "showdown", "plain")]
     for result in results:
         assert result.low > 1000.0, result.summary()
-    a, b = results
-    assert abs(a.mbb_per_hand - b.mbb_per_hand) <= 1.96 * math.hypot(a.ci95_mbb, b.ci95_mbb) \
-        / 1.96 * 1.5
+    for a, b in zip(results, results[1:], strict=False):
+        assert abs(a.mbb_per_hand - b.mbb_per_hand) <= 1.5 * math.hypot(a.ci95_mbb, b.ci95_mbb)
 
 
 def test_bet_lists_beat_check_call_and_the_folding_agent(game):
@@ -133,11 +132,13 @@ def test_same_seed_same_number_whatever_the_threads(game):
         paired_difference(one, other)
 
 
-def test_progress_reports_every_batch(game):
+def test_progress_reports_every_batch_and_a_budget_stops_between_batches(game):
     seen: list[int] = []
-    local_best_response(game, baseline_policy(game, "always_call"), deal_pairs=40, batch=16,
-                        progress=seen.append)
+    policy = baseline_policy(game, "uniform")
+    full = local_best_response(game, policy, deal_pairs=40, batch=16, progress=seen.append)
     assert seen == [16, 32, 40]
+    part = local_best_response(game, policy, deal_pairs=40, batch=16, should_stop=lambda: True)
+    assert part.deal_pairs == 16 and np.array_equal(part.pair_scores, full.pair_scores[:16])
 
 
 # --------------------------------------------------------------------------- lower bound
@@ -198,3 +199,55 @@ def test_bad_arguments_are_refused(game):
         local_best_response(game, policy, deal_pairs=1)
     with pytest.raises(GameError, match="unknown baseline"):
         baseline_policy(game, "always_raise")
+
+
+# --------------------------------------------------------------------------- holdem-eval --lbr
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    from holdem_lab.chunks import ChunkStatus, run_chunk
+    from holdem_lab.config import GameSpec
+
+    spec = GameSpec(game="holdem", game_params={
+        "stack": STACK, "bet_sizing": {"bet_sizes": [[1.0]] * 4, "max_raises": [2, 1, 1, 1]}})
+    runs = []
+    for iterations in (200, 2000):
+        logdir = tmp_path_factory.mktemp(f"run{iterations}")
+        config = MCCFRConfig(num_iterations=iterations, seed=1)
+        while run_chunk(logdir, spec, config, progress=False,
+                        tensorboard=False).status is not ChunkStatus.COMPLETE:
+            pass
+        runs.append(str(logdir))
+    return runs
+
+
+def test_cli_lbr_two_runs_prints_both_and_the_paired_difference(two_runs, capsys):
+    import json
+
+    from holdem_lab.cli.evaluate import main
+
+    assert main([*two_runs, "--lbr", "--hands", "300", "--json", "--threads", "1"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    first, second = report["lbr"]
+    assert (first["iteration"], second["iteration"]) == (200, 2000)
+    assert first["actions"] == "fcpa" and first["deal_pairs"] == 300
+    assert report["difference"]["mbb_per_hand"] == pytest.approx(
+        first["mbb_per_hand"] - second["mbb_per_hand"])
+    assert report["difference"]["ci95_mbb"] > 0.0
+    assert main([two_runs[0], "--lbr", "--lbr-actions", "fc", "--hands", "50"]) == 0
+    text = capsys.readouterr().out
+    assert "LBR (fc):" in text and "mbb/hand" in text and "difference" not in text
+
+
+def test_cli_lbr_refuses_bad_input(two_runs, capsys):
+    from holdem_lab.cli.evaluate import main
+
+    assert main([two_runs[0], "--lbr", "--lbr-actions", "0.5,x", "--hands", "50"]) == 2
+    assert "'x' is neither a pot fraction" in capsys.readouterr().err
+    assert main([*two_runs, two_runs[0], "--lbr"]) == 2
+    assert "one or two blueprints" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(two_runs)
+    assert exit_info.value.code == 2
+    assert "two only with --lbr" in capsys.readouterr().err

@@ -87,9 +87,10 @@ def _lbr(args: argparse.Namespace) -> int:
         return 2
     try:
         blueprints = [load_blueprint(path) for path in args.blueprint]
-        if len(blueprints) == 2 and \
-                blueprints[0].game.identity()["params"] != blueprints[1].game.identity()["params"]:
-            raise HoldemLabError("the two runs play different games (stacks, blinds or sizes)")
+        # Abstractions may differ (that is often the comparison); the real game may not.
+        table = ("num_players", "stack", "small_blind", "big_blind", "ante")
+        if len({tuple(b.game.params.get(k) for k in table) for b in blueprints}) > 1:
+            raise HoldemLabError("the two runs play different games (players, stacks or blinds)")
         deals = make_deals(args.hands, args.seed)
         results = []
         for path, blueprint in zip(args.blueprint, blueprints, strict=True):

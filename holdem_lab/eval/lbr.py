@@ -36,17 +36,21 @@ showdown while the real one goes on (a translated all-in), or the two hands part
 both players check to the showdown.
 
 Estimation. Deals come in duplicate pairs: LBR in seat 0 with the first pair of hole cards,
-then in seat 1 with the second, the board shared; a pair's score is LBR's mean winnings of its
-two hands. With ``imaginary=True`` (the default) the blueprint's cards are integrated out
-exactly, the paper's "imaginary observations" taken all the way: a fold of the blueprint is
-scored by its probability under the range and play goes on with the non-folding actions
-(drawn from the range's marginal), board cards are drawn from their posterior given the
-range, and the showdown is scored against the whole remaining range. Each of those replaces a
-random outcome by its conditional expectation given LBR's cards and the public history, so the
-mean is unchanged and the variance is lower. With ``imaginary=False`` the blueprint plays the
-dealt cards. The result is mbb/hand with a 95% interval (mean +- 1.96 standard errors over
-deal pairs) and the standard deviation per deal pair. Deals are drawn from one seed
-(`make_deals`); the same deal list reused across checkpoints pairs their differences.
+then in seat 1 with the second, the blueprint holding the other pair; a pair's score is LBR's
+mean winnings of its two hands. Three estimators of the same value (the paper's "imaginary
+observations" replace a random outcome by its expectation given LBR's cards and the public
+history, which keeps the mean and lowers the variance):
+
+* ``"plain"``: the blueprint plays its dealt cards; the result is the real one.
+* ``"showdown"``: as plain, but a showdown is scored against the whole remaining range.
+* ``"imaginary"`` (default): the blueprint's cards are integrated out all the way. A fold of
+  the blueprint is scored by its probability under the range and play goes on with the other
+  actions (drawn from the range's marginal); board cards are drawn from their posterior given
+  the range; the showdown is scored against the range.
+
+The result is mbb/hand with a 95% interval (mean +- 1.96 standard errors over deal pairs) and
+the standard deviation per deal pair. Deals are drawn from one seed (`make_deals`); the same
+deal list reused across checkpoints pairs their differences.
 """
 
 from __future__ import annotations
@@ -87,6 +91,11 @@ __all__ = [
 ]
 
 NUM_HANDS = 1326
+# Estimators (`local_best_response(estimator=...)`).
+PLAIN = 0
+SHOWDOWN = 1
+FULL = 2
+ESTIMATORS = {"plain": PLAIN, "showdown": SHOWDOWN, "imaginary": FULL}
 NUM_STREETS = 4
 DEFAULT_RUNOUTS = 64
 _MAX_BETS = 8
@@ -520,7 +529,7 @@ def _fold_column(node: int, num_actions: np.ndarray, action_kind: np.ndarray) ->
 
 @njit(cache=True)
 def _play_hand(lbr_seat: int, lbr0: int, lbr1: int, opp_hand: int, deal_board: np.ndarray,
-               imaginary: bool, player: np.ndarray, round_: np.ndarray,
+               mode: int, player: np.ndarray, round_: np.ndarray,
                num_actions: np.ndarray, children: np.ndarray, terminal: np.ndarray,
                contrib: np.ndarray, action_kind: np.ndarray, action_amount: np.ndarray,
                row_offset: np.ndarray, row_stride: np.ndarray, policy: np.ndarray,
@@ -529,6 +538,7 @@ def _play_hand(lbr_seat: int, lbr0: int, lbr1: int, opp_hand: int, deal_board: n
                bet_all_in: np.ndarray, runouts: int) -> float:
     """LBR's winnings (chips) in one hand from seat `lbr_seat`; see the module docstring."""
     opp = 1 - lbr_seat
+    imaginary = mode == FULL
     weights = np.ones(NUM_HANDS)
     for card in (lbr0, lbr1):
         for j in range(51):
@@ -730,7 +740,7 @@ def _play_hand(lbr_seat: int, lbr0: int, lbr1: int, opp_hand: int, deal_board: n
                                visible, weights, imaginary, lbr0, lbr1)
     stake = min(c[0], c[1])
     mine = eval7_kernel(lbr0, lbr1, board[0], board[1], board[2], board[3], board[4])
-    if not imaginary:
+    if mode == PLAIN:
         a = HAND_CARDS[opp_hand, 0]
         b = HAND_CARDS[opp_hand, 1]
         theirs = eval7_kernel(a, b, board[0], board[1], board[2], board[3], board[4])
@@ -755,7 +765,7 @@ def _hand_index(a: int, b: int) -> int:
 
 
 @njit(cache=True, parallel=True)
-def _lbr_deals(cards: np.ndarray, seeds: np.ndarray, imaginary: bool, player: np.ndarray,
+def _lbr_deals(cards: np.ndarray, seeds: np.ndarray, mode: int, player: np.ndarray,
                round_: np.ndarray, num_actions: np.ndarray, children: np.ndarray,
                terminal: np.ndarray, contrib: np.ndarray, action_kind: np.ndarray,
                action_amount: np.ndarray, row_offset: np.ndarray, row_stride: np.ndarray,
@@ -773,7 +783,7 @@ def _lbr_deals(cards: np.ndarray, seeds: np.ndarray, imaginary: bool, player: np
             total += _play_hand(
                 lbr_seat, cards[d, mine], cards[d, mine + 1],
                 _hand_index(cards[d, theirs], cards[d, theirs + 1]), cards[d, 4:9],
-                imaginary, player, round_, num_actions, children, terminal, contrib,
+                mode, player, round_, num_actions, children, terminal, contrib,
                 action_kind, action_amount, row_offset, row_stride, policy, preflop_buckets,
                 tables, offsets, stacks, big_blind, decide, fractions, bet_all_in, runouts)
         out[d] = total / 2.0
@@ -794,7 +804,7 @@ class LBRResult:
     ci95_mbb: float
     sd_per_pair_mbb: float
     seed: int
-    imaginary: bool
+    estimator: str
     seconds: float
     pair_scores: np.ndarray = field(repr=False, compare=False)
 
@@ -838,17 +848,22 @@ def _preflop_buckets(game: Game) -> np.ndarray:
 
 def local_best_response(game: Game, policy: np.ndarray, *, deal_pairs: int = 10_000,
                         seed: int = 0, actions: str | Sequence[Any] | LBRActions = "fcpa",
-                        imaginary: bool = True, runouts: int = DEFAULT_RUNOUTS,
+                        estimator: str = "imaginary", runouts: int = DEFAULT_RUNOUTS,
                         threads: int | None = None, deals: LBRDeals | None = None,
                         batch: int = 512,
-                        progress: Callable[[int], None] | None = None) -> LBRResult:
+                        progress: Callable[[int], None] | None = None,
+                        should_stop: Callable[[], bool] | None = None) -> LBRResult:
     """LBR's winnings against `policy` (an average-policy array over `game`'s rows) on
     `deal_pairs` duplicate deals from `seed`, or on a fixed `deals` list. `threads` spreads the
     deals over that many threads (default: numba's current count); `progress` is called with
-    the number of deal pairs done after every `batch`."""
+    the number of deal pairs done after every `batch`, and `should_stop` too: when it returns
+    True the result covers the deals played so far (a time budget; at least two batches' worth
+    of pairs are needed for an interval)."""
     if game.name != "holdem" or game.num_players != 2:
         raise GameError("LBR is for heads-up Hold'em: load_game('holdem', num_players=2, ...)")
     menu = parse_actions(actions)
+    if estimator not in ESTIMATORS:
+        raise GameError(f"estimator={estimator!r}: one of {', '.join(ESTIMATORS)}")
     if isinstance(runouts, bool) or not isinstance(runouts, int) or runouts < 1:
         raise GameError(f"runouts={runouts!r}: must be an integer >= 1")
     if deals is None:
@@ -879,20 +894,25 @@ def local_best_response(game: Game, policy: np.ndarray, *, deal_pairs: int = 10_
     try:
         if threads is not None:
             numba.set_num_threads(threads)
+        played = 0
         for start in range(0, len(deals), batch):
             stop = min(start + batch, len(deals))
             scores[start:stop] = _lbr_deals(deals.cards[start:stop], deals.seeds[start:stop],
-                                            imaginary, *arguments)
+                                            ESTIMATORS[estimator], *arguments)
+            played = stop
             if progress is not None:
                 progress(stop)
+            if should_stop is not None and stop >= 2 and should_stop():
+                break
     finally:
         numba.set_num_threads(previous)
     seconds = time.perf_counter() - started
+    scores = scores[:played]
     mbb = scores * 1000.0 / big_blind
     sd = float(np.std(mbb, ddof=1))
-    return LBRResult(actions=menu.name, deal_pairs=len(deals), mbb_per_hand=float(mbb.mean()),
-                     ci95_mbb=1.96 * sd / math.sqrt(len(deals)), sd_per_pair_mbb=sd,
-                     seed=deals.seed, imaginary=imaginary, seconds=seconds, pair_scores=mbb)
+    return LBRResult(actions=menu.name, deal_pairs=played, mbb_per_hand=float(mbb.mean()),
+                     ci95_mbb=1.96 * sd / math.sqrt(played), sd_per_pair_mbb=sd,
+                     seed=deals.seed, estimator=estimator, seconds=seconds, pair_scores=mbb)
 
 
 # --------------------------------------------------------------------------- Leduc
