@@ -141,6 +141,23 @@ def test_progress_reports_every_batch_and_a_budget_stops_between_batches(game):
     assert part.deal_pairs == 16 and np.array_equal(part.pair_scores, full.pair_scores[:16])
 
 
+@pytest.mark.slow
+def test_lbr_falls_as_a_blueprint_learns():
+    # 10 big blinds, betting preflop only: the lossless preflop abstraction is the whole game,
+    # so training converges and LBR (with bets where the tree allows them) must fall.
+    game = load_game("holdem", stack=20, bet_sizing={"bet_sizes": [[1.0]] * 4,
+                                                     "max_raises": [3, 0, 0, 0]})
+    solver = Solver(game, MCCFRConfig(seed=0, discount_mode="linear", discount_interval=1000))
+    deals = make_deals(4000 if FULL else 2000, seed=1)
+    results = []
+    for iterations in (2_000, 18_000):
+        solver.run(iterations)
+        results.append(local_best_response(game, solver.average_policy(), deals=deals,
+                                           actions="0.5,1,a"))
+    early, late = results
+    assert late.high < early.low, (early.summary(), late.summary())
+
+
 # --------------------------------------------------------------------------- lower bound
 
 
