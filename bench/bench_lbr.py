@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ def run(train_seconds: float = 60.0, core_seconds: float = 20.0,
         budget_seconds: float = TARGET_SECONDS, config_path: Path = DEFAULT_CONFIG
         ) -> dict[str, Any]:
     game, policy, out = _blueprint(config_path, train_seconds)
+    out["load_average_before"] = os.getloadavg()[0]  # other work on the machine slows LBR
     local_best_response(game, policy, deal_pairs=8, threads=1)  # compile
     pairs = 64
     while True:
@@ -94,6 +96,7 @@ def run(train_seconds: float = 60.0, core_seconds: float = 20.0,
     rate = full.deal_pairs / full.seconds
     out["projected_seconds_to_ci95_100"] = (1.96 * full.sd_per_pair_mbb / TARGET_HALF_WIDTH) \
         ** 2 / rate
+    out["load_average_after"] = os.getloadavg()[0]
     out["targets"] = {"hands_per_second_per_core": f">= {TARGET_HANDS_PER_CORE:,.0f}",
                       "ci95_mbb": f"<= {TARGET_HALF_WIDTH:.0f} within {TARGET_SECONDS:.0f} s "
                                   "on 2 cores"}
@@ -105,7 +108,9 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"LBR (fcpa) on the default blueprint ({result['abstraction']}, "
           f"{result['infosets']:,} infosets, {result['training_iterations']:,} iterations)")
     print(f"  one core   {result['hands_per_second_per_core']:>10,.0f} hands/s "
-          f"(target >= {TARGET_HANDS_PER_CORE:,.0f})")
+          f"(target >= {TARGET_HANDS_PER_CORE:,.0f}; load average "
+          f"{result['load_average_before']:.1f} before, {result['load_average_after']:.1f} "
+          "after)")
     print(f"  two cores  {two['hands_per_second']:>10,.0f} hands/s, "
           f"{two['mbb_per_hand']:+.0f} ± {two['ci95_mbb']:.0f} mbb/hand after "
           f"{two['seconds']:.0f} s (sd {two['sd_per_pair_mbb']:,.0f} per deal pair)")

@@ -854,11 +854,12 @@ def local_best_response(game: Game, policy: np.ndarray, *, deal_pairs: int = 10_
                         progress: Callable[[int], None] | None = None,
                         should_stop: Callable[[], bool] | None = None) -> LBRResult:
     """LBR's winnings against `policy` (an average-policy array over `game`'s rows) on
-    `deal_pairs` duplicate deals from `seed`, or on a fixed `deals` list. `threads` spreads the
-    deals over that many threads (default: numba's current count); `progress` is called with
-    the number of deal pairs done after every `batch`, and `should_stop` too: when it returns
-    True the result covers the deals played so far (a time budget; at least two batches' worth
-    of pairs are needed for an interval)."""
+    `deal_pairs` duplicate deals from `seed`, or on a fixed `deals` list, with the action set
+    `actions` (`parse_actions`), the `estimator` of the module docstring and `runouts` sampled
+    run-outs per flop or preflop equity. `threads` spreads the deals over that many threads
+    (default: numba's current count). After every `batch` of deal pairs `progress` gets the
+    number done and `should_stop` is asked whether to end early (a time budget): the result
+    then covers the deals played so far."""
     if game.name != "holdem" or game.num_players != 2:
         raise GameError("LBR is for heads-up Hold'em: load_game('holdem', num_players=2, ...)")
     menu = parse_actions(actions)
