@@ -792,7 +792,8 @@ class TreeSize:
         rounds = ", ".join(f"{ROUND_NAMES[r]} {w:,}" for r, w in enumerate(weights))
         entries = ", ".join(f"{e} ({w:,})" for e, w in self.largest_entries(num_buckets))
         text = f"{what} by round: {rounds}"
-        return f"{text}; most {what} lie below {entries}" if entries else text
+        below = "nodes" if num_buckets is None else what
+        return f"{text}; most {below} lie below {entries}" if entries else text
 
     def refusal(self, limit: str, num_buckets: Sequence[int] | None = None) -> str:
         """The one-line message that refuses a tree over `limit` (e.g. "max_nodes=20,000,000")."""
