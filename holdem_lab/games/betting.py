@@ -1025,7 +1025,7 @@ def build_holdem_tree(
     # Counted first, so that a tree over the limit is refused before anything is allocated.
     size = _Counter(_Builder(table, sizing, int(max_nodes))).size()
     if size.nodes > max_nodes:
-        raise GameError(size.refusal(f"max_nodes={max_nodes:,}"))
+        raise GameError(size.refusal(f"max_nodes={max_nodes}"))
     builder = _Builder(table, sizing, int(max_nodes))
     arrays = builder.root()
     builder.memo.clear()
