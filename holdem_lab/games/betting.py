@@ -971,8 +971,8 @@ def _labels(parent: np.ndarray, tokens: np.ndarray, text: list[str]) -> tuple[st
     return tuple(labels)
 
 
-def _table_and_sizing(num_players: object, stacks: object, small_blind: object,
-                      big_blind: object, ante: object, sizing: object
+def _table_and_sizing(num_players: int, stacks: int | Sequence[int], small_blind: int,
+                      big_blind: int, ante: int, sizing: BetSizing | None
                       ) -> tuple[Table, BetSizing]:
     """The validated table and size menu of `build_holdem_tree` and `holdem_tree_size`."""
     if isinstance(num_players, bool) or not isinstance(num_players, Integral):
