@@ -124,6 +124,27 @@ def test_the_largest_entries_and_rounds_are_named() -> None:
     assert "river 105,039" in size.breakdown((169, 1, 1, 1))
 
 
+@pytest.mark.parametrize(("entry", "dropped"), [
+    (MenuEntry(1, "bet", 0.5), {"bet_sizes": ((1.0,), (), (1.0,), (1.0,))}),
+    (MenuEntry(0, "raise", 2.0), {"raise_sizes": ((), (1.0,), (1.0,), (1.0,))}),
+    (MenuEntry(3, "raise", 1.0), {"raise_sizes": ((2.0,), (1.0,), (1.0,), ())}),
+])
+def test_an_entry_counts_what_dropping_it_saves(entry: MenuEntry,
+                                                dropped: dict[str, Any]) -> None:
+    """With one size per menu and no all-in no two entries share an edge, so dropping an entry
+    removes exactly the nodes below its edges, each once (raises nest below raises)."""
+    menu: dict[str, Any] = dict(bet_sizes=((1.0,), (0.5,), (1.0,), (1.0,)),
+                                raise_sizes=((2.0,), (1.0,), (1.0,), (1.0,)), all_in=False,
+                                max_raises=(3, 2, 1, 2))
+    table = dict(num_players=3, stacks=60, small_blind=1, big_blind=2)
+    full = holdem_tree_size(**table, sizing=BetSizing(**menu))
+    without = build_holdem_tree(**table, sizing=BetSizing(**{**menu, **dropped}))
+    assert full.nodes - without.num_nodes == full.entry_nodes[entry] > 0
+    saved = [full.decision_by_round[r] - int(np.count_nonzero(
+        (without.terminal == DECISION) & (without.round == r))) for r in range(NUM_ROUNDS)]
+    assert tuple(saved) == full.entry_decisions[entry]
+
+
 def test_an_oversized_tree_is_refused_before_it_is_allocated() -> None:
     params = dict(num_players=3, stacks=200, small_blind=1, big_blind=2)
     nodes = holdem_tree_size(**params).nodes  # 302,377

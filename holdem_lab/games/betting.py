@@ -744,10 +744,9 @@ class TreeSize:
 
     `decision_by_round[r]` decision nodes in round r (an infoset is a decision node and a bucket
     of its round, so `infosets(num_buckets)` is exact for any card abstraction);
-    `entry_nodes[e]` and `entry_decisions[e]` the nodes, and decision nodes by round, in the
-    subtrees below every edge a menu entry gives (an edge two entries give counts for both, and
-    nested subtrees count at each level, so the shares do not add up: they rank entries by what
-    dropping one would save at most)."""
+    `entry_nodes[e]` and `entry_decisions[e]` the nodes, and decision nodes by round, whose path
+    from the root takes an edge menu entry e gives: what dropping the entry would save at most
+    (an edge two entries give counts for both, so the entries' figures do not add up)."""
 
     num_players: int
     nodes: int
@@ -821,6 +820,7 @@ class _Counter:
         self.memo: dict[tuple[Any, ...], int] = {}
         self.vectors: list[tuple[int, ...]] = []
         self.widths: list[int] = []
+        self.rounds: list[int] = []
         self.edges: list[tuple[tuple[int, tuple[int, ...]], ...]] = []
         self.entries: dict[MenuEntry, int] = {}
         self.even = len(set(builder.table.stacks)) == 1
@@ -902,6 +902,7 @@ class _Counter:
         index = self.memo[key] = len(self.vectors)
         self.vectors.append(tuple(total))
         self.widths.append(width)
+        self.rounds.append(round_index)
         self.edges.append(tuple(edges))
         return index
 
@@ -921,22 +922,36 @@ class _Counter:
     def size(self) -> TreeSize:
         st, first = self.b.root_state()
         root = self.decision(st, first, 0)
-        # Paths into each state, parents before children (numbers descending), to weigh each
-        # entry's subtrees by how often the tree holds them.
+        # Paths into each state, and those that avoid each entry, parents before children
+        # (numbers descending): a node lies below an entry when its path takes one of the
+        # entry's edges, and counts once for it however many it takes.
+        count = len(self.entries)
         reach = [0] * len(self.vectors)
         reach[root] = 1
-        entry_totals = [[0] * 5 for _ in self.entries]
+        avoid: list[list[int] | None] = [None] * len(self.vectors)
+        avoid[root] = [1] * count
+        entry_totals = [[0] * 5 for _ in range(count)]
         for state in range(root, -1, -1):
-            paths = reach[state]
+            paths, missed = reach[state], avoid[state]
+            assert missed is not None  # every state is reached from the root
+            avoid[state] = None
+            own = 1 + self.rounds[state]
+            for entry in range(count):
+                below = paths - missed[entry]
+                if below:
+                    entry_totals[entry][0] += below
+                    entry_totals[entry][own] += below
             for child, ids in self.edges[state]:
-                if child >= 0:
-                    reach[child] += paths
-                if ids:
-                    below = self.vector(child)
-                    for entry in ids:
-                        totals = entry_totals[entry]
-                        for i in range(5):
-                            totals[i] += paths * below[i]
+                passed = [0 if e in ids else m for e, m in enumerate(missed)] if ids \
+                    else missed
+                if child < 0:
+                    for entry in range(count):
+                        entry_totals[entry][0] += paths - passed[entry]
+                    continue
+                reach[child] += paths
+                into = avoid[child]
+                avoid[child] = passed[:] if into is None \
+                    else [x + y for x, y in zip(into, passed, strict=True)]
         vector = self.vectors[root]
         return TreeSize(
             num_players=self.b.num_players, nodes=vector[0],
