@@ -201,3 +201,14 @@ def test_holdem_lab_size_refuses_a_contradicting_player_count(tmp_path: Path) ->
     code, out, err = _lab("size", str(config), "--num-players", "4")
     assert code == 2 and out == ""
     assert "num_players=4" in err and "game_params.num_players=2" in err
+
+
+def test_holdem_lab_size_builds_the_small_games() -> None:
+    config = Path(__file__).resolve().parents[1] / "holdem_lab" / "configs" / "leduc_small.yaml"
+    code, out, err = _lab("size", str(config))
+    assert (code, err) == (0, "")
+    game = load_game("leduc")
+    assert f"infosets: {game.num_rows:,} (buckets per round: 3/9)" in out
+    assert f"{memory_needed(game) / 2**10:,.2f} KiB" in out
+    code, out, err = _lab("size", str(config), "--num-players", "3")
+    assert code == 2 and "the game 'leduc' is a 2-player game here" in err
