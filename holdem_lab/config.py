@@ -272,6 +272,11 @@ class GameSpec:
             raise ConfigError("game", self.game, f"must be one of {', '.join(GAMES)}")
         if not isinstance(self.game_params, Mapping):
             raise ConfigError("game_params", self.game_params, "must be a mapping")
+        if self.game != "holdem" and self.game_params.get("num_players", 2) != 2:
+            raise ConfigError("game_params", dict(self.game_params),
+                              f"num_players={self.game_params.get('num_players')!r}: the game "
+                              f"{self.game!r} is a 2-player game here (only holdem takes 2 to 6 "
+                              "players)", related=("game",))
         if self.buckets is not None and not isinstance(self.buckets, str):
             raise ConfigError("buckets", self.buckets, "must be a path")
         if self.buckets is not None and self.game != "holdem":
@@ -281,6 +286,16 @@ class GameSpec:
         if self.buckets is not None:
             # Recorded absolute, so a checkpoint names its bucket file from any directory.
             object.__setattr__(self, "buckets", os.path.abspath(os.path.expanduser(self.buckets)))
+
+    @property
+    def num_players(self) -> int:
+        """The game's player count, the one source every other count follows: Hold'em's
+        ``game_params.num_players`` (2 when absent); Kuhn and Leduc are 2-player games here."""
+        count = self.game_params.get("num_players", 2)
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise ConfigError("game_params", dict(self.game_params),
+                              f"num_players={count!r} must be an integer")
+        return count
 
     def to_dict(self) -> dict[str, Any]:
         return {"game": self.game, "game_params": dict(self.game_params), "buckets": self.buckets}
@@ -401,7 +416,41 @@ def config_from_mapping(values: Mapping[str, Any]) -> tuple[GameSpec, MCCFRConfi
     if game_values.get("buckets") is not None and "game" not in game_values:
         game_values["game"] = "holdem"  # only Hold'em has buckets (the guide gives no --game)
     solver_values = {k: v for k, v in values.items() if k in MCCFR_FIELDS}
-    return GameSpec(**game_values), MCCFRConfig(**solver_values)
+    spec = GameSpec(**_with_player_count(game_values, solver_values.get("num_players")))
+    solver_values["num_players"] = spec.num_players
+    return spec, MCCFRConfig(**solver_values)
+
+
+def _with_player_count(game_values: dict[str, Any], requested: object) -> dict[str, Any]:
+    """The game's values with the top-level ``num_players`` (the YAML key or
+    ``--num-players``) carried into the game's own count, which it must not contradict."""
+    if requested is None:
+        return game_values
+    if isinstance(requested, bool) or not isinstance(requested, int):
+        raise ConfigError("num_players", requested, "must be an integer")
+    game = game_values.get("game", "leduc")
+    params = game_values.get("game_params")
+    params = dict(params) if isinstance(params, Mapping) else params
+    if game != "holdem":
+        if requested != 2:
+            raise ConfigError("num_players", requested,
+                              f"the game {game!r} is a 2-player game here (only holdem takes "
+                              "2 to 6 players)", related=("game",))
+        return game_values
+    if not isinstance(params, dict):
+        params = {} if params is None else params
+        if not isinstance(params, dict):
+            return game_values  # GameSpec refuses it with its own message
+    own = params.get("num_players")
+    if own is None:
+        return {**game_values, "game_params": {**params, "num_players": requested}}
+    if own != requested:
+        raise ConfigError("num_players", requested,
+                          f"the top-level num_players (or --num-players) contradicts the game's "
+                          f"game_params.num_players={own!r}; the game's count is the one "
+                          "source: set one of them, or both to the same value",
+                          related=("game_params",))
+    return game_values
 
 
 def load_yaml_mapping(path: str | Path) -> dict[str, Any]:

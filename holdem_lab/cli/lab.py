@@ -28,6 +28,8 @@ chunks   train a run to completion, one chunk per fresh kernel: each chunk execu
 analyze  execute only the analysis notebook for a run.
 status   where a run stands: iteration, share done and ETA, speed, the last exploitability or
          matches, disk used, and whether a process is training it now.
+size     how big a config's game is, counted before anything is built: nodes, infosets,
+         memory, and the #SBATCH --mem/--cpus-per-task lines.
 """
 
 CHUNKS_DESCRIPTION = """\
@@ -113,6 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "holds the run lock. Reads checkpoint metadata only and never takes a lock "
                     "someone holds.")
     status.add_argument("run", metavar="RUN_DIR", help="run directory")
+
+    size = commands.add_parser(
+        "size", help="size a config's game before building it (nodes, infosets, memory)",
+        description="Print the game's betting-tree nodes and infosets (Hold'em trees are "
+                    "counted exactly without being built), the rounds and bet-menu entries "
+                    "most infosets come from, the solver's memory per table dtype, and the "
+                    "#SBATCH --mem/--cpus-per-task lines of its Slurm jobs.")
+    size.add_argument("config", metavar="CONFIG", help="YAML run config")
+    size.add_argument("--num-players", type=positive_count, metavar="N",
+                      help="the config's player count (the game's, when it sets one, must "
+                           "agree)")
     return parser
 
 
@@ -163,11 +176,22 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(args: argparse.Namespace) -> int:
+    from holdem_lab.cli.size import size_lines
+    from holdem_lab.config import load_run_config
+
+    spec, _ = load_run_config(args.config, {"num_players": args.num_players})
+    print("\n".join(size_lines(spec)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     def body() -> int:
         args = build_parser().parse_args(argv)
         if args.command == "status":
             return _status(args)
+        if args.command == "size":
+            return _size(args)
         return _chunks(args) if args.command == "chunks" else _analyze(args)
 
     return run_command(PROG, body,

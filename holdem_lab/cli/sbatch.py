@@ -9,6 +9,7 @@ import os
 import re
 from pathlib import Path
 
+from holdem_lab.config import GameSpec
 from holdem_lab.games import Game
 from holdem_lab.solver.solver import memory_needed
 
@@ -26,7 +27,28 @@ def job_memory_bytes(game: Game, bucket_file_bytes: int = 0) -> int:
     """Memory to ask for one chunk of ``game``: the solver's tables (:func:`memory_needed`),
     the bucket file being read while its tables are built, and the process itself, with
     :data:`MARGIN`."""
-    return int(MARGIN * (memory_needed(game) + bucket_file_bytes + PROCESS_BASE_BYTES))
+    return memory_for_job(memory_needed(game), bucket_file_bytes)
+
+
+def memory_for_job(solver_bytes: int, bucket_file_bytes: int = 0) -> int:
+    """:func:`job_memory_bytes` from the solver's bytes alone (``holdem-lab size`` sizes a game
+    before building it)."""
+    return int(MARGIN * (solver_bytes + bucket_file_bytes + PROCESS_BASE_BYTES))
+
+
+def resource_lines(solver_bytes: int, bucket_file_bytes: int = 0) -> list[str]:
+    """The ``#SBATCH`` memory (MiB, rounded up) and CPU lines for a solver of that size."""
+    mebibytes = math.ceil(memory_for_job(solver_bytes, bucket_file_bytes) / 2**20)
+    return [f"#SBATCH --mem={mebibytes}M", f"#SBATCH --cpus-per-task={CPUS_PER_TASK}"]
+
+
+def bucket_file_bytes(spec: GameSpec) -> int:
+    """Size of the spec's bucket npz (0 without one, or when it is not there yet)."""
+    if spec.buckets is None:
+        return 0
+    path = Path(spec.buckets)
+    npz = path / "buckets.npz" if path.is_dir() else path
+    return npz.stat().st_size if npz.is_file() else 0
 
 
 def job_name(logdir: str | os.PathLike[str]) -> str:
@@ -40,7 +62,5 @@ def job_name(logdir: str | os.PathLike[str]) -> str:
 def sbatch_lines(game: Game, logdir: str | os.PathLike[str], bucket_file_bytes: int = 0
                  ) -> list[str]:
     """The ``#SBATCH`` lines of a run: its chain's name, memory (MiB, rounded up) and CPUs."""
-    mebibytes = math.ceil(job_memory_bytes(game, bucket_file_bytes) / 2**20)
     return [f"#SBATCH --job-name={job_name(logdir)}",
-            f"#SBATCH --mem={mebibytes}M",
-            f"#SBATCH --cpus-per-task={CPUS_PER_TASK}"]
+            *resource_lines(memory_needed(game), bucket_file_bytes)]

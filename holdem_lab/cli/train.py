@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from holdem_lab.chunks.runner import ChunkStatus, run_chunk
@@ -124,16 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _sbatch_lines(logdir: str, spec: GameSpec) -> list[str]:
-    from holdem_lab.cli.sbatch import sbatch_lines
+    from holdem_lab.cli.sbatch import bucket_file_bytes, sbatch_lines
     from holdem_lab.games import build_game
 
     spec = RunDir(logdir).with_buckets_found(spec)
-    bucket_bytes = 0
-    if spec.buckets is not None:
-        path = Path(spec.buckets)
-        npz = path / "buckets.npz" if path.is_dir() else path
-        bucket_bytes = npz.stat().st_size if npz.is_file() else 0
-    return sbatch_lines(build_game(spec), logdir, bucket_bytes)
+    return sbatch_lines(build_game(spec), logdir, bucket_file_bytes(spec))
 
 
 def _default(field: str) -> str:

@@ -77,9 +77,12 @@ __all__ = [
     "ROUND_NAMES",
     "BetSizing",
     "HoldemTreeParams",
+    "MenuEntry",
     "StreetTracker",
+    "TreeSize",
     "build_holdem_tree",
     "holdem_tree_params",
+    "holdem_tree_size",
     "holdem_tree_summary",
     "tree_path_actions",
 ]
@@ -620,6 +623,12 @@ class _Builder:
 
     def raise_targets(self, st: _Street, seat: int, round_index: int) -> list[int]:
         """Abstract raise-to street totals for `seat`, ascending (the all-in, if any, last)."""
+        return [target for target, _ in self.raise_options(st, seat, round_index)]
+
+    def raise_options(self, st: _Street, seat: int, round_index: int
+                      ) -> list[tuple[int, tuple[MenuEntry, ...]]]:
+        """`raise_targets` with the menu entries that give each target (several entries can
+        land on the same chips: the minimum raise, the all-in)."""
         sizing = self.sizing
         if st.depth >= sizing.max_raises[round_index] or not st.can_raise(seat):
             return []
@@ -627,15 +636,39 @@ class _Builder:
         cap = min(all_in_to, st.cover(seat))
         min_to = st.level + st.full_raise
         if round_index == 0 and st.depth == 0 and sizing.preflop_open_bb is not None:
-            raw = [_half_up(x * self.big_blind) for x in sizing.preflop_open_bb]
+            raw = [(_half_up(x * self.big_blind), MenuEntry(0, "open", x))
+                   for x in sizing.preflop_open_bb]
         else:
             after_call = sum(st.contrib) + st.level - st.bets[seat]
-            raw = [st.level + _half_up(f * after_call)
+            kind = "raise" if st.depth >= 1 else "bet"
+            raw = [(st.level + _half_up(f * after_call), MenuEntry(round_index, kind, f))
                    for f in sizing.menu(round_index, st.depth)]
-        targets = {all_in_to if max(t, min_to) >= cap else max(t, min_to) for t in raw}
+        targets: dict[int, list[MenuEntry]] = {}
+        for t, entry in raw:
+            targets.setdefault(all_in_to if max(t, min_to) >= cap else max(t, min_to),
+                               []).append(entry)
         if sizing.all_in:
-            targets.add(all_in_to)
-        return sorted(targets)
+            targets.setdefault(all_in_to, []).append(MenuEntry(round_index, "all-in", None))
+        return [(target, tuple(targets[target])) for target in sorted(targets)]
+
+    def round_start(self, closed: int, contrib: list[int], folded: list[bool]
+                    ) -> tuple[str, int, _Street | None, int]:
+        """Where betting resumes after round `closed` ends with these contributions: the '/'
+        tokens of the rounds entered, the round, its street state and first seat to act, or
+        (tokens, last round, None, -1) when nobody bets again before the showdown."""
+        n = self.num_players
+        stacks = [s - c for s, c in zip(self.table.stacks, contrib, strict=True)]
+        token = ""
+        round_index = closed
+        while round_index < NUM_ROUNDS - 1:
+            round_index += 1
+            token += "/"
+            st = _Street(list(contrib), [0] * n, stacks[:], list(folded), [False] * n, 0,
+                         self.big_blind, 0)
+            seat = st.next_to_act(self.table.first_seat_left_of_button)
+            if seat is not None:
+                return token, round_index, st, seat
+        return token, round_index, None, -1
 
     def next_round(self, closed: int, contrib: list[int],
                    folded: list[bool]) -> _Template | str:
@@ -645,28 +678,18 @@ class _Builder:
         template = self.memo.get(key)
         if template is not None:
             return template
-        n = self.num_players
-        stacks = [s - c for s, c in zip(self.table.stacks, contrib, strict=True)]
-        token = ""
-        round_index = closed
-        while True:
-            if round_index == NUM_ROUNDS - 1:
-                template = token
-                break
-            round_index += 1
-            token += "/"
-            st = _Street(list(contrib), [0] * n, stacks[:], list(folded), [False] * n, 0,
-                         self.big_blind, 0)
-            seat = st.next_to_act(self.table.first_seat_left_of_button)
-            if seat is not None:
-                writer = _RoundWriter(self)
-                writer.decision(st, seat, round_index, -1, token)
-                template = writer.assemble()
-                break
+        token, round_index, st, seat = self.round_start(closed, contrib, folded)
+        if st is None:
+            template = token
+        else:
+            writer = _RoundWriter(self)
+            writer.decision(st, seat, round_index, -1, token)
+            template = writer.assemble()
         self.memo[key] = template
         return template
 
-    def root(self) -> dict[str, np.ndarray]:
+    def root_state(self) -> tuple[_Street, int]:
+        """The preflop street after the forced bets, and the first seat to act."""
         table = self.table
         n = self.num_players
         stacks = list(table.stacks)
@@ -693,9 +716,274 @@ class _Builder:
                 f"blinds {table.small_blind}/{table.big_blind}: the forced bets put everyone "
                 "(or all but one) all-in"
             )
+        return st, first
+
+    def root(self) -> dict[str, np.ndarray]:
+        st, first = self.root_state()
         writer = _RoundWriter(self)
         writer.decision(st, first, 0, -1, "")
         return writer.finish()
+
+
+# --------------------------------------------------------------------------- sizing a tree
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One entry of a BetSizing menu: its round, whether it opens (`bet`, or `open` for the
+    preflop raise in big blinds), raises (`raise`) or goes `all-in`, and its size."""
+
+    round_index: int
+    kind: str
+    size: float | None
+
+    def __str__(self) -> str:
+        where = ROUND_NAMES[self.round_index]
+        if self.size is None:
+            return f"{where} {self.kind}"
+        unit = "bb" if self.kind == "open" else " pot"
+        return f"{where} {self.kind} {self.size:g}{unit}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TreeSize:
+    """The exact size of a hold'em betting tree, counted without building it.
+
+    `decision_by_round[r]` decision nodes in round r (an infoset is a decision node and a bucket
+    of its round, so `infosets(num_buckets)` is exact for any card abstraction);
+    `entry_nodes[e]` and `entry_decisions[e]` the nodes, and decision nodes by round, whose path
+    from the root takes an edge menu entry e gives: what dropping the entry would save at most
+    (an edge two entries give counts for both, so the entries' figures do not add up)."""
+
+    num_players: int
+    nodes: int
+    decision_by_round: tuple[int, ...]
+    fold_terminal: int
+    showdown_terminal: int
+    max_actions: int
+    entry_nodes: Mapping[MenuEntry, int]
+    entry_decisions: Mapping[MenuEntry, tuple[int, ...]]
+
+    @property
+    def decision(self) -> int:
+        return sum(self.decision_by_round)
+
+    def counts(self) -> dict[str, int]:
+        """The same keys as `BettingTree.counts`."""
+        return {"nodes": self.nodes, "decision": self.decision,
+                "fold_terminal": self.fold_terminal,
+                "showdown_terminal": self.showdown_terminal}
+
+    def infosets(self, num_buckets: Sequence[int]) -> int:
+        """Infosets (solver table rows) with `num_buckets[r]` buckets in round r."""
+        return sum(d * int(b) for d, b in zip(self.decision_by_round, num_buckets, strict=True))
+
+    def largest_entries(self, num_buckets: Sequence[int] | None = None, top: int = 3
+                        ) -> list[tuple[MenuEntry, int]]:
+        """The `top` menu entries with the most infosets below their edges (nodes when
+        `num_buckets` is None), largest first."""
+        if num_buckets is None:
+            weights = dict(self.entry_nodes)
+        else:
+            weights = {e: sum(d * int(b) for d, b in zip(dec, num_buckets, strict=True))
+                       for e, dec in self.entry_decisions.items()}
+        return sorted(weights.items(), key=lambda item: -item[1])[:top]
+
+    def breakdown(self, num_buckets: Sequence[int] | None = None) -> str:
+        """Where the size comes from, in one line: infosets (or decision nodes) by round and the
+        largest menu entries."""
+        what = "decision nodes" if num_buckets is None else "infosets"
+        weights = self.decision_by_round if num_buckets is None else tuple(
+            d * int(b) for d, b in zip(self.decision_by_round, num_buckets, strict=True))
+        rounds = ", ".join(f"{ROUND_NAMES[r]} {w:,}" for r, w in enumerate(weights))
+        entries = ", ".join(f"{e} ({w:,})" for e, w in self.largest_entries(num_buckets))
+        text = f"{what} by round: {rounds}"
+        below = "nodes" if num_buckets is None else what
+        return f"{text}; most {below} lie below {entries}" if entries else text
+
+    def refusal(self, limit: str, num_buckets: Sequence[int] | None = None) -> str:
+        """The one-line message that refuses a tree over `limit` (e.g. "max_nodes=20,000,000")."""
+        return (f"the betting tree has {self.nodes:,} nodes, over {limit} ("
+                f"{self.breakdown(num_buckets)}); use fewer sizes or lower max_raises on those "
+                "rounds")
+
+
+_FOLD_LEAF = -1
+_SHOWDOWN_LEAF = -2
+_LEAF_VECTORS = {_FOLD_LEAF: (1, 0, 0, 0, 0, 1, 0), _SHOWDOWN_LEAF: (1, 0, 0, 0, 0, 0, 1)}
+
+
+class _Counter:
+    """Counts the tree `_Builder` would build, visiting each distinct betting state once.
+
+    The subtree below a decision depends only on the round, the seat to act and the street state
+    (contributions, street bets, folds, who acted since the last full raise, the bet level, the
+    last full raise and the raise depth), never on the path there, so equal states share one
+    count (a memoised recursion over a DAG far smaller than the tree). Each state's count vector
+    is [nodes, decisions in rounds 0..3, fold terminals, showdown terminals]."""
+
+    def __init__(self, builder: _Builder) -> None:
+        self.b = builder
+        self.memo: dict[tuple[Any, ...], int] = {}
+        self.vectors: list[tuple[int, ...]] = []
+        self.widths: list[int] = []
+        self.rounds: list[int] = []
+        self.edges: list[tuple[tuple[int, tuple[int, ...]], ...]] = []
+        self.entries: dict[MenuEntry, int] = {}
+        self.even = len(set(builder.table.stacks)) == 1
+        self.next_opener = builder.table.first_seat_left_of_button
+
+    def key(self, st: _Street, seat: int, round_index: int) -> tuple[Any, ...]:
+        """What the subtree below a decision depends on, the same for states that differ only
+        in what does not change its size.
+
+        A folded seat counts only through the pot and, through its street bet, the chips
+        returned uncalled (only the largest folded bet can matter there); a live seat's
+        contribution is its starting stack less its stack (uneven starting stacks keep the
+        seat numbers); an all-in seat never acts again, so whether it has acted does not
+        matter. With even stacks only the order of the live seats matters, not their numbers:
+        they are listed from the seat to act, with the place of the one that opens the next
+        round."""
+        folded, stacks, bets, acted = st.folded, st.stacks, st.bets, st.acted
+        n = len(folded)
+        folded_bet = 0
+        for o in range(n):
+            if folded[o] and bets[o] > folded_bet:
+                folded_bet = bets[o]
+        if not self.even:
+            return (round_index, seat, sum(st.contrib), folded_bet, st.level, st.full_raise,
+                    st.depth, tuple(stacks), tuple(bets), tuple(folded),
+                    tuple(a and s > 0 for a, s in zip(acted, stacks, strict=True)))
+        live: list[int] = []
+        for step in range(n):
+            o = (seat + step) % n
+            if folded[o]:
+                continue
+            stack = stacks[o]
+            live.append(stack)
+            live.append(bets[o])
+            live.append(stack > 0 and acted[o])
+        opener = 0
+        for step in range(n):
+            o = (self.next_opener + step) % n
+            if not folded[o]:
+                opener = (o - seat) % n
+                break
+        # The opener's place among the live seats, counted from the seat to act.
+        place = sum(1 for step in range(opener) if not folded[(seat + step) % n])
+        return (round_index, sum(st.contrib), folded_bet, st.level, st.full_raise, st.depth,
+                place, *live)
+
+    def vector(self, state: int) -> tuple[int, ...]:
+        return _LEAF_VECTORS[state] if state < 0 else self.vectors[state]
+
+    def decision(self, st: _Street, seat: int, round_index: int) -> int:
+        key = self.key(st, seat, round_index)
+        found = self.memo.get(key)
+        if found is not None:
+            return found
+        edges: list[tuple[int, tuple[int, ...]]] = []
+        to_call = st.to_call(seat)
+        if to_call > 0:
+            child = st.copy()
+            child.folded[seat] = True
+            edges.append((self.after(child, seat, round_index), ()))
+        child = st.copy()
+        child.put(seat, to_call)
+        child.acted[seat] = True
+        edges.append((self.after(child, seat, round_index), ()))
+        for target, entries in self.b.raise_options(st, seat, round_index):
+            child = st.copy()
+            child.raise_to(seat, target)
+            ids = tuple(self.entries.setdefault(e, len(self.entries)) for e in entries)
+            edges.append((self.after(child, seat, round_index), ids))
+        total = [1, 0, 0, 0, 0, 0, 0]
+        total[1 + round_index] = 1
+        width = len(edges)
+        for state, _ in edges:
+            for i, count in enumerate(self.vector(state)):
+                total[i] += count
+            if state >= 0:
+                width = max(width, self.widths[state])
+        # Numbered once complete, so every child's number is below its parent's.
+        index = self.memo[key] = len(self.vectors)
+        self.vectors.append(tuple(total))
+        self.widths.append(width)
+        self.rounds.append(round_index)
+        self.edges.append(tuple(edges))
+        return index
+
+    def after(self, st: _Street, seat: int, round_index: int) -> int:
+        """The state (or leaf) an action of `seat` leads to, as `_RoundWriter.after` lays it out."""
+        if st.folded.count(False) == 1:
+            return _FOLD_LEAF
+        following = st.next_to_act(seat + 1)
+        if following is not None:
+            return self.decision(st, following, round_index)
+        st.return_uncalled()
+        _, next_round, street, first = self.b.round_start(round_index, st.contrib, st.folded)
+        if street is None:
+            return _SHOWDOWN_LEAF
+        return self.decision(street, first, next_round)
+
+    def size(self) -> TreeSize:
+        st, first = self.b.root_state()
+        root = self.decision(st, first, 0)
+        # Paths into each state, and those that avoid each entry, parents before children
+        # (numbers descending): a node lies below an entry when its path takes one of the
+        # entry's edges, and counts once for it however many it takes.
+        count = len(self.entries)
+        reach = [0] * len(self.vectors)
+        reach[root] = 1
+        avoid: list[list[int] | None] = [None] * len(self.vectors)
+        avoid[root] = [1] * count
+        entry_totals = [[0] * 5 for _ in range(count)]
+        for state in range(root, -1, -1):
+            paths, missed = reach[state], avoid[state]
+            assert missed is not None  # every state is reached from the root
+            avoid[state] = None
+            own = 1 + self.rounds[state]
+            for entry in range(count):
+                below = paths - missed[entry]
+                if below:
+                    entry_totals[entry][0] += below
+                    entry_totals[entry][own] += below
+            for child, ids in self.edges[state]:
+                passed = [0 if e in ids else m for e, m in enumerate(missed)] if ids \
+                    else missed
+                if child < 0:
+                    for entry in range(count):
+                        entry_totals[entry][0] += paths - passed[entry]
+                    continue
+                reach[child] += paths
+                into = avoid[child]
+                avoid[child] = passed[:] if into is None \
+                    else [x + y for x, y in zip(into, passed, strict=True)]
+        vector = self.vectors[root]
+        return TreeSize(
+            num_players=self.b.num_players, nodes=vector[0],
+            decision_by_round=tuple(vector[1:5]), fold_terminal=vector[5],
+            showdown_terminal=vector[6], max_actions=self.widths[root],
+            entry_nodes={e: entry_totals[i][0] for e, i in self.entries.items()},
+            entry_decisions={e: tuple(entry_totals[i][1:5]) for e, i in self.entries.items()})
+
+
+def holdem_tree_size(
+    *,
+    num_players: int,
+    stacks: int | Sequence[int],
+    small_blind: int,
+    big_blind: int,
+    ante: int = 0,
+    sizing: BetSizing | None = None,
+    ante_type: str | None = None,
+) -> TreeSize:
+    """The exact node counts of `build_holdem_tree` with the same arguments, without building
+    the tree (no per-node arrays: one count per distinct betting state). Raises GameError for
+    the arguments `build_holdem_tree` refuses, whatever the size."""
+    table, sizing = _table_and_sizing(num_players, stacks, small_blind, big_blind, ante, sizing,
+                                      ante_type)
+    return _Counter(_Builder(table, sizing, _MAX_CHIPS)).size()
 
 
 def _labels(parent: np.ndarray, tokens: np.ndarray, text: list[str]) -> tuple[str, ...]:
@@ -705,6 +993,31 @@ def _labels(parent: np.ndarray, tokens: np.ndarray, text: list[str]) -> tuple[st
     for i in range(1, len(parents)):
         labels[i] = labels[parents[i]] + toks[i]
     return tuple(labels)
+
+
+def _table_and_sizing(num_players: int, stacks: int | Sequence[int], small_blind: int,
+                      big_blind: int, ante: int, sizing: BetSizing | None,
+                      ante_type: str | None) -> tuple[Table, BetSizing]:
+    """The validated table and size menu of `build_holdem_tree` and `holdem_tree_size`."""
+    if isinstance(num_players, bool) or not isinstance(num_players, Integral):
+        raise GameError(f"num_players={num_players!r}: must be an integer from 2 to 6")
+    if not isinstance(stacks, bool) and isinstance(stacks, Integral):
+        seat_stacks = (int(stacks),) * max(int(num_players), 0)
+    elif isinstance(stacks, Sequence) and not isinstance(stacks, str | bytes):
+        seat_stacks = tuple(stacks)
+    else:
+        raise GameError(f"stacks={stacks!r}: must be an integer or one integer per seat")
+    table = Table(num_players=num_players, stacks=seat_stacks, small_blind=small_blind,
+                  big_blind=big_blind, ante=ante, ante_type=ante_type)
+    if sizing is None:
+        sizing = BetSizing()
+    if not isinstance(sizing, BetSizing):
+        raise GameError(f"sizing={sizing!r}: must be a BetSizing")
+    if sum(table.stacks) > _MAX_CHIPS:
+        raise GameError(
+            f"stacks={list(table.stacks)!r}: at most {_MAX_CHIPS} chips in play in total"
+        )
+    return table, sizing
 
 
 def build_holdem_tree(
@@ -732,27 +1045,15 @@ def build_holdem_tree(
     copied (this is what makes deep trees fast to build). Raises GameError for an invalid
     argument, when the forced bets leave nobody a decision, or beyond `max_nodes` nodes.
     """
-    if isinstance(num_players, bool) or not isinstance(num_players, Integral):
-        raise GameError(f"num_players={num_players!r}: must be an integer from 2 to 6")
-    if not isinstance(stacks, bool) and isinstance(stacks, Integral):
-        seat_stacks = (int(stacks),) * max(int(num_players), 0)
-    elif isinstance(stacks, Sequence) and not isinstance(stacks, str | bytes):
-        seat_stacks = tuple(stacks)
-    else:
-        raise GameError(f"stacks={stacks!r}: must be an integer or one integer per seat")
-    table = Table(num_players=num_players, stacks=seat_stacks, small_blind=small_blind,
-                  big_blind=big_blind, ante=ante, ante_type=ante_type)
-    if sizing is None:
-        sizing = BetSizing()
-    if not isinstance(sizing, BetSizing):
-        raise GameError(f"sizing={sizing!r}: must be a BetSizing")
-    if sum(table.stacks) > _MAX_CHIPS:
-        raise GameError(
-            f"stacks={list(table.stacks)!r}: at most {_MAX_CHIPS} chips in play in total"
-        )
+    table, sizing = _table_and_sizing(num_players, stacks, small_blind, big_blind, ante,
+                                      sizing, ante_type)
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, Integral) \
             or not 1 <= max_nodes <= _MAX_CHIPS:
         raise GameError(f"max_nodes={max_nodes!r}: must be an integer from 1 to {_MAX_CHIPS}")
+    # Counted first, so that a tree over the limit is refused before anything is allocated.
+    size = _Counter(_Builder(table, sizing, int(max_nodes))).size()
+    if size.nodes > max_nodes:
+        raise GameError(size.refusal(f"max_nodes={max_nodes}"))
     builder = _Builder(table, sizing, int(max_nodes))
     arrays = builder.root()
     builder.memo.clear()

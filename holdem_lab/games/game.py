@@ -120,15 +120,24 @@ def node_order(tree: BettingTree) -> np.ndarray:
 
 
 def _node_row_bytes(tree: BettingTree, itemsize: int) -> int:
-    row_bytes = max((NODE_CHILDREN + tree.max_actions) * itemsize,
-                    (TERMINAL_CONTRIB + tree.num_players) * 8)
+    return _row_bytes(tree.max_actions, tree.num_players, itemsize)
+
+
+def _row_bytes(max_actions: int, num_players: int, itemsize: int) -> int:
+    row_bytes = max((NODE_CHILDREN + max_actions) * itemsize,
+                    (TERMINAL_CONTRIB + num_players) * 8)
     return 32 if row_bytes <= 32 else -(-row_bytes // 64) * 64
 
 
 def node_table_bytes(tree: BettingTree) -> int:
     """Memory `Game.arrays()` adds for the kernels' node table and its folded flags (int64
     rows: the larger of the two layouts)."""
-    return tree.num_nodes * (_node_row_bytes(tree, 8) + tree.num_players) + 64
+    return node_table_bytes_for(tree.num_nodes, tree.max_actions, tree.num_players)
+
+
+def node_table_bytes_for(num_nodes: int, max_actions: int, num_players: int) -> int:
+    """`node_table_bytes` of a tree known only by its size (see holdem_lab.games.betting)."""
+    return num_nodes * (_row_bytes(max_actions, num_players, 8) + num_players) + 64
 
 
 def node_table(tree: BettingTree, row_offset: np.ndarray, row_stride: np.ndarray,

@@ -16,13 +16,20 @@ buckets.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from holdem_lab.errors import GameError
-from holdem_lab.games.betting import BetSizing, build_holdem_tree, holdem_tree_params
+from holdem_lab.games.betting import (
+    BetSizing,
+    TreeSize,
+    build_holdem_tree,
+    holdem_tree_params,
+    holdem_tree_size,
+)
 from holdem_lab.games.game import BUCKETS_HOLDEM, SHOWDOWN_HOLDEM, CardModel, Game
 
 RANK_CHARS = "23456789TJQKA"
@@ -39,6 +46,50 @@ def holdem_card_model() -> CardModel:
                      card_names=tuple(RANK_CHARS[c // 4] + SUIT_CHARS[c % 4] for c in cards))
 
 
+@dataclass(frozen=True)
+class HoldemSize:
+    """A Hold'em game's size before it is built: its exact betting tree counts, the buckets
+    per round and the bytes of the bucket tables the game would hold."""
+
+    tree: TreeSize
+    num_buckets: tuple[int, ...]
+    bucket_table_bytes: int
+
+    @property
+    def infosets(self) -> int:
+        return self.tree.infosets(self.num_buckets)
+
+
+def _sizing(bet_sizing: BetSizing | Mapping[str, Any] | None) -> BetSizing:
+    if isinstance(bet_sizing, Mapping):
+        return BetSizing.from_dict(bet_sizing)
+    if bet_sizing is None:
+        return BetSizing()
+    if isinstance(bet_sizing, BetSizing):
+        return bet_sizing
+    raise GameError(f"bet_sizing={bet_sizing!r}: must be a mapping or a BetSizing")
+
+
+def holdem_size(num_players: int = 2, stack: int | Sequence[int] = 200, small_blind: int = 1,
+                big_blind: int = 2, ante: int = 0,
+                bet_sizing: BetSizing | Mapping[str, Any] | None = None,
+                buckets: str | Path | None = None, ante_type: str | None = None) -> HoldemSize:
+    """The size of `holdem` with the same parameters, counted without building the tree (the
+    bucket file, when given, is read and verified for its counts and table sizes)."""
+    tree = holdem_tree_size(num_players=num_players, stacks=stack, small_blind=small_blind,
+                            big_blind=big_blind, ante=ante, sizing=_sizing(bet_sizing),
+                            ante_type=ante_type)
+    if buckets is None:
+        return HoldemSize(tree, (PREFLOP_CLASSES, 1, 1, 1), 0)
+    from holdem_lab.abstraction.buckets import load_buckets
+
+    loaded = load_buckets(buckets)
+    arrays = [np.asarray(t) for t in loaded.tables]
+    itemsize = np.result_type(*[a.dtype for a in arrays]).itemsize
+    return HoldemSize(tree, tuple(int(c) for c in loaded.counts),
+                      sum(a.shape[0] for a in arrays) * itemsize)
+
+
 def holdem(num_players: int = 2, stack: int | Sequence[int] = 200, small_blind: int = 1,
            big_blind: int = 2, ante: int = 0,
            bet_sizing: BetSizing | Mapping[str, Any] | None = None,
@@ -46,15 +97,10 @@ def holdem(num_players: int = 2, stack: int | Sequence[int] = 200, small_blind: 
     """No-limit Hold'em: `stack` chips per seat (or one value per seat), blinds and ante in
     chips, a bet-size menu (`BetSizing` or its dict form) and an optional bucket file.
     `ante_type` is "none", "uniform" (every seat antes; the default when `ante` > 0) or
-    "big_blind" (the big blind antes for the table, as dead money; holdem_lab.rules.table)."""
-    if isinstance(bet_sizing, Mapping):
-        sizing = BetSizing.from_dict(bet_sizing)
-    elif bet_sizing is None:
-        sizing = BetSizing()
-    elif isinstance(bet_sizing, BetSizing):
-        sizing = bet_sizing
-    else:
-        raise GameError(f"bet_sizing={bet_sizing!r}: must be a mapping or a BetSizing")
+    "big_blind" (the big blind antes for the table, as dead money; holdem_lab.rules.table).
+    A tree over `DEFAULT_MAX_NODES` nodes is refused, with its size, before anything is
+    built."""
+    sizing = _sizing(bet_sizing)
     tree = build_holdem_tree(num_players=num_players, stacks=stack, small_blind=small_blind,
                              big_blind=big_blind, ante=ante, sizing=sizing,
                              ante_type=ante_type)

@@ -17,7 +17,7 @@ import numpy as np
 
 from holdem_lab.config import MCCFRConfig
 from holdem_lab.errors import ConfigError, GameError
-from holdem_lab.games.game import Game, node_table_bytes
+from holdem_lab.games.game import Game, node_table_bytes_for
 from holdem_lab.solver import kernels
 
 _DISCOUNT_CODES = {"none": kernels.DISCOUNT_NONE, "linear": kernels.DISCOUNT_LINEAR,
@@ -226,12 +226,21 @@ class _KernelThread:
 def memory_needed(game: Game) -> int:
     """Bytes a Solver of this game holds: regrets and strategy sums (float64, rows x actions),
     the average policy computed for each checkpoint, and the game's tables."""
-    table = game.num_rows * game.max_actions * 8
-    tree = sum(np.asarray(a).nbytes for a in (game.tree.children, game.tree.contrib,
-                                               game.tree.action_amount, game.row_offset,
-                                               game.row_stride))
-    tree += node_table_bytes(game.tree)
-    return 3 * table + tree + int(game.holdem_bucket_tables.nbytes)
+    return solver_bytes(num_rows=game.num_rows, max_actions=game.max_actions,
+                        num_nodes=game.tree.num_nodes, num_players=game.num_players,
+                        bucket_table_bytes=int(game.holdem_bucket_tables.nbytes))
+
+
+def solver_bytes(*, num_rows: int, max_actions: int, num_nodes: int, num_players: int,
+                 bucket_table_bytes: int, table_itemsize: int = 8) -> int:
+    """`memory_needed` from the sizes alone (a game sized before it is built): three tables of
+    `table_itemsize`-byte entries, the tree's per-node arrays (children int32, contributions
+    and action amounts float64, row offsets and strides int64), the kernels' node table and
+    the bucket tables."""
+    table = num_rows * max_actions * table_itemsize
+    tree = num_nodes * (max_actions * (4 + 8) + num_players * 8 + 2 * 8)
+    tree += node_table_bytes_for(num_nodes, max_actions, num_players)
+    return 3 * table + tree + bucket_table_bytes
 
 
 def check_memory(game: Game, available: int | None = None) -> int:

@@ -1,0 +1,105 @@
+"""``holdem-lab size CONFIG``: how big a run's game is before anything is built.
+
+Hold'em trees are counted, not built (holdem_lab.games.betting.holdem_tree_size), so a game far
+too large to train is sized in the time the count takes; Kuhn and Leduc are built (they are
+tiny). Memory comes from the same formula as the solver's own check and the ``#SBATCH`` lines
+from the same sizing as ``holdem-train-blueprint --print-sbatch``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from holdem_lab.cli.sbatch import bucket_file_bytes, resource_lines
+from holdem_lab.config import GameSpec
+from holdem_lab.games.betting import DEFAULT_MAX_NODES
+from holdem_lab.solver.solver import solver_bytes
+
+TABLE_DTYPES: tuple[np.dtype[np.floating], ...] = (np.dtype(np.float64),)
+"""The dtypes the solver's tables can be held in (one column each in the report)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class GameSizing:
+    """A game's size: nodes by kind, infosets, widest node, bucket tables, and for Hold'em the
+    rounds and menu entries the infosets come from."""
+
+    game: str
+    num_players: int
+    nodes: int
+    decision: int
+    fold_terminal: int
+    showdown_terminal: int
+    max_actions: int
+    infosets: int
+    num_buckets: tuple[int, ...]
+    bucket_table_bytes: int
+    breakdown: str | None = None
+
+    def solver_bytes(self, dtype: np.dtype[np.floating] = TABLE_DTYPES[0]) -> int:
+        """What a Solver of this game holds with its tables in `dtype`."""
+        return solver_bytes(num_rows=self.infosets, max_actions=self.max_actions,
+                            num_nodes=self.nodes, num_players=self.num_players,
+                            bucket_table_bytes=self.bucket_table_bytes,
+                            table_itemsize=dtype.itemsize)
+
+
+def size_game(spec: GameSpec) -> GameSizing:
+    """The size of the game `spec` names (Hold'em counted without building its tree)."""
+    if spec.game != "holdem":
+        from holdem_lab.games import build_game
+
+        game = build_game(spec)
+        counts = game.tree.counts()
+        return GameSizing(game=spec.game, num_players=game.num_players, nodes=counts["nodes"],
+                          decision=counts["decision"], fold_terminal=counts["fold_terminal"],
+                          showdown_terminal=counts["showdown_terminal"],
+                          max_actions=game.max_actions, infosets=game.num_rows,
+                          num_buckets=tuple(game.num_buckets), bucket_table_bytes=0)
+    from holdem_lab.games.holdem import holdem_size
+
+    params = dict(spec.game_params)
+    if spec.buckets is not None:
+        params["buckets"] = spec.buckets
+    try:
+        size = holdem_size(**params)
+    except TypeError as exc:
+        from holdem_lab.errors import GameError
+
+        raise GameError(f"holdem: invalid parameters {params!r}: {exc}") from None
+    tree = size.tree
+    return GameSizing(game="holdem", num_players=tree.num_players, nodes=tree.nodes,
+                      decision=tree.decision, fold_terminal=tree.fold_terminal,
+                      showdown_terminal=tree.showdown_terminal, max_actions=tree.max_actions,
+                      infosets=size.infosets, num_buckets=size.num_buckets,
+                      bucket_table_bytes=size.bucket_table_bytes,
+                      breakdown=tree.breakdown(size.num_buckets))
+
+
+def _bytes(count: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:,.2f} {unit}"
+    return f"{count} B"
+
+
+def size_lines(spec: GameSpec) -> list[str]:
+    """The report of ``holdem-lab size``."""
+    size = size_game(spec)
+    lines = [
+        f"game: {size.game}, {size.num_players} players",
+        f"nodes: {size.nodes:,} ({size.decision:,} decision, {size.fold_terminal:,} fold, "
+        f"{size.showdown_terminal:,} showdown), at most {size.max_actions} actions per node",
+        f"infosets: {size.infosets:,} (buckets per round: "
+        f"{'/'.join(str(b) for b in size.num_buckets)})",
+    ]
+    if size.breakdown is not None:
+        lines.append(size.breakdown)
+    lines.append("memory (solver tables, tree and buckets), by table dtype:")
+    lines += [f"  {dtype.name:<8} {_bytes(size.solver_bytes(dtype))}" for dtype in TABLE_DTYPES]
+    if size.game == "holdem" and size.nodes > DEFAULT_MAX_NODES:
+        lines.append(f"over max_nodes={DEFAULT_MAX_NODES:,}: training refuses this game")
+    lines += resource_lines(size.solver_bytes(), bucket_file_bytes(spec))
+    return lines
