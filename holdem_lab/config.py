@@ -82,8 +82,9 @@ class MCCFRConfig:
     """Everything that decides how MCCFR trains and how a run is cut into chunks.
 
     Heads-up Hold'em chunks end with a duplicate-deal match of the blueprint against baseline
-    agents over `evaluation_deal_pairs` deal pairs (0 turns it off); Kuhn and Leduc log exact
-    exploitability every `exploitability_interval` iterations instead.
+    agents over `evaluation_deal_pairs` deal pairs, and with local best response (LBR, Lisý &
+    Bowling 2017) over `lbr_hands` duplicate deal pairs, the same deals in every chunk (0 turns
+    either off); Kuhn and Leduc log exact exploitability instead.
 
     Totals: `num_iterations` and/or `time_budget_seconds` (training is complete when either is
     reached). Chunks: `chunk_size_iterations` and/or `chunk_size_minutes` (a chunk ends when either
@@ -116,6 +117,7 @@ class MCCFRConfig:
     tensorboard_log_interval: int = 1000
     exploitability_interval: int | None = None
     evaluation_deal_pairs: int = 2000
+    lbr_hands: int = 1000
 
     sampling: Sampling = "external"
     exploration_epsilon: float = 0.6
@@ -171,10 +173,11 @@ class MCCFRConfig:
             if value is not None:
                 _require_number(name, value, minimum=0.0, strict_minimum=True)
         _require_int("tensorboard_log_interval", self.tensorboard_log_interval, minimum=1)
-        _require_int("evaluation_deal_pairs", self.evaluation_deal_pairs, minimum=0)
-        if self.evaluation_deal_pairs == 1:
-            raise ConfigError("evaluation_deal_pairs", 1,
-                              "must be 0 (off) or >= 2 (a confidence interval needs two)")
+        for name in ("evaluation_deal_pairs", "lbr_hands"):
+            _require_int(name, getattr(self, name), minimum=0)
+            if getattr(self, name) == 1:
+                raise ConfigError(name, 1,
+                                  "must be 0 (off) or >= 2 (a confidence interval needs two)")
 
         if self.sampling not in SAMPLINGS:
             raise ConfigError("sampling", self.sampling, f"must be one of {', '.join(SAMPLINGS)}")
@@ -354,6 +357,7 @@ SETTING_FLAGS: tuple[SettingFlag, ...] = (
     SettingFlag("sampling", "--sampling"),
     SettingFlag("tensorboard_log_interval", "--tensorboard-interval"),
     SettingFlag("exploitability_interval", "--exploitability-interval"),
+    SettingFlag("lbr_hands", "--lbr-hands"),
     SettingFlag("dcfr_alpha", "--dcfr-alpha"),
     SettingFlag("dcfr_beta", "--dcfr-beta"),
     SettingFlag("dcfr_gamma", "--dcfr-gamma"),

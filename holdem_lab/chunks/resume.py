@@ -21,7 +21,7 @@ from holdem_lab.solver import Solver
 # Settings that may differ from one chunk to the next.
 SAFE_FIELDS: frozenset[str] = frozenset({
     "num_iterations", "time_budget_seconds", "checkpoint_interval", "snapshot_interval_seconds",
-    "tensorboard_log_interval", "exploitability_interval", "evaluation_deal_pairs",
+    "tensorboard_log_interval", "exploitability_interval", "evaluation_deal_pairs", "lbr_hands",
     "enable_chunked_training",
     "chunk_size_iterations", "chunk_size_minutes", "num_workers",
 })

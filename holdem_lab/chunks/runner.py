@@ -24,6 +24,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 from holdem_lab.checkpoint import (
     CheckpointInfo,
     clean_temp_files,
@@ -313,18 +315,26 @@ class _Chunk:
             self.scalars.scalars(solver.iteration, values)
 
     def evaluate(self) -> None:
-        """Heads-up Hold'em: the blueprint against each baseline in a duplicate match (fixed
-        seed, so every chunk is measured on the same deals)."""
+        """Heads-up Hold'em: the blueprint against each baseline in a duplicate match, and local
+        best response against it (fixed seeds, so every chunk is measured on the same deals and
+        chunk-to-chunk differences are paired)."""
         game, config = self.game, self.config
-        if game.name != "holdem" or game.num_players != 2 or config.evaluation_deal_pairs < 2:
+        if game.name != "holdem" or game.num_players != 2:
             return
+        policy = self.solver.average_policy()
+        if config.evaluation_deal_pairs >= 2:
+            self.play_matches(policy)
+        if config.lbr_hands >= 2 and not game.tree.dead_money:
+            self.measure_lbr(policy)
+
+    def play_matches(self, policy: np.ndarray) -> None:
         from holdem_lab.eval.match import play_match
 
-        policy = self.solver.average_policy()
         results: dict[str, dict[str, float]] = {}
         for baseline in EVALUATION_BASELINES:
-            match = play_match(game, policy, baseline, deal_pairs=config.evaluation_deal_pairs,
-                               seed=config.seed)
+            match = play_match(self.game, policy, baseline,
+                               deal_pairs=self.config.evaluation_deal_pairs,
+                               seed=self.config.seed)
             self.say(match.summary())
             results[baseline] = {"mbb_per_hand": match.mbb_per_hand,
                                  "ci95_mbb": match.ci95_mbb,
@@ -332,6 +342,16 @@ class _Chunk:
         self.extra["evaluation"] = results
         self.scalars.scalars(self.solver.iteration, {
             f"eval/mbb_vs_{name}": result["mbb_per_hand"] for name, result in results.items()})
+
+    def measure_lbr(self, policy: np.ndarray) -> None:
+        from holdem_lab.eval.lbr import local_best_response, make_deals
+
+        result = local_best_response(self.game, policy,
+                                     deals=make_deals(self.config.lbr_hands, self.config.seed))
+        self.say(result.summary())
+        self.extra["lbr"] = result.as_dict()
+        self.scalars.scalars(self.solver.iteration, {"eval/lbr_mbb": result.mbb_per_hand,
+                                                     "eval/lbr_ci95_mbb": result.ci95_mbb})
 
     # Writing -----------------------------------------------------------------------------
 

@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="iterations between scalars" + _default("tensorboard_log_interval"))
     group.add_argument("--exploitability-interval", type=count,
                        help="iterations between exact exploitability logs (Kuhn, Leduc)")
+    group.add_argument("--lbr-hands", type=count,
+                       help="duplicate deal pairs of the local best response at the end of each "
+                            "heads-up Hold'em chunk, 0 for none" + _default("lbr_hands"))
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--print-sbatch", action="store_true",
                         help="print the #SBATCH lines of this run's Slurm jobs (chain name, "

@@ -173,6 +173,15 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
             entry["steps"].append(record.iteration)
             entry["values"].append(float(result["mbb_per_hand"]))
             entry["ci95"].append(float(result["ci95_mbb"]))
+        # Local best response at the end of every chunk (the same deals each time).
+        lbr = record.metadata.get("lbr")
+        if isinstance(lbr, dict):
+            entry = series.setdefault("lbr", {"steps": [], "values": [], "ci95": [],
+                                              "actions": lbr.get("actions"),
+                                              "source": "metadata"})
+            entry["steps"].append(record.iteration)
+            entry["values"].append(float(lbr["mbb_per_hand"]))
+            entry["ci95"].append(float(lbr["ci95_mbb"]))
 
     spec = latest.get("game_spec") or {}
     return {
@@ -206,6 +215,9 @@ def summarize(data: Mapping[str, Any]) -> dict[str, Any]:
         "elapsed_seconds": data["checkpoints"][-1]["elapsed_seconds"],
         "first_exploitability": exploitability[0] if exploitability else None,
         "final_exploitability": exploitability[-1] if exploitability else None,
+        "lbr_by_chunk": [(step, value, ci) for step, value, ci in zip(
+            *(data["series"].get("lbr", {}).get(key, []) for key in ("steps", "values", "ci95")),
+            strict=True)],
         "iterations_per_second_by_chunk": [c["iterations_per_second"] for c in chunks],
         "peak_rss_mb_by_chunk": peaks,
         "memory_ratio": max(peaks) / min(peaks) if peaks and min(peaks) > 0 else None,
@@ -223,6 +235,9 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     if summary["final_exploitability"] is not None:
         lines.append(f"exploitability: {summary['first_exploitability']:.5g} -> "
                      f"{summary['final_exploitability']:.5g}")
+    if summary["lbr_by_chunk"]:
+        lines.append("local best response (mbb/hand): " + ", ".join(
+            f"{value:+.0f} ± {ci:.0f} at {step:,}" for step, value, ci in summary["lbr_by_chunk"]))
     if summary["peak_rss_mb_by_chunk"]:
         peaks = summary["peak_rss_mb_by_chunk"]
         lines.append(f"peak memory per chunk: {min(peaks):.0f}-{max(peaks):.0f} MiB "
@@ -311,13 +326,22 @@ def _positive(values: list[float]) -> bool:
 
 def plot_exploitability(data: Mapping[str, Any]) -> Figure:
     """Exact exploitability (Kuhn/Leduc) against iterations, on log-log axes (MCCFR's
-    O(1/sqrt(T)) is a straight line there)."""
+    O(1/sqrt(T)) is a straight line there); for heads-up Hold'em, local best response with its
+    95% confidence band at the end of every chunk."""
     figure = Figure(figsize=(8, 4), layout="constrained")
     ax = figure.subplots()
     series = data["series"].get("exploitability")
+    lbr = data["series"].get("lbr")
+    if not (series and series["steps"]) and lbr and lbr["steps"]:
+        _lbr_band(ax, lbr, "local best response")
+        _finish(ax, f"Local best response ({lbr.get('actions') or 'fcpa'}), a lower bound on "
+                "exploitability", "mbb/hand", data["boundaries"])
+        return figure
     if not _line(ax, series, f"exploitability ({series['source'] if series else ''})"):
-        _finish(ax, "Exploitability", "", [], empty="exact for Kuhn and Leduc only; "
-                "Hold'em is measured by its matches against baselines")
+        reason = ("heads-up Hold'em: no local best response recorded (lbr_hands)"
+                  if data["game"] == "holdem" else "exact for Kuhn and Leduc, local best "
+                  "response for heads-up Hold'em")
+        _finish(ax, "Exploitability", "", [], empty=reason)
         return figure
     assert series is not None
     log = _positive(series["values"]) and _positive(series["steps"])
@@ -326,6 +350,15 @@ def plot_exploitability(data: Mapping[str, Any]) -> Figure:
     _finish(ax, "Exploitability", "exploitability (chips per hand)", data["boundaries"],
             log_x=log)
     return figure
+
+
+def _lbr_band(ax: Axes, lbr: Mapping[str, Any], label: str, **style: Any) -> None:
+    """LBR values with their 95% confidence band."""
+    steps, values, ci = lbr["steps"], lbr["values"], lbr["ci95"]
+    (line,) = ax.plot(steps, values, marker="o", markersize=3, label=label, **style)
+    ax.fill_between(steps, [v - c for v, c in zip(values, ci, strict=True)],
+                    [v + c for v, c in zip(values, ci, strict=True)],
+                    color=line.get_color(), alpha=0.2, linewidth=0)
 
 
 def plot_regret(data: Mapping[str, Any]) -> Figure:
@@ -401,14 +434,14 @@ def _time_breakdown(ax: Axes, chunks: list[dict[str, Any]], positions: list[int]
     """Stacked bars: where each chunk's wall-clock seconds went."""
     parts: dict[str, list[float]] = {
         "first batch (numba compile / cache load)": [], "training": [],
-        "evaluation (matches)": [], "other (start, resume, checkpoints)": []}
+        "evaluation (matches, LBR)": [], "other (start, resume, checkpoints)": []}
     for chunk in chunks:
         first = chunk["first_batch_seconds"] or 0.0
         compute = chunk["compute_seconds"] or 0.0
         evaluation = chunk["evaluation_seconds"] or 0.0
         parts["first batch (numba compile / cache load)"].append(first)
         parts["training"].append(max(compute - first, 0.0))
-        parts["evaluation (matches)"].append(evaluation)
+        parts["evaluation (matches, LBR)"].append(evaluation)
         parts["other (start, resume, checkpoints)"].append(
             max(chunk["seconds"] - max(compute, first) - evaluation, 0.0))
     bottom = [0.0] * len(chunks)
@@ -599,6 +632,18 @@ def compare_runs(runs: Sequence[str | os.PathLike[str] | Mapping[str, Any]]
 def _compare_exploitability(runs: list[Mapping[str, Any]], labels: list[str]) -> Figure:
     figure = Figure(figsize=(8, 4), layout="constrained")
     ax = figure.subplots()
+    if not any(run["series"].get("exploitability", {}).get("steps") for run in runs) \
+            and any(run["series"].get("lbr") for run in runs):
+        missing = []
+        for run, label in zip(runs, labels, strict=True):
+            if run["series"].get("lbr"):
+                _lbr_band(ax, run["series"]["lbr"], label)
+            else:
+                missing.append(label)
+        title = "Local best response" + (f" (not measured: {', '.join(missing)})"
+                                         if missing else "")
+        _finish(ax, title, "mbb/hand", [])
+        return figure
     drawn = [_line(ax, run["series"].get("exploitability"), label)
              for run, label in zip(runs, labels, strict=True)]
     if not any(drawn):
