@@ -117,7 +117,7 @@ class MCCFRConfig:
     tensorboard_log_interval: int = 1000
     exploitability_interval: int | None = None
     evaluation_deal_pairs: int = 2000
-    lbr_hands: int = 1000
+    lbr_hands: int = 1500
 
     sampling: Sampling = "external"
     exploration_epsilon: float = 0.6
