@@ -28,7 +28,6 @@ from hostile.runs import (
     checkpoint_files,
     cli,
     copy_run,
-    first_chunk,
     one_line_error,
     quiet_chunk,
     reference,
@@ -48,19 +47,6 @@ from holdem_lab.checkpoint import (
 from holdem_lab.chunks import ChunkStatus
 from holdem_lab.cli import exit_codes
 from holdem_lab.errors import CheckpointError
-
-
-@pytest.fixture(scope="module")
-def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A run directory after its first chunk: one complete checkpoint, at iteration 20."""
-    return first_chunk(tmp_path_factory.mktemp("base") / "run")
-
-
-@pytest.fixture(scope="module")
-def expected() -> Solver:
-    """The uninterrupted 40-iteration run every recovered run must equal."""
-    return reference(CONFIG, 40)
-
 
 FAULT_MODES: dict[str, faults.Fault] = {  # `at` is set for each point of the sweep
     # One call fails, the next ones work (a transient error).
