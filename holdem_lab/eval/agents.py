@@ -135,6 +135,15 @@ def preflop_equities(samples, rng):
 def _choose(agent, policy, row, node, num_actions, action_kind, action_amount, contrib, player,
             strength, rng, probs):
     """Fill `probs` with the agent's action distribution at `node` and sample from it."""
+    return _choose_with(agent, policy, row, node, num_actions, action_kind, action_amount,
+                        contrib, player, strength, probs, rng.random())
+
+
+@njit(cache=True)
+def _choose_with(agent, policy, row, node, num_actions, action_kind, action_amount, contrib,
+                 player, strength, probs, x):
+    """`_choose` with the uniform draw `x` given, so that several plays of a deal can share
+    their random numbers."""
     for a in range(num_actions):
         probs[a] = 0.0
     top = 0.0
@@ -184,7 +193,6 @@ def _choose(agent, policy, row, node, num_actions, action_kind, action_amount, c
             probs[call] = 1.0
         else:
             probs[fold] = 1.0
-    x = rng.random()
     cumulative = 0.0
     last = call
     for a in range(num_actions):
@@ -241,5 +249,83 @@ def play_duplicate(player, round_, num_actions_, children, terminal, row_offset,
     return out
 
 
-__all__ = ["AGENT_NAMES", "Agent", "FOLD_TERMINAL", "hand_strength", "play_duplicate",
-           "preflop_equities"]
+@njit(cache=True)
+def decision_depth(children, terminal):
+    """Most decisions on any path from the root of the tree to a terminal."""
+    best = 0
+    stack = np.zeros((1024, 2), dtype=np.int64)
+    top = 1
+    while top > 0:
+        top -= 1
+        node = stack[top, 0]
+        depth = stack[top, 1]
+        if terminal[node] != DECISION:
+            if depth > best:
+                best = depth
+            continue
+        for a in range(children.shape[1]):
+            child = children[node, a]
+            if child >= 0:
+                if top == stack.shape[0]:
+                    grown = np.zeros((2 * top, 2), dtype=np.int64)
+                    grown[:top] = stack
+                    stack = grown
+                stack[top, 0] = child
+                stack[top, 1] = depth + 1
+                top += 1
+    return best
+
+
+@njit(cache=True)
+def play_rotations(player, round_, num_actions_, children, terminal, row_offset, row_stride,
+                   contrib, node_table, node_amounts, node_contrib, node_folded, node_row,
+                   action_kind, action_amount, holdem_tables, holdem_offsets, policy_a, policy_b,
+                   agent_a, agent_b, preflop_equity, rng, num_deals, num_players, max_depth):
+    """Multiway duplicate match: each deal is played `num_players` times with the same cards per
+    seat, agent A in seat r of play r and agent B in every other seat. The k-th decision of
+    every play of a deal uses the same uniform draw, so identical agents play the same hand in
+    every rotation and A's rotations sum to the table's total, zero. Returns A's winnings
+    (chips) in each rotation, shape (num_deals, num_players)."""
+    out = np.zeros((num_deals, num_players))
+    deck = np.empty(52, dtype=np.int64)
+    hand = np.empty(7, dtype=np.int64)
+    buckets = np.zeros((num_players, 4), dtype=np.int64)
+    strengths = np.zeros((num_players, 4))
+    showdown = np.zeros(num_players, dtype=np.int64)
+    probs = np.zeros(children.shape[1])
+    draws = np.zeros(max_depth + 1)
+    board = 2 * num_players
+    for d in range(num_deals):
+        deal_cards(rng, deck, board + 5)
+        deal_holdem(num_players, 4, holdem_tables, holdem_offsets, deck, hand, buckets, showdown)
+        for k in range(max_depth + 1):
+            draws[k] = rng.random()
+        for p in range(num_players):
+            strengths[p, 0] = preflop_equity[preflop_class_kernel(deck[2 * p], deck[2 * p + 1])]
+            for rnd in range(1, 4):
+                strengths[p, rnd] = -1.0  # computed on demand
+        for seat_of_a in range(num_players):
+            node = 0
+            k = 0
+            while terminal[node] == DECISION:
+                p = player[node]
+                rnd = round_[node]
+                agent = agent_a if p == seat_of_a else agent_b
+                policy = policy_a if p == seat_of_a else policy_b
+                if agent == 5 and strengths[p, rnd] < 0.0:
+                    strengths[p, rnd] = hand_strength(deck[2 * p], deck[2 * p + 1],
+                                                      deck[board:board + 5], 2 + rnd)
+                row = row_offset[node] + buckets[p, rnd] * row_stride[node]
+                a = _choose_with(agent, policy, row, node, num_actions_[node], action_kind,
+                                 action_amount, contrib, p, strengths[p, rnd], probs, draws[k])
+                k += 1
+                node = children[node, a]
+            row = node_row[node]
+            out[d, seat_of_a] = terminal_payoff(node_table[row, NODE_WORD], node_amounts,
+                                                node_contrib, node_folded, row, seat_of_a,
+                                                showdown, num_players)
+    return out
+
+
+__all__ = ["AGENT_NAMES", "Agent", "FOLD_TERMINAL", "decision_depth", "hand_strength",
+           "play_duplicate", "play_rotations", "preflop_equities"]
