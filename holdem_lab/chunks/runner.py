@@ -315,31 +315,48 @@ class _Chunk:
             self.scalars.scalars(solver.iteration, values)
 
     def evaluate(self) -> None:
-        """Heads-up Hold'em: the blueprint against each baseline in a duplicate match, and local
-        best response against it (fixed seeds, so every chunk is measured on the same deals and
-        chunk-to-chunk differences are paired)."""
+        """Hold'em: the blueprint against each baseline in a duplicate match (heads-up, or one
+        blueprint seat against the baseline in every other seat, every seat rotation on the same
+        cards), and, heads-up, local best response against it (fixed seeds, so every chunk is
+        measured on the same deals and chunk-to-chunk differences are paired)."""
         game, config = self.game, self.config
-        if game.name != "holdem" or game.num_players != 2:
+        if game.name != "holdem":
             return
         policy = self.solver.average_policy()
         if config.evaluation_deal_pairs >= 2:
             self.play_matches(policy)
-        if config.lbr_hands >= 2 and not game.tree.dead_money:
+        if game.num_players == 2 and config.lbr_hands >= 2 and not game.tree.dead_money:
             self.measure_lbr(policy)
 
     def play_matches(self, policy: np.ndarray) -> None:
-        from holdem_lab.eval.match import play_match
+        from holdem_lab.eval.match import play_match, play_multiway_match
 
         results: dict[str, dict[str, float]] = {}
+        seats: dict[str, dict[str, dict[str, float]]] = {}
         for baseline in EVALUATION_BASELINES:
-            match = play_match(self.game, policy, baseline,
-                               deal_pairs=self.config.evaluation_deal_pairs,
-                               seed=self.config.seed)
-            self.say(match.summary())
-            results[baseline] = {"mbb_per_hand": match.mbb_per_hand,
-                                 "ci95_mbb": match.ci95_mbb,
-                                 "deal_pairs": float(match.deal_pairs)}
+            if self.game.num_players == 2:
+                match = play_match(self.game, policy, baseline,
+                                   deal_pairs=self.config.evaluation_deal_pairs,
+                                   seed=self.config.seed)
+                self.say(match.summary())
+                results[baseline] = {"mbb_per_hand": match.mbb_per_hand,
+                                     "ci95_mbb": match.ci95_mbb,
+                                     "deal_pairs": float(match.deal_pairs)}
+                continue
+            multiway = play_multiway_match(self.game, policy, baseline,
+                                           deals=self.config.evaluation_deal_pairs,
+                                           seed=self.config.seed)
+            self.say(multiway.summary())
+            # Same keys as heads-up, so every reader of `evaluation` plots multiway runs too.
+            results[baseline] = {"mbb_per_hand": multiway.mbb_per_hand,
+                                 "ci95_mbb": multiway.ci95_mbb,
+                                 "deal_pairs": float(multiway.deals)}
+            seats[baseline] = {seat.position: {"mbb_per_hand": seat.mbb_per_hand,
+                                               "ci95_mbb": seat.ci95_mbb}
+                               for seat in multiway.seats}
         self.extra["evaluation"] = results
+        if seats:
+            self.extra["evaluation_seats"] = seats
         self.scalars.scalars(self.solver.iteration, {
             f"eval/mbb_vs_{name}": result["mbb_per_hand"] for name, result in results.items()})
 

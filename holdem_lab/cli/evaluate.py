@@ -1,5 +1,7 @@
-"""`holdem-eval`: heads-up matches of a blueprint against baseline agents or another
-blueprint, with duplicate deals, in mbb/hand with 95% confidence intervals."""
+"""`holdem-eval`: matches of a blueprint against baseline agents or another blueprint, with
+duplicate deals, in mbb/hand with 95% confidence intervals. Heads-up, each deal pair swaps the
+seats; with 3 to 6 players, one blueprint seat plays the opponent in every other seat and each
+deal is played once per seat of the blueprint, with results per seat position too."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from holdem_lab.cli import ArgumentParser, HelpFormatter, exit_codes, run_comman
 from holdem_lab.errors import BlueprintMismatchError, ConfigError
 from holdem_lab.eval.agents import AGENT_NAMES
 from holdem_lab.eval.blueprint import load_blueprint
-from holdem_lab.eval.match import play_match
+from holdem_lab.eval.match import MatchResult, MultiwayResult, play_match, play_multiway_match
 
 PROG = "holdem-eval"
 BASELINES = [name for name in AGENT_NAMES if name != "blueprint"]
@@ -36,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"baselines ({', '.join(BASELINES)}) and/or paths of other "
                              "blueprints (default: every baseline)")
     parser.add_argument("--hands", type=int, default=20_000,
-                        help="duplicate deal pairs per match (each is two hands)")
+                        help="duplicate deals per match (heads-up, each is two hands; with n "
+                             "players, n hands, one per seat of the blueprint)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the deals")
     parser.add_argument("--buckets", metavar="DIR",
                         help="Hold'em bucket directory to use instead of the one the run "
@@ -69,7 +72,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                               f"is neither a baseline ({', '.join(BASELINES)}) nor the path of "
                               "a run or checkpoint")
     blueprint = load_blueprint(args.blueprint[0], buckets=args.buckets)
-    results = []
+    results: list[MatchResult | MultiwayResult] = []
     for opponent in args.against:
         if opponent in AGENT_NAMES:
             other: object = opponent
@@ -81,9 +84,17 @@ def _evaluate(args: argparse.Namespace) -> int:
                     f"{opponent} was trained on another game or abstraction")
             other = other_blueprint.policy
             name = f"blueprint@{other_blueprint.iteration}"
-        result = play_match(blueprint.game, blueprint.policy, other,  # type: ignore[arg-type]
-                            deal_pairs=args.hands, seed=args.seed,
-                            name_a=f"blueprint@{blueprint.iteration}", name_b=name)
+        result: MatchResult | MultiwayResult
+        if blueprint.game.num_players == 2:
+            result = play_match(blueprint.game, blueprint.policy,
+                                other,  # type: ignore[arg-type]
+                                deal_pairs=args.hands, seed=args.seed,
+                                name_a=f"blueprint@{blueprint.iteration}", name_b=name)
+        else:
+            result = play_multiway_match(blueprint.game, blueprint.policy,
+                                         other,  # type: ignore[arg-type]
+                                         deals=args.hands, seed=args.seed,
+                                         name_a=f"blueprint@{blueprint.iteration}", name_b=name)
         results.append(result)
         if not args.json:
             print(result.summary(), flush=True)

@@ -164,7 +164,7 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     pick("elapsed_seconds", TENSORBOARD_TAGS["elapsed_seconds"], lambda r: r["elapsed_seconds"])
     pick("iterations_per_second", TENSORBOARD_TAGS["iterations_per_second"], None)
     pick("peak_rss_mb", TENSORBOARD_TAGS["peak_rss_mb"], lambda r: r["peak_rss_mb"])
-    # Heads-up Hold'em: the match against each baseline at the end of every chunk.
+    # Hold'em: the match against each baseline at the end of every chunk.
     for record in records:
         for baseline, result in (record.metadata.get("evaluation") or {}).items():
             entry = series.setdefault(f"evaluation/{baseline}",
@@ -532,7 +532,8 @@ def plot_elapsed(data: Mapping[str, Any]) -> Figure:
 
 
 def plot_evaluation(data: Mapping[str, Any]) -> Figure:
-    """Heads-up Hold'em: the blueprint's winnings against each baseline agent (duplicate deals,
+    """Hold'em: the blueprint's winnings against each baseline agent (duplicate deals; with 3 to
+    6 players, one blueprint seat against the baseline in every other seat, over every rotation;
     mbb/hand with 95% confidence intervals) at the end of every chunk."""
     figure = Figure(figsize=(8, 4), layout="constrained")
     ax = figure.subplots()
@@ -545,13 +546,17 @@ def plot_evaluation(data: Mapping[str, Any]) -> Figure:
                     label=f"vs {name.removeprefix('evaluation/')}")
         drawn = True
     if not drawn:
-        reason = ("heads-up Hold'em runs only (Kuhn and Leduc: see exploitability)"
+        reason = ("Hold'em runs only (Kuhn and Leduc: see exploitability)"
                   if data["game"] != "holdem" else "no match recorded (evaluation_deal_pairs)")
         _finish(ax, "Blueprint against baseline agents", "", [], empty=reason)
         return figure
     ax.axhline(0.0, color="black", linewidth=0.8)
     # Every match is played where a chunk ends: boundary lines would run through the bars.
-    _finish(ax, "Blueprint against baseline agents, at the end of each chunk", "mbb/hand", [])
+    players = int(data["config"].get("num_players") or 2)
+    title = ("Blueprint against baseline agents, at the end of each chunk" if players == 2 else
+             f"{players}-player: blueprint seat against baseline agents (every rotation), "
+             "at the end of each chunk")
+    _finish(ax, title, "mbb/hand", [])
     return figure
 
 
