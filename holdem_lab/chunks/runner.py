@@ -343,9 +343,10 @@ class _Chunk:
                                      "ci95_mbb": match.ci95_mbb,
                                      "deal_pairs": float(match.deal_pairs)}
                 continue
+            # The solver's kernel arrays: building another copy walks the whole tree again.
             multiway = play_multiway_match(self.game, policy, baseline,
                                            deals=self.config.evaluation_deal_pairs,
-                                           seed=self.config.seed)
+                                           seed=self.config.seed, arrays=self.solver._arrays)
             self.say(multiway.summary())
             # Same keys as heads-up, so every reader of `evaluation` plots multiway runs too.
             results[baseline] = {"mbb_per_hand": multiway.mbb_per_hand,

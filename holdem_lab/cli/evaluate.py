@@ -72,6 +72,8 @@ def _evaluate(args: argparse.Namespace) -> int:
                               f"is neither a baseline ({', '.join(BASELINES)}) nor the path of "
                               "a run or checkpoint")
     blueprint = load_blueprint(args.blueprint[0], buckets=args.buckets)
+    # Built once for every opponent: building them walks the whole tree.
+    arrays = blueprint.game.arrays() if blueprint.game.num_players > 2 else None
     results: list[MatchResult | MultiwayResult] = []
     for opponent in args.against:
         if opponent in AGENT_NAMES:
@@ -94,7 +96,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             result = play_multiway_match(blueprint.game, blueprint.policy,
                                          other,  # type: ignore[arg-type]
                                          deals=args.hands, seed=args.seed,
-                                         name_a=f"blueprint@{blueprint.iteration}", name_b=name)
+                                         name_a=f"blueprint@{blueprint.iteration}", name_b=name,
+                                         arrays=arrays)
         results.append(result)
         if not args.json:
             print(result.summary(), flush=True)

@@ -250,33 +250,6 @@ def play_duplicate(player, round_, num_actions_, children, terminal, row_offset,
 
 
 @njit(cache=True)
-def decision_depth(children, terminal):
-    """Most decisions on any path from the root of the tree to a terminal."""
-    best = 0
-    stack = np.zeros((1024, 2), dtype=np.int64)
-    top = 1
-    while top > 0:
-        top -= 1
-        node = stack[top, 0]
-        depth = stack[top, 1]
-        if terminal[node] != DECISION:
-            if depth > best:
-                best = depth
-            continue
-        for a in range(children.shape[1]):
-            child = children[node, a]
-            if child >= 0:
-                if top == stack.shape[0]:
-                    grown = np.zeros((2 * top, 2), dtype=np.int64)
-                    grown[:top] = stack
-                    stack = grown
-                stack[top, 0] = child
-                stack[top, 1] = depth + 1
-                top += 1
-    return best
-
-
-@njit(cache=True)
 def play_rotations(player, round_, num_actions_, children, terminal, row_offset, row_stride,
                    contrib, node_table, node_amounts, node_contrib, node_folded, node_row,
                    action_kind, action_amount, holdem_tables, holdem_offsets, policy_a, policy_b,
@@ -327,5 +300,5 @@ def play_rotations(player, round_, num_actions_, children, terminal, row_offset,
     return out
 
 
-__all__ = ["AGENT_NAMES", "Agent", "FOLD_TERMINAL", "decision_depth", "hand_strength",
+__all__ = ["AGENT_NAMES", "Agent", "FOLD_TERMINAL", "hand_strength",
            "play_duplicate", "play_rotations", "preflop_equities"]

@@ -26,12 +26,11 @@ from holdem_lab.errors import GameError
 from holdem_lab.eval.agents import (
     AGENT_NAMES,
     Agent,
-    decision_depth,
     play_duplicate,
     play_rotations,
     preflop_equities,
 )
-from holdem_lab.games.game import Game
+from holdem_lab.games.game import Game, GameArrays
 
 
 @dataclass(frozen=True)
@@ -175,18 +174,19 @@ def _half_width(values: np.ndarray) -> float:
 
 
 def rotation_scores(game: Game, agent_a: str | np.ndarray, agent_b: str | np.ndarray, *,
-                    deals: int, seed: int = 0) -> np.ndarray:
+                    deals: int, seed: int = 0, arrays: GameArrays | None = None) -> np.ndarray:
     """Agent A's winnings (chips) in every rotation of every deal, shape (deals, num_players):
-    column r is the play with A in seat r and B in every other seat."""
+    column r is the play with A in seat r and B in every other seat. `arrays`: the game's
+    `Game.arrays()`, if the caller holds them already (building them walks the whole tree)."""
     if game.name != "holdem" or not 2 <= game.num_players <= 6:
         raise GameError("multiway matches are Hold'em for 2 to 6 players")
     if deals < 1:
         raise GameError(f"deals={deals!r}: need at least 1")
     _, code_a, policy_a = _agent(agent_a, game)
     _, code_b, policy_b = _agent(agent_b, game)
-    arrays = game.arrays()
+    if arrays is None:
+        arrays = game.arrays()
     tree = game.tree
-    depth = int(decision_depth(tree.children, tree.terminal))
     rng = np.random.default_rng(seed)
     return np.asarray(play_rotations(
         arrays.player, arrays.round, arrays.num_actions, arrays.children, arrays.terminal,
@@ -194,15 +194,16 @@ def rotation_scores(game: Game, agent_a: str | np.ndarray, agent_b: str | np.nda
         arrays.node_amounts, arrays.node_contrib, arrays.node_folded, arrays.node_row,
         tree.action_kind, tree.action_amount, arrays.holdem_bucket_tables,
         arrays.holdem_table_offsets, policy_a, policy_b, code_a, code_b,
-        preflop_equity_table(), rng, deals, game.num_players, depth))
+        preflop_equity_table(), rng, deals, game.num_players, tree.max_depth))
 
 
 def play_multiway_match(game: Game, agent_a: str | np.ndarray, agent_b: str | np.ndarray, *,
                         deals: int = 10_000, seed: int = 0, name_a: str | None = None,
-                        name_b: str | None = None) -> MultiwayResult:
+                        name_b: str | None = None,
+                        arrays: GameArrays | None = None) -> MultiwayResult:
     """Play `deals` multiway duplicate deals of Hold'em for 3 to 6 players: one seat of agent A
     (a baseline name or a blueprint's average-policy array) against n-1 copies of agent B, every
-    deal played once with A in each seat."""
+    deal played once with A in each seat. `arrays`: as for `rotation_scores`."""
     if game.name != "holdem" or not 3 <= game.num_players <= 6:
         raise GameError("multiway matches are Hold'em for 3 to 6 players "
                         "(heads-up: play_match)")
@@ -210,7 +211,7 @@ def play_multiway_match(game: Game, agent_a: str | np.ndarray, agent_b: str | np
         raise GameError(f"deals={deals!r}: need at least 2 for a confidence interval")
     label_a = _agent(agent_a, game)[0]
     label_b = _agent(agent_b, game)[0]
-    scores = rotation_scores(game, agent_a, agent_b, deals=deals, seed=seed)
+    scores = rotation_scores(game, agent_a, agent_b, deals=deals, seed=seed, arrays=arrays)
     big_blind = float(game.params.get("big_blind", 1))
     mbb = scores * 1000.0 / big_blind
     per_deal = mbb.mean(axis=1)
