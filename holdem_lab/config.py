@@ -81,10 +81,11 @@ def _require_bool(name: str, value: object) -> None:
 class MCCFRConfig:
     """Everything that decides how MCCFR trains and how a run is cut into chunks.
 
-    Heads-up Hold'em chunks end with a duplicate-deal match of the blueprint against baseline
-    agents over `evaluation_deal_pairs` deal pairs, and with local best response (LBR, Lisý &
-    Bowling 2017) over `lbr_hands` duplicate deal pairs, the same deals in every chunk (0 turns
-    either off); Kuhn and Leduc log exact exploitability instead.
+    Hold'em chunks end with a duplicate-deal match of the blueprint against baseline agents over
+    `evaluation_deal_pairs` deal pairs (3 to 6 players: that many deals, each played once per
+    seat of the blueprint), and heads-up with local best response (LBR, Lisý & Bowling 2017) over
+    `lbr_hands` duplicate deal pairs, the same deals in every chunk (0 turns either off); Kuhn
+    and Leduc log exact exploitability instead.
 
     Totals: `num_iterations` and/or `time_budget_seconds` (training is complete when either is
     reached). Chunks: `chunk_size_iterations` and/or `chunk_size_minutes` (a chunk ends when either

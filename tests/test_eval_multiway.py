@@ -41,6 +41,14 @@ def test_identical_agents_score_zero_on_every_deal(players: int, agent: str) -> 
     assert (totals == 0.0).mean() > 0.95
 
 
+def test_identical_agents_score_zero_with_big_blind_antes() -> None:
+    game = load_game("holdem", num_players=3, stack=20, ante=1, ante_type="big_blind",
+                     bet_sizing=TINY_MENU)
+    scores = rotation_scores(game, "uniform", "uniform", deals=300, seed=5)
+    assert np.abs(scores.sum(axis=1)).max() < 1e-9
+    assert np.abs(scores).max() > 0.0
+
+
 def test_identical_policies_score_zero_as_blueprints() -> None:
     game = tiny_game(4)
     rng = np.random.default_rng(3)
