@@ -346,7 +346,7 @@ class _Chunk:
             # The solver's kernel arrays: building another copy walks the whole tree again.
             multiway = play_multiway_match(self.game, policy, baseline,
                                            deals=self.config.evaluation_deal_pairs,
-                                           seed=self.config.seed, arrays=self.solver._arrays)
+                                           seed=self.config.seed, arrays=self.solver.arrays)
             self.say(multiway.summary())
             # Same keys as heads-up, so every reader of `evaluation` plots multiway runs too.
             results[baseline] = {"mbb_per_hand": multiway.mbb_per_hand,

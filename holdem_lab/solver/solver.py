@@ -17,7 +17,7 @@ import numpy as np
 
 from holdem_lab.config import MCCFRConfig
 from holdem_lab.errors import ConfigError, GameError
-from holdem_lab.games.game import Game, node_table_bytes_for
+from holdem_lab.games.game import Game, GameArrays, node_table_bytes_for
 from holdem_lab.solver import kernels
 
 _DISCOUNT_CODES = {"none": kernels.DISCOUNT_NONE, "linear": kernels.DISCOUNT_LINEAR,
@@ -124,6 +124,12 @@ class Solver:
         return self.config.epsilon_at(self.iteration + 1)
 
     # ------------------------------------------------------------------ state
+
+    @property
+    def arrays(self) -> GameArrays:
+        """The game's kernel arrays this solver built (building them again costs seconds on a
+        large tree: evaluation reuses these)."""
+        return self._arrays
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly: arrays and JSON-ready scalars."""
