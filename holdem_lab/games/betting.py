@@ -138,7 +138,7 @@ def _raise_caps(name: str, caps: object) -> tuple[int, ...]:
         )
     for r, cap in enumerate(caps):
         if isinstance(cap, bool) or not isinstance(cap, Integral) \
-                or not 0 <= cap <= MAX_RAISES_PER_ROUND:
+                or not 0 <= int(cap) <= MAX_RAISES_PER_ROUND:
             raise GameError(
                 f"{name}[{r}]={cap!r}: must be an integer from 0 to {MAX_RAISES_PER_ROUND}"
             )
