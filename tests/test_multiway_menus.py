@@ -25,6 +25,7 @@ from holdem_lab.games.betting import (
     holdem_tree_size,
 )
 from holdem_lab.games.holdem import PREFLOP_CLASSES, holdem_size
+from holdem_lab.games.tree import BettingTree
 from holdem_lab.solver.solver import solver_bytes
 
 CONFIGS = Path(__file__).resolve().parents[1] / "holdem_lab" / "configs"
@@ -44,11 +45,11 @@ def _memory(size: TreeSize, num_buckets: tuple[int, ...]) -> int:
                         bucket_table_bytes=0)
 
 
-def _edges(tree: object, label: str) -> set[str]:
+def _edges(tree: BettingTree, label: str) -> set[str]:
     """The actions out of the node with `label`, as label tokens."""
-    labels = tree.labels  # type: ignore[attr-defined]
+    labels = tree.labels
     node = labels.index(label)
-    children = tree.children[node]  # type: ignore[attr-defined]
+    children = tree.children[node]
     return {labels[int(c)][len(label):] for c in children if c >= 0}
 
 
