@@ -4,6 +4,7 @@ command line with 3 players and refuses the 6-player default menu at once with i
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from hostile.runs import one_line_error, train_in_process
 
 from holdem_lab.config import GameSpec, MCCFRConfig, config_from_mapping
 from holdem_lab.errors import ConfigError
+from holdem_lab.games.betting import BetSizing
 
 
 @pytest.mark.parametrize(("values", "players"), [
@@ -59,15 +61,26 @@ def test_three_players_train_from_the_command_line(tmp_path: Path) -> None:
                                       "--num-players", "3", "--iters", "3", "--no-progress",
                                       "--no-tensorboard")
     assert (code, err) == (3, ""), err
-    assert "Game: holdem, 156,031 infosets" in out
+    assert "Game: holdem, 50,272 infosets" in out  # the three-player default menu
 
 
 @pytest.mark.timeout(300)
-def test_the_six_player_default_menu_is_refused_with_its_size(tmp_path: Path) -> None:
-    started = time.perf_counter()
+def test_six_players_train_from_the_command_line(tmp_path: Path) -> None:
     code, out, err = train_in_process("--logdir", str(tmp_path / "run"), "--game", "holdem",
                                       "--num-players", "6", "--iters", "3", "--no-progress",
                                       "--no-tensorboard")
+    assert (code, err) == (3, ""), err
+    assert "Game: holdem, 3,975,224 infosets" in out  # the six-player default menu
+
+
+@pytest.mark.timeout(300)
+def test_the_heads_up_menu_at_six_players_is_refused_with_its_size(tmp_path: Path) -> None:
+    config = tmp_path / "run.yaml"
+    config.write_text("game: holdem\ngame_params:\n  num_players: 6\n  bet_sizing: "
+                      + json.dumps(BetSizing().as_dict()) + "\n")
+    started = time.perf_counter()
+    code, out, err = train_in_process("--logdir", str(tmp_path / "run"), "--config", str(config),
+                                      "--iters", "3", "--no-progress", "--no-tensorboard")
     elapsed = time.perf_counter() - started
     assert code == 2, (out, err)
     line = one_line_error(err)

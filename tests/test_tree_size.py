@@ -118,7 +118,8 @@ def test_the_heads_up_default_trees_keep_their_size() -> None:
 
 
 def test_the_largest_entries_and_rounds_are_named() -> None:
-    size = holdem_tree_size(num_players=3, stacks=200, small_blind=1, big_blind=2)
+    size = holdem_tree_size(num_players=3, stacks=200, small_blind=1, big_blind=2,
+                            sizing=BetSizing())
     top = size.largest_entries((169, 1, 1, 1), top=3)
     assert [str(entry) for entry, _ in top] == [
         "preflop bet 1 pot", "flop bet 0.5 pot", "turn bet 0.5 pot"]
@@ -151,7 +152,7 @@ def test_an_entry_counts_what_dropping_it_saves(entry: MenuEntry,
 
 
 def test_an_oversized_tree_is_refused_before_it_is_allocated() -> None:
-    params = dict(num_players=3, stacks=200, small_blind=1, big_blind=2)
+    params = dict(num_players=3, stacks=200, small_blind=1, big_blind=2, sizing=BetSizing())
     nodes = holdem_tree_size(**params).nodes  # 302,377
     tracemalloc.start()
     started = time.perf_counter()

@@ -81,6 +81,7 @@ __all__ = [
     "StreetTracker",
     "TreeSize",
     "build_holdem_tree",
+    "default_bet_sizing",
     "holdem_tree_params",
     "holdem_tree_size",
     "holdem_tree_summary",
@@ -129,6 +130,21 @@ def _per_round(name: str, value: object) -> tuple[tuple[float, ...], ...]:
     return tuple(_size_menu(f"{name}[{r}]", menu, above=0.0) for r, menu in enumerate(value))
 
 
+def _raise_caps(name: str, caps: object) -> tuple[int, ...]:
+    if isinstance(caps, str | bytes) or not isinstance(caps, Sequence) \
+            or len(caps) != NUM_ROUNDS:
+        raise GameError(
+            f"{name}={caps!r}: must hold {NUM_ROUNDS} integers (preflop, flop, turn, river)"
+        )
+    for r, cap in enumerate(caps):
+        if isinstance(cap, bool) or not isinstance(cap, Integral) \
+                or not 0 <= int(cap) <= MAX_RAISES_PER_ROUND:
+            raise GameError(
+                f"{name}[{r}]={cap!r}: must be an integer from 0 to {MAX_RAISES_PER_ROUND}"
+            )
+    return tuple(int(c) for c in caps)
+
+
 @dataclass(frozen=True, kw_only=True)
 class BetSizing:
     """The action menu of the abstraction, per round (preflop, flop, turn, river).
@@ -142,6 +158,12 @@ class BetSizing:
     * `all_in`: also offer all-in whenever raising is allowed.
     * `max_raises[r]`: the most bets/raises (all-ins included) one round may hold; once reached,
       only fold and check/call remain. The preflop blinds do not count.
+    * `multiway_bet_sizes[r]`: when set, the pot fractions offered in round r (bets and raises
+      alike) while more than two players remain in the hand; the preflop open in big blinds
+      (`preflop_open_bb`) is kept. Multiway pots hold most of a 3-6 player tree, so a shorter
+      menu there is the usual way to shrink it (Brown & Sandholm 2019).
+    * `multiway_max_raises[r]`: when set, the raise cap of round r while more than two players
+      remain (heads-up pots keep `max_raises`).
 
     Sizes are turned into chips as described in the module doc. Every field is validated; a bad
     value raises GameError naming the field and the value.
@@ -152,32 +174,26 @@ class BetSizing:
     preflop_open_bb: tuple[float, ...] | None = None
     all_in: bool = True
     max_raises: tuple[int, ...] = (3, 2, 2, 2)
+    multiway_bet_sizes: tuple[tuple[float, ...], ...] | None = None
+    multiway_max_raises: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bet_sizes", _per_round("bet_sizes", self.bet_sizes))
         if self.raise_sizes is not None:
             object.__setattr__(self, "raise_sizes", _per_round("raise_sizes", self.raise_sizes))
+        if self.multiway_bet_sizes is not None:
+            object.__setattr__(self, "multiway_bet_sizes",
+                               _per_round("multiway_bet_sizes", self.multiway_bet_sizes))
         if self.preflop_open_bb is not None:
             object.__setattr__(self, "preflop_open_bb",
                                _size_menu("preflop_open_bb", self.preflop_open_bb, above=1.0))
         if not isinstance(self.all_in, bool | np.bool_):
             raise GameError(f"all_in={self.all_in!r}: must be true or false")
         object.__setattr__(self, "all_in", bool(self.all_in))
-        caps = self.max_raises
-        if isinstance(caps, str | bytes) or not isinstance(caps, Sequence) \
-                or len(caps) != NUM_ROUNDS:
-            raise GameError(
-                f"max_raises={caps!r}: must hold {NUM_ROUNDS} integers (preflop, flop, turn, "
-                "river)"
-            )
-        for r, cap in enumerate(caps):
-            if isinstance(cap, bool) or not isinstance(cap, Integral) \
-                    or not 0 <= cap <= MAX_RAISES_PER_ROUND:
-                raise GameError(
-                    f"max_raises[{r}]={cap!r}: must be an integer from 0 to "
-                    f"{MAX_RAISES_PER_ROUND}"
-                )
-        object.__setattr__(self, "max_raises", tuple(int(c) for c in caps))
+        object.__setattr__(self, "max_raises", _raise_caps("max_raises", self.max_raises))
+        if self.multiway_max_raises is not None:
+            object.__setattr__(self, "multiway_max_raises",
+                               _raise_caps("multiway_max_raises", self.multiway_max_raises))
 
     def menu(self, round_index: int, depth: int) -> tuple[float, ...]:
         """Pot fractions offered in `round_index` after `depth` bets/raises this round (the
@@ -191,10 +207,23 @@ class BetSizing:
             return self.raise_sizes[round_index]
         return self.bet_sizes[round_index]
 
+    def players_menu(self, round_index: int, depth: int, players_in: int
+                     ) -> tuple[tuple[float, ...], int]:
+        """The pot fractions and the raise cap of `round_index` after `depth` bets/raises with
+        `players_in` players still in the hand (the multiway menu above two, when set)."""
+        multiway = players_in > 2
+        sizes = self.menu(round_index, depth)
+        if multiway and self.multiway_bet_sizes is not None:
+            sizes = self.multiway_bet_sizes[round_index]
+        caps = self.multiway_max_raises if multiway and self.multiway_max_raises is not None \
+            else self.max_raises
+        return sizes, caps[round_index]
+
     @property
     def max_menu(self) -> int:
         """Length of the longest menu (bounds the number of actions at a node)."""
         menus = list(self.bet_sizes) + list(self.raise_sizes or ())
+        menus += list(self.multiway_bet_sizes or ())
         menus.append(self.preflop_open_bb or ())
         return max(len(m) for m in menus)
 
@@ -208,6 +237,11 @@ class BetSizing:
             else list(self.preflop_open_bb),
             "all_in": self.all_in,
             "max_raises": list(self.max_raises),
+            # Only when set, so that menus without them keep their game identity.
+            **({} if self.multiway_bet_sizes is None
+               else {"multiway_bet_sizes": [list(m) for m in self.multiway_bet_sizes]}),
+            **({} if self.multiway_max_raises is None
+               else {"multiway_max_raises": list(self.multiway_max_raises)}),
         }
 
     @classmethod
@@ -215,7 +249,8 @@ class BetSizing:
         """Build from a mapping such as a config section; unknown keys raise GameError."""
         if not isinstance(data, Mapping):
             raise GameError(f"bet sizing must be a mapping, got {data!r}")
-        known = {"bet_sizes", "raise_sizes", "preflop_open_bb", "all_in", "max_raises"}
+        known = {"bet_sizes", "raise_sizes", "preflop_open_bb", "all_in", "max_raises",
+                 "multiway_bet_sizes", "multiway_max_raises"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise GameError(
@@ -228,13 +263,36 @@ class BetSizing:
             return value
 
         kwargs = dict(data)
-        for key in ("bet_sizes", "raise_sizes"):
+        for key in ("bet_sizes", "raise_sizes", "multiway_bet_sizes"):
             if key in kwargs:
                 kwargs[key] = menus(kwargs[key])
-        for key in ("preflop_open_bb", "max_raises"):
+        for key in ("preflop_open_bb", "max_raises", "multiway_max_raises"):
             if isinstance(kwargs.get(key), list):
                 kwargs[key] = tuple(kwargs[key])
         return cls(**kwargs)
+
+
+_MULTIWAY_SIZES = ((1.0,), (0.5,), (1.0,), (1.0,))
+
+
+def default_bet_sizing(num_players: int) -> BetSizing:
+    """The menu a Hold'em game of `num_players` gets when none is given.
+
+    Heads-up it is `BetSizing()`. With 3 to 6 players, heads-up pots (after folds) keep that
+    menu and multiway pots get one size per round and fewer raises (a pot-sized preflop raise
+    up to a 3-bet, then one bet a round), which is where those trees grow; six players also get
+    one size per round and one raise fewer on the river in heads-up pots and no river bet in
+    multiway pots, so every count fits in 16 GiB of float64 tables with 50 buckets per
+    post-flop round (the README's table gives the sizes)."""
+    if isinstance(num_players, bool) or not isinstance(num_players, Integral) \
+            or not 2 <= num_players <= 6:
+        raise GameError(f"num_players={num_players!r}: must be an integer from 2 to 6")
+    if num_players == 2:
+        return BetSizing()
+    if num_players < 6:
+        return BetSizing(multiway_bet_sizes=_MULTIWAY_SIZES, multiway_max_raises=(2, 1, 1, 1))
+    return BetSizing(bet_sizes=_MULTIWAY_SIZES, max_raises=(3, 2, 2, 1),
+                     multiway_bet_sizes=_MULTIWAY_SIZES, multiway_max_raises=(2, 1, 1, 0))
 
 
 @dataclass(frozen=True)
@@ -630,7 +688,9 @@ class _Builder:
         """`raise_targets` with the menu entries that give each target (several entries can
         land on the same chips: the minimum raise, the all-in)."""
         sizing = self.sizing
-        if st.depth >= sizing.max_raises[round_index] or not st.can_raise(seat):
+        players_in = st.folded.count(False)
+        sizes, cap_raises = sizing.players_menu(round_index, st.depth, players_in)
+        if st.depth >= cap_raises or not st.can_raise(seat):
             return []
         all_in_to = st.bets[seat] + st.stacks[seat]
         cap = min(all_in_to, st.cover(seat))
@@ -641,8 +701,10 @@ class _Builder:
         else:
             after_call = sum(st.contrib) + st.level - st.bets[seat]
             kind = "raise" if st.depth >= 1 else "bet"
+            if players_in > 2 and sizing.multiway_bet_sizes is not None:
+                kind = f"multiway {kind}"
             raw = [(st.level + _half_up(f * after_call), MenuEntry(round_index, kind, f))
-                   for f in sizing.menu(round_index, st.depth)]
+                   for f in sizes]
         targets: dict[int, list[MenuEntry]] = {}
         for t, entry in raw:
             targets.setdefault(all_in_to if max(t, min_to) >= cap else max(t, min_to),
@@ -731,7 +793,8 @@ class _Builder:
 @dataclass(frozen=True)
 class MenuEntry:
     """One entry of a BetSizing menu: its round, whether it opens (`bet`, or `open` for the
-    preflop raise in big blinds), raises (`raise`) or goes `all-in`, and its size."""
+    preflop raise in big blinds), raises (`raise`) or goes `all-in`, and its size; a bet or
+    raise from `BetSizing.multiway_bet_sizes` is a `multiway bet` or `multiway raise`."""
 
     round_index: int
     kind: str
@@ -1010,7 +1073,7 @@ def _table_and_sizing(num_players: int, stacks: int | Sequence[int], small_blind
     table = Table(num_players=num_players, stacks=seat_stacks, small_blind=small_blind,
                   big_blind=big_blind, ante=ante, ante_type=ante_type)
     if sizing is None:
-        sizing = BetSizing()
+        sizing = default_bet_sizing(table.num_players)
     if not isinstance(sizing, BetSizing):
         raise GameError(f"sizing={sizing!r}: must be a BetSizing")
     if sum(table.stacks) > _MAX_CHIPS:

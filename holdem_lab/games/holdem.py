@@ -27,6 +27,7 @@ from holdem_lab.games.betting import (
     BetSizing,
     TreeSize,
     build_holdem_tree,
+    default_bet_sizing,
     holdem_tree_params,
     holdem_tree_size,
 )
@@ -60,11 +61,11 @@ class HoldemSize:
         return self.tree.infosets(self.num_buckets)
 
 
-def _sizing(bet_sizing: BetSizing | Mapping[str, Any] | None) -> BetSizing:
+def _sizing(bet_sizing: BetSizing | Mapping[str, Any] | None, num_players: int) -> BetSizing:
     if isinstance(bet_sizing, Mapping):
         return BetSizing.from_dict(bet_sizing)
     if bet_sizing is None:
-        return BetSizing()
+        return default_bet_sizing(num_players)
     if isinstance(bet_sizing, BetSizing):
         return bet_sizing
     raise GameError(f"bet_sizing={bet_sizing!r}: must be a mapping or a BetSizing")
@@ -77,8 +78,8 @@ def holdem_size(num_players: int = 2, stack: int | Sequence[int] = 200, small_bl
     """The size of `holdem` with the same parameters, counted without building the tree (the
     bucket file, when given, is read and verified for its counts and table sizes)."""
     tree = holdem_tree_size(num_players=num_players, stacks=stack, small_blind=small_blind,
-                            big_blind=big_blind, ante=ante, sizing=_sizing(bet_sizing),
-                            ante_type=ante_type)
+                            big_blind=big_blind, ante=ante,
+                            sizing=_sizing(bet_sizing, num_players), ante_type=ante_type)
     if buckets is None:
         return HoldemSize(tree, (PREFLOP_CLASSES, 1, 1, 1), 0)
     from holdem_lab.abstraction.buckets import load_buckets
@@ -95,12 +96,13 @@ def holdem(num_players: int = 2, stack: int | Sequence[int] = 200, small_blind: 
            bet_sizing: BetSizing | Mapping[str, Any] | None = None,
            buckets: str | Path | None = None, ante_type: str | None = None) -> Game:
     """No-limit Hold'em: `stack` chips per seat (or one value per seat), blinds and ante in
-    chips, a bet-size menu (`BetSizing` or its dict form) and an optional bucket file.
+    chips, a bet-size menu (`BetSizing` or its dict form; `default_bet_sizing(num_players)`
+    when None) and an optional bucket file.
     `ante_type` is "none", "uniform" (every seat antes; the default when `ante` > 0) or
     "big_blind" (the big blind antes for the table, as dead money; holdem_lab.rules.table).
     A tree over `DEFAULT_MAX_NODES` nodes is refused, with its size, before anything is
     built."""
-    sizing = _sizing(bet_sizing)
+    sizing = _sizing(bet_sizing, num_players)
     tree = build_holdem_tree(num_players=num_players, stacks=stack, small_blind=small_blind,
                              big_blind=big_blind, ante=ante, sizing=sizing,
                              ante_type=ante_type)
