@@ -67,6 +67,7 @@ from numba import njit, prange
 
 from holdem_lab.cards.evaluator import eval7_kernel
 from holdem_lab.errors import GameError
+from holdem_lab.eval.interval import Interval
 from holdem_lab.games.dealing import holdem_bucket
 from holdem_lab.games.game import Game
 from holdem_lab.games.tree import (
@@ -794,7 +795,7 @@ def _lbr_deals(cards: np.ndarray, seeds: np.ndarray, mode: int, player: np.ndarr
 
 
 @dataclass(frozen=True)
-class LBRResult:
+class LBRResult(Interval):
     """LBR's winnings against a policy over `deal_pairs` duplicate deal pairs, in mbb/hand:
     the mean, the 95% half-width and the standard deviation of a deal pair's score."""
 
@@ -808,19 +809,9 @@ class LBRResult:
     seconds: float
     pair_scores: np.ndarray = field(repr=False, compare=False)
 
-    @property
-    def low(self) -> float:
-        return self.mbb_per_hand - self.ci95_mbb
-
-    @property
-    def high(self) -> float:
-        return self.mbb_per_hand + self.ci95_mbb
-
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = self._with_interval(asdict(self))
         del out["pair_scores"]
-        out["ci95_low"] = self.low
-        out["ci95_high"] = self.high
         out["hands_per_second"] = 2 * self.deal_pairs / self.seconds if self.seconds else None
         return out
 

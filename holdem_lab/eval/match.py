@@ -30,11 +30,12 @@ from holdem_lab.eval.agents import (
     play_rotations,
     preflop_equities,
 )
+from holdem_lab.eval.interval import Interval
 from holdem_lab.games.game import Game, GameArrays
 
 
 @dataclass(frozen=True)
-class MatchResult:
+class MatchResult(Interval):
     """Agent A against agent B over `deal_pairs` duplicate deal pairs."""
 
     agent_a: str
@@ -45,19 +46,8 @@ class MatchResult:
     chips_per_hand: float
     seed: int
 
-    @property
-    def low(self) -> float:
-        return self.mbb_per_hand - self.ci95_mbb
-
-    @property
-    def high(self) -> float:
-        return self.mbb_per_hand + self.ci95_mbb
-
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["ci95_low"] = self.low
-        out["ci95_high"] = self.high
-        return out
+        return self._with_interval(asdict(self))
 
     def summary(self) -> str:
         return (f"{self.agent_a} vs {self.agent_b}: {self.mbb_per_hand:+.1f} mbb/hand "
@@ -132,7 +122,7 @@ class SeatResult:
 
 
 @dataclass(frozen=True)
-class MultiwayResult:
+class MultiwayResult(Interval):
     """One seat of agent A against n-1 copies of agent B over `deals` deals, each played once
     per seat of A."""
 
@@ -146,20 +136,10 @@ class MultiwayResult:
     seed: int
     seats: tuple[SeatResult, ...]
 
-    @property
-    def low(self) -> float:
-        return self.mbb_per_hand - self.ci95_mbb
-
-    @property
-    def high(self) -> float:
-        return self.mbb_per_hand + self.ci95_mbb
-
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["seats"] = [asdict(seat) for seat in self.seats]
-        out["ci95_low"] = self.low
-        out["ci95_high"] = self.high
-        return out
+        return self._with_interval(out)
 
     def summary(self) -> str:
         seats = ", ".join(f"{s.position} {s.mbb_per_hand:+.0f} ± {s.ci95_mbb:.0f}"
