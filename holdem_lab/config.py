@@ -23,9 +23,11 @@ from holdem_lab.errors import ConfigError
 
 DiscountMode = Literal["none", "linear", "dcfr"]
 Sampling = Literal["external", "outcome"]
+Engine = Literal["auto", "sharded", "sequential"]
 
 DISCOUNT_MODES: tuple[str, ...] = ("none", "linear", "dcfr")
 SAMPLINGS: tuple[str, ...] = ("external", "outcome")
+ENGINES: tuple[str, ...] = ("auto", "sharded", "sequential")
 GAMES: tuple[str, ...] = ("kuhn", "leduc", "holdem")
 
 
@@ -103,6 +105,16 @@ class MCCFRConfig:
     strategy sum by (k/(k+1))^g. `discount_stop_iteration` ends discounting (Pluribus stopped after
     its first 400 minutes).
 
+    Engine: `sharded` trains in batches of `batch_iterations` iterations cut into `shards` shards,
+    each with its own random stream, run against the tables as they were at the batch start and
+    merged in shard order, so `num_workers` threads (None: every core the process may use) give
+    the same tables bit for bit whatever their number; discount steps, logging and checkpoints
+    fall on batch boundaries. None picks both sizes from the game's infoset count
+    (holdem_lab.solver.batch_sizes). `sequential` is the one-stream algorithm that updates after
+    every iteration, on one core. `auto` (the default) is sharded for Hold'em-sized games and
+    sequential for games too small for a batch to keep its accuracy (Kuhn, Leduc; see
+    holdem_lab.solver.resolve_engine).
+
     Pruning (Pluribus): after `prune_warmup_iterations`, each iteration is pruned with probability
     `prune_probability`; in a pruned iteration the traverser skips actions whose regret is below
     `prune_threshold`, except on the last betting round and for actions that end the hand.
@@ -141,7 +153,10 @@ class MCCFRConfig:
     chunk_size_iterations: int | None = None
     chunk_size_minutes: float | None = None
 
-    num_workers: int = 1
+    engine: Engine = "auto"
+    batch_iterations: int | None = None
+    shards: int | None = None
+    num_workers: int | None = None
     num_players: int = 2
     seed: int = 0
 
@@ -233,10 +248,20 @@ class MCCFRConfig:
                                   "needs a total: num_iterations and/or time_budget_seconds",
                                   related=("num_iterations", "time_budget_seconds"))
 
-        _require_int("num_workers", self.num_workers, minimum=1)
-        if self.num_workers != 1:
+        if self.engine not in ENGINES:
+            raise ConfigError("engine", self.engine, f"must be one of {', '.join(ENGINES)}")
+        for name in ("batch_iterations", "shards", "num_workers"):
+            if getattr(self, name) is not None:
+                _require_int(name, getattr(self, name), minimum=1, maximum=1 << 30)
+        if self.batch_iterations is not None and self.shards is not None \
+                and self.batch_iterations % self.shards:
+            raise ConfigError("batch_iterations", self.batch_iterations,
+                              f"must be a multiple of shards ({self.shards})",
+                              related=("shards",))
+        if self.engine == "sequential" and (self.num_workers or 1) != 1:
             raise ConfigError("num_workers", self.num_workers,
-                              "only 1 is supported: parallel workers are not implemented yet")
+                              "the sequential engine runs on one core: use engine: sharded "
+                              "for more workers", related=("engine",))
         _require_int("num_players", self.num_players, minimum=2)
         if self.num_players > 6:
             raise ConfigError("num_players", self.num_players, "must be <= 6")
@@ -367,6 +392,10 @@ SETTING_FLAGS: tuple[SettingFlag, ...] = (
     SettingFlag("prune_threshold", "--prune-threshold"),
     SettingFlag("prune_probability", "--prune-probability"),
     SettingFlag("regret_floor", "--regret-floor"),
+    SettingFlag("engine", "--engine"),
+    SettingFlag("batch_iterations", "--batch-iterations"),
+    SettingFlag("shards", "--shards"),
+    SettingFlag("num_workers", "--workers", "workers"),
     SettingFlag("game", "--game", "game"),
     SettingFlag("buckets", "--buckets"),
 )

@@ -26,16 +26,18 @@ BUDGETS = {
 }
 
 
+@pytest.mark.parametrize("engine", ["sequential", "sharded"])
 @pytest.mark.parametrize("discount_mode", ["none", "linear", "dcfr"])
 @pytest.mark.parametrize("sampling", ["external", "outcome"])
 @pytest.mark.parametrize("name", ["kuhn", "leduc"])
-def test_converges_below_bound_for_every_seed(name: str, sampling: str,
-                                               discount_mode: str) -> None:
+def test_converges_below_bound_for_every_seed(name: str, sampling: str, discount_mode: str,
+                                               engine: str) -> None:
+    """Both engines, the sharded one with the batch sizes its rule gives these games."""
     game = load_game(name)
     iterations, bound = BUDGETS[(name, sampling)]
     for seed in SEEDS:
         solver = Solver(game, MCCFRConfig(sampling=sampling, discount_mode=discount_mode,
-                                          seed=seed))
+                                          seed=seed, engine=engine))  # type: ignore[arg-type]
         solver.run(iterations)
         policy = solver.average_policy()
         assert exploitability(game, policy) < bound, (seed, exploitability(game, policy))

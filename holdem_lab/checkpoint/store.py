@@ -78,13 +78,31 @@ from holdem_lab.checkpoint.layout import (
 )
 from holdem_lab.errors import CheckpointError, CheckpointVerificationError, PayloadError
 
-FORMAT_VERSION = 1
-"""Version of the on-disk layout and metadata schema written by this module."""
+FORMAT_VERSION = 2
+"""Version of the on-disk layout and metadata schema written by this module. Version 2 adds
+the ``engine`` record (version 1 checkpoints were all trained by the sequential engine)."""
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+def _engine_of_version_1(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 -> 2: name the engine that trained every version-1 run, in the record and in
+    its config, so that a resume compares like with like and says how to continue it."""
+    document = dict(document)
+    document.setdefault("engine", {"name": "sequential", "streams": "numpy PCG64 (one stream)"})
+    config = document.get("config")
+    if isinstance(config, dict):
+        config = dict(config)
+        config.setdefault("engine", "sequential")
+        config.setdefault("batch_iterations", None)
+        config.setdefault("shards", None)
+        document["config"] = config
+    document["format_version"] = 2
+    return document
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _engine_of_version_1}
 """Metadata migrations: MIGRATIONS[v] turns a verified version-v document into version v + 1.
 Applied, in order, after the metadata's own hash is checked, so older checkpoints stay loadable
-(their next write is at FORMAT_VERSION). Version 1 is the first: nothing to migrate yet."""
+(their next write is at FORMAT_VERSION)."""
 
 RESERVED_METADATA_KEYS = frozenset({"iteration", "format_version", "files", "metadata_sha256"})
 """Metadata keys filled in by :func:`write_checkpoint`; callers may not supply them."""

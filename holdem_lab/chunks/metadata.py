@@ -56,6 +56,28 @@ def rng_state_from_json(state: dict[str, Any]) -> dict[str, Any]:
     return {k: convert(k, v) for k, v in state.items()}
 
 
+def platform_record() -> dict[str, str]:
+    """What the bits of a run depend on beyond its settings: the same tables are promised for
+    the same numba, llvmlite and numpy versions on the same CPU type."""
+    import llvmlite
+    import numba
+
+    return {"numba": numba.__version__, "llvmlite": llvmlite.__version__,
+            "numpy": np.__version__, "cpu": cpu_model(), "machine": platform.machine()}
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), else what the platform module says."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def check_resume_fields(info: CheckpointInfo, meta: dict[str, Any]) -> None:
     """Refuse metadata fields a resume cannot use. The store vouches that the files are the
     ones the metadata lists, not that every field has the right type: a forged or damaged but
@@ -162,6 +184,8 @@ def checkpoint_metadata(game: Game, solver: Solver, config: MCCFRConfig, spec: G
         "average_regret_by_round": average_regret_by_round(game, solver),
         "pruned_share": stats["pruned_iterations"] / max(solver.iteration, 1),
         "nodes_visited": stats["nodes_visited"],
+        "workers": solver.workers,
+        "update_buffer_bytes": solver.buffer_bytes,
         "peak_rss_bytes": peak_rss_bytes(),
         "exploitability": exploitability,
     }
@@ -176,6 +200,8 @@ def checkpoint_metadata(game: Game, solver: Solver, config: MCCFRConfig, spec: G
         "epsilon": solver.epsilon(),
         "epsilon_schedule_position": epsilon_position(config, solver.iteration),
         "discount_steps": solver.discount_steps,
+        "engine": solver.engine_info(),
+        "platform": platform_record(),
         "discount": {"mode": config.discount_mode, "interval": config.discount_interval,
                      "alpha": config.dcfr_alpha, "beta": config.dcfr_beta,
                      "gamma": config.dcfr_gamma, "stop_iteration": config.discount_stop_iteration,

@@ -26,6 +26,10 @@ SAFE_FIELDS: frozenset[str] = frozenset({
     "chunk_size_iterations", "chunk_size_minutes", "num_workers",
 })
 
+# Settings compared by what they resolve to (`engine: auto` and a batch size left to the rule
+# may name the same engine as an explicit one), in the checkpoint's `engine` record.
+ENGINE_FIELDS: frozenset[str] = frozenset({"engine", "batch_iterations", "shards"})
+
 # Outcome-sampling exploration: external sampling never explores off-policy, so under it these
 # only describe the run and may change like the safe fields.
 EXPLORATION_FIELDS: frozenset[str] = frozenset({"exploration_epsilon", "epsilon_schedule"})
@@ -52,10 +56,48 @@ def check_game(saved: dict[str, Any], current: dict[str, Any]) -> None:
                 f"current run has {current.get(key)!r}")
 
 
+def check_engine(meta: dict[str, Any], solver: Solver) -> None:
+    """Refuse to resume with another engine, batch, shard count or stream scheme: each changes
+    every later iteration. A checkpoint from before the sharded engine names the flag that
+    continues it."""
+    saved = meta.get("engine")
+    if saved == solver.engine_info():
+        return
+    if isinstance(saved, dict) and saved.get("name") == "sequential":
+        raise ResumeMismatchError(
+            "this run was trained by the sequential engine (one random stream); continue it "
+            "with --engine sequential (engine: sequential in YAML), or start a new run to use "
+            "the sharded engine")
+    raise ResumeMismatchError(
+        f"engine mismatch: the checkpoint was trained with {saved!r}, the current run would use "
+        f"{solver.engine_info()!r}; batch_iterations, shards and the engine are part of a run "
+        "(the worker count is not)")
+
+
+def check_platform(saved: object, say: Callable[[str], None]) -> None:
+    """Say so when the numba/llvmlite/numpy versions or the CPU differ from the checkpoint's:
+    the run continues correctly, but its bits are promised only for the same platform."""
+    from holdem_lab.chunks.metadata import platform_record
+
+    if not isinstance(saved, dict):
+        return
+    now = platform_record()
+    differ = [f"{key} {saved.get(key)!r} -> {now[key]!r}" for key in now
+              if saved.get(key) != now[key]]
+    if differ:
+        say("Note: the platform changed since the checkpoint (" + ", ".join(differ) + "); "
+            "training continues correctly, but the same bits as an uninterrupted run are "
+            "promised only for the same versions and CPU type")
+
+
 def check_config(saved: dict[str, Any], current: MCCFRConfig) -> dict[str, list[Any]]:
     """Refuse unsafe changes; return the safe ones as {field: [old, new]}."""
     now = current.to_dict()
     safe = safe_fields(saved, current)
+    saved = dict(saved)
+    for key in ENGINE_FIELDS:  # compared as the engine they resolve to, by check_engine
+        saved.pop(key, None)
+        now.pop(key, None)
     changes: dict[str, list[Any]] = {}
     for key in sorted(set(saved) | set(now)):
         old, new = saved.get(key), now.get(key)
@@ -80,7 +122,9 @@ def restore(loaded: LoadedCheckpoint, game: Game, config: MCCFRConfig, solver: S
     meta = loaded.metadata
     check_resume_fields(latest, meta)
     check_game(meta["game_identity"], game.identity())
+    check_engine(meta, solver)
     changes = check_config(meta["config"], config)
+    check_platform(meta.get("platform"), say)
     config_changes = list(meta.get("config_changes", []))
     if changes:
         config_changes.append({"iteration": loaded.iteration, "changes": changes})

@@ -126,6 +126,7 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
         # Before the checkpoint is read: the memory check must not count the loaded state,
         # which the solver takes over instead of its own (untouched) tables.
         solver = Solver(game, config)
+        say(describe_engine(solver))
         run.check_room(_checkpoint_bytes(solver))
         history, problems = _resume(run, game, config, solver, say)
         chunk = _Chunk(run=run, game=game, spec=spec, config=config, solver=solver,
@@ -142,6 +143,15 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
                 should_stop = graceful
         status, reason = chunk.train(progress, should_stop, graceful)
         return chunk.finish(status, reason, keep_last)
+
+
+def describe_engine(solver: Solver) -> str:
+    """The engine line a chunk prints."""
+    if solver.engine == "sequential":
+        return "Engine: sequential (one random stream, one core)"
+    return (f"Engine: sharded, batches of {solver.batch_iterations:,} iterations in "
+            f"{solver.shards} shards, on {solver.workers} worker"
+            f"{'s' if solver.workers != 1 else ''}")
 
 
 def _resume(run: RunDir, game: Game, config: MCCFRConfig, solver: Solver, say: _Printer
@@ -203,15 +213,26 @@ class _Chunk:
 
     # Training ----------------------------------------------------------------------------
 
+    def every(self, interval: int | None) -> int | None:
+        """An interval of the config as the engine can keep it: rounded up to whole batches
+        of the sharded engine (the tables exist only at batch boundaries)."""
+        if not interval:
+            return None
+        batch = self.solver.batch_iterations
+        return -(-interval // batch) * batch
+
+    def due(self, interval: int | None) -> bool:
+        """Whether something every `interval` iterations is due at the current iteration."""
+        every = self.every(interval)
+        return every is not None and self.solver.iteration % every == 0
+
     def stop_points(self) -> list[int]:
         """Intervals at which a batch must end: something is due there."""
         config = self.config
-        points = [config.tensorboard_log_interval] if self.scalars.enabled else []
-        if config.checkpoint_interval:
-            points.append(config.checkpoint_interval)
-        if self.small_game and config.exploitability_interval:
-            points.append(config.exploitability_interval)
-        return points
+        intervals = [config.tensorboard_log_interval if self.scalars.enabled else None,
+                     config.checkpoint_interval,
+                     config.exploitability_interval if self.small_game else None]
+        return [every for every in map(self.every, intervals) if every]
 
     def train(self, progress: bool, should_stop: Callable[[], bool] | None,
               graceful: GracefulStop | None) -> tuple[ChunkStatus, str]:
@@ -248,8 +269,7 @@ class _Chunk:
                     return ChunkStatus.CHUNK_DONE, ends
                 if should_stop is not None and should_stop():
                     return ChunkStatus.STOPPED, self.stop_reason(graceful)
-                interval = config.checkpoint_interval
-                if interval and solver.iteration % interval == 0:
+                if self.due(config.checkpoint_interval):
                     self.save("interval")
                 elif (config.snapshot_interval_seconds is not None and self.clock()
                       - self.last_snapshot_clock >= config.snapshot_interval_seconds):
@@ -289,11 +309,10 @@ class _Chunk:
         """Log the scalars due at the current iteration, if any."""
         solver, config = self.solver, self.config
         values: dict[str, float] = {}
-        if (self.small_game and config.exploitability_interval
-                and solver.iteration % config.exploitability_interval == 0):
+        if self.small_game and self.due(config.exploitability_interval):
             values["exploitability"] = self.exploitability_now()
             self.logged_exploitability = solver.iteration
-        if self.scalars.enabled and solver.iteration % config.tensorboard_log_interval == 0:
+        if self.scalars.enabled and self.due(config.tensorboard_log_interval):
             # Over the interval since the last logged rate, not since the run began: a running
             # average hides a slowdown and climbs all run as the compilation time is diluted.
             iterations = solver.iteration - self.rate_mark[0]

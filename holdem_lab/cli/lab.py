@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override the config's chunk_size_minutes")
     chunks.add_argument("--iters", type=positive_count, metavar="N",
                         help="override the config's total num_iterations")
+    chunks.add_argument("--workers", type=positive_count, metavar="N",
+                        help="threads each chunk trains on (default: every core); the tables "
+                             "are the same for any number")
     chunks.add_argument("--keep-last", type=positive_count, metavar="N",
                         help="keep only the newest N checkpoints (notebooks are kept)")
     chunks.add_argument("--no-analysis", action="store_true",

@@ -10,7 +10,7 @@ from typing import Any
 
 from holdem_lab.chunks.runner import ChunkStatus, run_chunk
 from holdem_lab.chunks.signals import GracefulStop
-from holdem_lab.cli import ArgumentParser, count, exit_codes, fail, run_command
+from holdem_lab.cli import ArgumentParser, count, exit_codes, fail, positive_count, run_command
 from holdem_lab.config import (
     FIELD_FLAGS,
     SETTING_FLAGS,
@@ -79,6 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="outcome-sampling exploration (no effect under external sampling)"
                             + _default("exploration_epsilon"))
     group.add_argument("--seed", type=int, help="random seed" + _default("seed"))
+    group = parser.add_argument_group(
+        "parallel training (the same tables bit for bit for any number of workers)")
+    group.add_argument("--workers", type=positive_count, metavar="N",
+                       help="threads that train (default: every core this process may use); "
+                            "may change between chunks")
+    group.add_argument("--engine", choices=["sharded", "sequential"],
+                       help="sharded: batches of shards merged in a fixed order, on any number "
+                            "of workers; sequential: one stream, one core"
+                            + _default("engine"))
+    group.add_argument("--batch-iterations", type=positive_count, metavar="N",
+                       help="iterations per batch of the sharded engine (default: chosen from "
+                            "the game's infoset count)")
+    group.add_argument("--shards", type=positive_count, metavar="N",
+                       help="shards per batch, at least the most workers the run will use "
+                            "(default: chosen with the batch)")
     group = parser.add_argument_group("discounting")
     group.add_argument("--discount-mode", choices=["none", "linear", "dcfr"],
                        help="regret and strategy-sum discounting" + _default("discount_mode"))
@@ -157,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _train(args: argparse.Namespace) -> int:
     if args.num_instances is not None:
         return fail(PROG, exit_codes.USAGE, "--num-instances: there is no multi-instance mode; "
-                    "a chunk is one process (train several runs in parallel with several logdirs)")
+                    "a chunk is one process that trains on --workers threads (train several "
+                    "runs in parallel with several logdirs)")
     spec, config = config_from_mapping(settings_from_args(args))
     if config.sampling == "external" and args.epsilon is not None:
         print("Note: epsilon only acts in outcome sampling; under external sampling it is "

@@ -17,6 +17,7 @@ from holdem_lab.cards.evaluator import eval7_kernel
 from holdem_lab.cards.isomorphism import index_kernel, preflop_class_kernel
 from holdem_lab.games.game import SHOWDOWN_LEDUC
 from holdem_lab.games.numba_tools import prefetch
+from holdem_lab.games.streams import uniform
 
 PAIR_BONUS = 1000
 """Added to a Leduc strength when the private card pairs the board (above every rank)."""
@@ -31,7 +32,7 @@ def deal_cards(rng: np.random.Generator, cards: np.ndarray, dealt: int) -> None:
     for i in range(deck_size):
         cards[i] = i
     for j in range(dealt):
-        pick = j + int(rng.random() * (deck_size - j))
+        pick = j + int(uniform(rng) * (deck_size - j))
         if pick >= deck_size:  # rounding can reach deck_size when random() is close to 1
             pick = deck_size - 1
         tmp = cards[j]

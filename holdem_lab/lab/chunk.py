@@ -44,6 +44,7 @@ PARAMETERS: dict[str, Any] = {
     "num_iterations": None,
     "game": None,
     "seed": None,
+    "workers": None,
     "keep_last": None,
     "tensorboard": True,
     "progress": True,
@@ -143,6 +144,7 @@ def prepare_chunk(**parameters: Any) -> ChunkRequest:
     _check("chunk_iterations", values["chunk_iterations"], kind="int", minimum=1)
     _check("num_iterations", values["num_iterations"], kind="int", minimum=1)
     _check("seed", values["seed"], kind="int", minimum=0)
+    _check("workers", values["workers"], kind="int", minimum=1)
     _check("keep_last", values["keep_last"], kind="int", minimum=1)
     _check("chunk_minutes", values["chunk_minutes"], kind="number", minimum=0, strict=True)
     _check("game", values["game"], kind="str")

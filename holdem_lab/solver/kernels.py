@@ -21,6 +21,7 @@ from holdem_lab.games.dealing import deal_cards, deal_holdem, deal_small
 from holdem_lab.games.game import NODE_CHILDREN, NODE_ROW_OFFSET, NODE_ROW_STRIDE, NODE_WORD
 from holdem_lab.games.numba_tools import borrowed, prefetch
 from holdem_lab.games.payoffs import terminal_payoff
+from holdem_lab.games.streams import uniform
 from holdem_lab.games.tree import DECISION
 
 BUCKETS_SMALL_TABLE = 0  # as holdem_lab.games.game
@@ -132,7 +133,7 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
         g.showdown_kind, g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables,
         g.holdem_table_offsets, cards, hand, buckets, strength, regrets, strategy_sum, rng,
         first_iteration, num_iterations, iparams, fparams, schedule_iterations, schedule_values,
-        discount_steps, stats, control)
+        discount_steps, stats, control, None, None, None)
 
 
 @njit(cache=True, nogil=True)
@@ -140,7 +141,8 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
            hole_cards, board_total, board_visible, deck_size, card_rank, showdown_kind,
            bucket_table, bucket_kind, holdem_tables, holdem_offsets, cards, hand, buckets,
            strength, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
-           fparams, schedule_iterations, schedule_values, discount_steps, stats, control):
+           fparams, schedule_iterations, schedule_values, discount_steps, stats, control,
+           log_rows, log_values, log_count):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
 
     External sampling: each traversal explores every action of the traverser, samples one
@@ -157,6 +159,14 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
     Pruning (Pluribus): in a pruned iteration traverser actions whose regret is below the
     threshold are skipped (external) or not sampled (outcome), except on the last round and where
     the action ends the hand; their regrets are left as they are.
+
+    Logged mode (`log_rows` given, the sharded engine's shards): the tables are only read, as
+    they were at the batch start; every update is appended to the log instead, one entry per
+    updated row: `log_rows[e]` = 2*row + (0 for regret deltas, 1 for strategy-sum additions) and
+    `log_values[e]` the row's deltas (regret floors are applied when the log is merged). When
+    the log is full, entries are counted but not stored, so the caller can grow it and rerun
+    the shard; `log_count[0]` receives the count. Discounting and the control words are then
+    the caller's. With `log_rows` None numba compiles the direct-update form alone.
 
     Everything per node is written out in this one function or inlined into it on purpose:
     numba turns a call with array arguments, inlined or not, into atomic reference-count
@@ -207,11 +217,13 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
     # Tables larger than a core's L2 cache: fetch the rows of a node's children while the node
     # itself is being worked on, so that their cache misses overlap.
     prefetch_rows = regrets.size * regrets.itemsize > (1 << 20)
+    logged = 0
+    log_capacity = 0 if log_rows is None else log_rows.shape[0]
     for it in range(num_iterations):
         t = first_iteration + it
         prune = False
         if iparams[I_PRUNING] != 0 and t > iparams[I_PRUNE_WARMUP] \
-                and rng.random() < fparams[F_PRUNE_PROBABILITY]:
+                and uniform(rng) < fparams[F_PRUNE_PROBABILITY]:
             prune = True
             stats[STAT_PRUNED_ITERATIONS] += 1
         epsilon = fparams[F_EPSILON]
@@ -273,10 +285,10 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                 # division on the path to the next node), then add the
                                 # normalised strategy to the strategy sum.
                                 if total > 0.0:
-                                    x = rng.random() * total
+                                    x = uniform(rng) * total
                                     scale = 1.0 / total
                                 else:
-                                    x = rng.random() * num_actions
+                                    x = uniform(rng) * num_actions
                                     scale = 1.0 / num_actions
                                     for b in range(num_actions):
                                         sigma[depth, b] = 1.0
@@ -289,8 +301,17 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                         cumulative += q
                                         if x < cumulative:
                                             break
-                                for b in range(num_actions):
-                                    strategy_sum[row, b] += sigma[depth, b] * scale
+                                if log_rows is None:
+                                    for b in range(num_actions):
+                                        strategy_sum[row, b] += sigma[depth, b] * scale
+                                else:
+                                    if logged < log_capacity:
+                                        log_rows[logged] = 2 * row + 1
+                                        for b in range(num_actions):
+                                            log_values[logged, b] = sigma[depth, b] * scale
+                                        for b in range(num_actions, row_width):
+                                            log_values[logged, b] = 0.0
+                                    logged += 1
                                 node = nodes[node, NODE_CHILDREN + a]
                                 continue
                             if total > 0.0:
@@ -337,14 +358,31 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                         for b in range(num_actions):
                             if (mask >> b) & 1:
                                 value += sigma[depth, b] * values[depth, b]
-                        for b in range(num_actions):
-                            if (mask >> b) & 1:
-                                r = regrets[row, b] + values[depth, b] - value
-                                if use_floor and r < regret_floor:
-                                    r = regret_floor
-                                regrets[row, b] = r
-                            else:
-                                stats[STAT_PRUNED_ACTIONS] += 1
+                        if log_rows is None:
+                            for b in range(num_actions):
+                                if (mask >> b) & 1:
+                                    r = regrets[row, b] + values[depth, b] - value
+                                    if use_floor and r < regret_floor:
+                                        r = regret_floor
+                                    regrets[row, b] = r
+                                else:
+                                    stats[STAT_PRUNED_ACTIONS] += 1
+                        else:
+                            store = logged < log_capacity
+                            if store:
+                                log_rows[logged] = 2 * row
+                            for b in range(num_actions):
+                                delta = 0.0
+                                if (mask >> b) & 1:
+                                    delta = values[depth, b] - value
+                                else:
+                                    stats[STAT_PRUNED_ACTIONS] += 1
+                                if store:
+                                    log_values[logged, b] = delta
+                            if store:
+                                for b in range(num_actions, row_width):
+                                    log_values[logged, b] = 0.0
+                            logged += 1
                         ret = value
                         descend = False
             else:
@@ -404,7 +442,7 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                             for b in range(num_actions):
                                 sample_probs[depth, b] = sigma[depth, b]
                                 allowed[depth, b] = True
-                        x = rng.random()
+                        x = uniform(rng)
                         cumulative = 0.0
                         a = 0
                         for b in range(num_actions):
@@ -437,30 +475,51 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                         child_value = tail / path_q[d]
                         value = sigma[d, a] * child_value
                         weight = path_opp_reach[d] / path_sample_reach[d]
+                        store = logged < log_capacity
+                        if log_rows is not None:
+                            if store:
+                                log_rows[logged] = 2 * row + (word & 0xFF != traverser)
+                                for b in range(num_actions, row_width):
+                                    log_values[logged, b] = 0.0
+                            logged += 1
                         if word & 0xFF == traverser:
                             for b in range(num_actions):
                                 if not allowed[d, b]:
                                     stats[STAT_PRUNED_ACTIONS] += 1
+                                    if log_rows is not None:
+                                        if store:
+                                            log_values[logged - 1, b] = 0.0
                                     continue
                                 sampled = child_value if b == a else 0.0
-                                r = regrets[row, b] + weight * (sampled - value)
-                                if use_floor and r < regret_floor:
-                                    r = regret_floor
-                                regrets[row, b] = r
+                                if log_rows is None:
+                                    r = regrets[row, b] + weight * (sampled - value)
+                                    if use_floor and r < regret_floor:
+                                        r = regret_floor
+                                    regrets[row, b] = r
+                                else:
+                                    if store:
+                                        log_values[logged - 1, b] = weight * (sampled - value)
                         else:
                             for b in range(num_actions):
-                                strategy_sum[row, b] += weight * sigma[d, b]
+                                if log_rows is None:
+                                    strategy_sum[row, b] += weight * sigma[d, b]
+                                else:
+                                    if store:
+                                        log_values[logged - 1, b] = weight * sigma[d, b]
                         tail = value
             stats[STAT_TRAVERSALS] += 1
-        mode = iparams[I_DISCOUNT_MODE]
-        stop = iparams[I_DISCOUNT_STOP]
-        if mode != DISCOUNT_NONE and t % iparams[I_DISCOUNT_INTERVAL] == 0 \
-                and (stop <= 0 or t <= stop):
-            discount_steps += 1
-            apply_discount(regrets, strategy_sum, mode, discount_steps, fparams[F_ALPHA],
-                           fparams[F_BETA], fparams[F_GAMMA])
-        _atomic_store(control, 1, t)
-        if _atomic_load(control, 0) != 0:
-            break
+        if log_rows is None:
+            mode = iparams[I_DISCOUNT_MODE]
+            stop = iparams[I_DISCOUNT_STOP]
+            if mode != DISCOUNT_NONE and t % iparams[I_DISCOUNT_INTERVAL] == 0 \
+                    and (stop <= 0 or t <= stop):
+                discount_steps += 1
+                apply_discount(regrets, strategy_sum, mode, discount_steps, fparams[F_ALPHA],
+                               fparams[F_BETA], fparams[F_GAMMA])
+            _atomic_store(control, 1, t)
+            if _atomic_load(control, 0) != 0:
+                break
     stats[STAT_NODES] += visited
+    if log_rows is not None:
+        log_count[0] = logged
     return discount_steps

@@ -1,29 +1,95 @@
-"""The MCCFR solver: dense tables, one explicit RNG, and the config that drives the kernels.
+"""The MCCFR solver: dense tables, its random streams, and the config that drives the kernels.
 
 `Solver(game, config)` owns `regrets` and `strategy_sum` (num_rows, max_actions float64 arrays),
-`iteration` (t_global: iterations completed), `discount_steps` and a `numpy.random.Generator`
-seeded from `config.seed`. `run(n)` performs iterations iteration+1 .. iteration+n. Its whole
-state is `state_dict()`; `load_state_dict()` restores it exactly, so a run split anywhere
-continues bit for bit.
+`iteration` (t_global: iterations completed) and `discount_steps`. Two engines train them:
+
+- `sharded` (the default): batches of `batch_iterations` iterations, each cut into `shards`
+  shards with counter-based random streams keyed by (seed, batch, shard), run on `workers`
+  numba threads against the tables as they were at the batch start, and merged in shard order
+  (holdem_lab.solver.batches). The tables are the same bit for bit for any number of workers,
+  and a run stops only on batch boundaries.
+- `sequential`: one `numpy.random.Generator` seeded from `config.seed`, regrets updated after
+  every iteration, one core (holdem_lab.solver.kernels).
+
+`run(n)` performs at least n more iterations (whole batches). The whole state is
+`state_dict()`; `load_state_dict()` restores it exactly, so a run split at any stop continues
+bit for bit.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 
 from holdem_lab.config import MCCFRConfig
 from holdem_lab.errors import ConfigError, GameError
 from holdem_lab.games.game import Game, GameArrays, node_table_bytes_for
-from holdem_lab.solver import kernels
+from holdem_lab.solver import batches, kernels
 
 _DISCOUNT_CODES = {"none": kernels.DISCOUNT_NONE, "linear": kernels.DISCOUNT_LINEAR,
                    "dcfr": kernels.DISCOUNT_DCFR}
 _SAMPLING_CODES = {"external": kernels.SAMPLING_EXTERNAL, "outcome": kernels.SAMPLING_OUTCOME}
 STAT_NAMES = ("nodes_visited", "pruned_iterations", "pruned_actions", "traversals")
+
+MAX_SHARDS = 64
+"""Shards per batch the automatic rule gives a large game (the most workers it can keep busy)."""
+
+
+def batch_sizes(num_rows: int) -> tuple[int, int]:
+    """The sharded engine's (batch_iterations, shards) for a game with `num_rows` infosets.
+
+    Iterations within a batch all play the strategy of its start, which costs accuracy once a
+    batch is large next to the number of infosets; a batch must also hold enough work per shard
+    to repay starting it. The rule keeps the batch at about a sixteenth of the infosets, between
+    16 and 4,096 iterations, and cuts it into shards of at least two iterations, at most
+    MAX_SHARDS of them (bench/bench_parallel.py measures the trade-off)."""
+    batch = 16
+    while batch * 2 <= min(num_rows // 16, 4096):
+        batch *= 2
+    return batch, min(MAX_SHARDS, batch // 2)
+
+
+AUTO_SHARDED_ROWS = 10_000
+"""Infosets from which `engine: auto` chooses the sharded engine."""
+
+
+def resolve_engine(engine: str, num_rows: int) -> str:
+    """The engine `engine` names for a game of `num_rows` infosets. `auto` is sharded from
+    AUTO_SHARDED_ROWS infosets: below that even the smallest batch that repays its start
+    delays updates enough to cost accuracy (Leduc's 288 infosets: batches of 16 iterations end
+    10M iterations 13% above the sequential engine's exploitability without discounting), and one
+    core already runs such a game at over a million iterations per second."""
+    if engine == "auto":
+        return "sharded" if num_rows >= AUTO_SHARDED_ROWS else "sequential"
+    return engine
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def resolve_workers(requested: int | None) -> int:
+    """The worker threads a solver uses: `requested`, or every core the process may use; more
+    than numba's thread pool (NUMBA_NUM_THREADS) is refused with the way to get more."""
+    limit = numba.config.NUMBA_NUM_THREADS
+    if requested is None:
+        return max(1, min(available_cores(), limit))
+    if requested > limit:
+        raise ConfigError("num_workers", requested,
+                          f"numba's thread pool has {limit} threads in this process: set the "
+                          f"environment variable NUMBA_NUM_THREADS={requested} before starting "
+                          "it")
+    return requested
 
 
 class Solver:
@@ -56,12 +122,33 @@ class Solver:
         self._schedule_iterations = np.array([s[0] for s in schedule], dtype=np.int64)
         self._schedule_values = np.array([s[1] for s in schedule], dtype=np.float64)
         self._iparams, self._fparams = _parameters(config)
+        self.engine = resolve_engine(config.engine, game.num_rows)
+        self.workers = 1
+        self.batch_iterations = 1
+        self.shards = 1
+        if self.engine == "sharded":
+            auto_batch, auto_shards = batch_sizes(game.num_rows)
+            self.batch_iterations = config.batch_iterations or auto_batch
+            self.shards = config.shards or (
+                auto_shards if config.batch_iterations is None
+                else _divisor_at_most(self.batch_iterations, MAX_SHARDS))
+            if self.batch_iterations % self.shards:
+                raise ConfigError("batch_iterations", self.batch_iterations,
+                                  f"must be a multiple of shards ({self.shards})",
+                                  related=("shards",))
+            self.workers = resolve_workers(config.num_workers)
+        self._log_capacity = 0
+        self._log_rows = np.zeros((0, 0), dtype=np.int64)
+        self._log_values = np.zeros((0, 0, 0))
+        self._log_counts = np.zeros(self.shards, dtype=np.int64)
+        self._shard_stats = np.zeros((self.shards, kernels.NUM_STATS), dtype=np.int64)
 
     # ------------------------------------------------------------------ training
 
     def run(self, iterations: int) -> int:
-        """Perform `iterations` more MCCFR iterations; returns how many were performed (fewer
-        only when `request_stop` was called meanwhile)."""
+        """Perform `iterations` more MCCFR iterations, rounded up to whole batches (see
+        `batch_iterations`); returns how many were performed (fewer only when `request_stop`
+        was called meanwhile)."""
         if isinstance(iterations, bool) or not isinstance(iterations, int | np.integer) \
                 or iterations < 0:
             raise ValueError(f"iterations={iterations!r} must be a non-negative integer")
@@ -69,20 +156,78 @@ class Solver:
             return 0
         started = time.perf_counter()
         self.control[1] = self.iteration
-        args = (self._arrays, self.regrets, self.strategy_sum, self.rng, self.iteration + 1,
-                int(iterations), self._iparams, self._fparams, self._schedule_iterations,
-                self._schedule_values, self.discount_steps, self.stats, self.control)
+        if self.engine == "sharded":
+            job: Callable[[], int] = lambda: self._run_batches(  # noqa: E731
+                -(-int(iterations) // self.batch_iterations))
+        else:
+            args = (self._arrays, self.regrets, self.strategy_sum, self.rng, self.iteration + 1,
+                    int(iterations), self._iparams, self._fparams, self._schedule_iterations,
+                    self._schedule_values, self.discount_steps, self.stats, self.control)
+            job = lambda: int(kernels.run_iterations(*args))  # noqa: E731
         # Interruptible: the kernel runs without the GIL in a worker thread, so that the main
         # thread stays free to run signal handlers (which call request_stop). The thread is
         # kept between calls: starting one costs about a millisecond, as much as a thousand
         # Leduc iterations.
-        steps = self._worker().run(args) if self.interruptible \
-            else kernels.run_iterations(*args)
+        steps = self._worker().run(job) if self.interruptible else job()
         self.discount_steps = int(steps)
         done = int(self.control[1]) - self.iteration
         self.iteration = int(self.control[1])
         self.compute_seconds += time.perf_counter() - started
         return done
+
+    def _run_batches(self, count: int) -> int:
+        """Run `count` batches of the sharded engine (in the calling thread, whose numba thread
+        count it sets); returns the discount steps so far."""
+        if self.iteration % self.batch_iterations:
+            raise ValueError(f"iteration {self.iteration} is not on a batch boundary "
+                             f"(batches of {self.batch_iterations})")
+        numba.set_num_threads(min(self.workers, self.shards))
+        steps = self.discount_steps
+        first = self.iteration + 1
+        while count > 0:
+            if self._log_capacity == 0:
+                # A first guess from the batch; logs that overflow grow and rerun their batch.
+                self._grow_logs(64 * (self.batch_iterations // self.shards))
+            steps, done, needed = batches.run_batches(
+                self._arrays, self.regrets, self.strategy_sum, self.config.seed, first, count,
+                self.batch_iterations // self.shards, min(self.workers, self.shards),
+                self._iparams, self._fparams, self._schedule_iterations,
+                self._schedule_values, steps, self.stats, self._shard_stats, self.control,
+                self._log_rows, self._log_values, self._log_counts)
+            count -= done
+            first += done * self.batch_iterations
+            if needed:
+                self._grow_logs(needed + needed // 4)
+            elif count > 0:  # stopped by request_stop
+                break
+        return int(steps)
+
+    def _grow_logs(self, capacity: int) -> None:
+        self._log_capacity = capacity
+        self._log_rows = np.zeros((self.shards, capacity), dtype=np.int64)
+        self._log_values = np.zeros((self.shards, capacity, self.game.max_actions))
+
+    @property
+    def buffer_bytes(self) -> int:
+        """Bytes the sharded engine's update logs hold now (they grow to the largest batch's
+        need and stay there)."""
+        return int(self._log_rows.nbytes + self._log_values.nbytes)
+
+    def set_workers(self, workers: int | None) -> None:
+        """Train on `workers` threads from now on (None: every core); the tables do not depend
+        on it."""
+        if self.engine != "sharded" and (workers or 1) != 1:
+            raise ConfigError("num_workers", workers, "the sequential engine runs on one core")
+        self.workers = resolve_workers(workers) if self.engine == "sharded" else 1
+
+    def engine_info(self) -> dict[str, Any]:
+        """What a checkpoint records of the engine: part of the run's identity."""
+        if self.engine == "sequential":
+            return {"name": "sequential", "streams": "numpy PCG64 (one stream)"}
+        from holdem_lab.games.streams import STREAM_SCHEME
+
+        return {"name": "sharded", "batch_iterations": self.batch_iterations,
+                "shards": self.shards, "streams": STREAM_SCHEME}
 
     def __del__(self) -> None:
         thread = getattr(self, "_kernel_thread", None)
@@ -163,7 +308,11 @@ class Solver:
             tables.append(array)
         self.regrets, self.strategy_sum = tables
         self.stats = np.array(state.get("stats", np.zeros(kernels.NUM_STATS)), dtype=np.int64)
-        self.iteration = int(state["iteration"])
+        iteration = int(state["iteration"])
+        if iteration % self.batch_iterations:
+            raise ValueError(f"iteration {iteration} is not on a batch boundary of this "
+                             f"engine (batches of {self.batch_iterations} iterations)")
+        self.iteration = iteration
         self.discount_steps = int(state["discount_steps"])
         self.compute_seconds = float(state.get("compute_seconds", 0.0))
         rng_state = state["rng_state"]
@@ -177,7 +326,7 @@ class Solver:
 
 
 class _KernelThread:
-    """A daemon thread that runs `kernels.run_iterations` calls handed to it, one at a time,
+    """A daemon thread that runs the training calls handed to it, one at a time,
     while the calling thread waits in short timed waits (during which Python runs signal
     handlers)."""
 
@@ -185,16 +334,16 @@ class _KernelThread:
         self._lock = threading.Lock()
         self._job = threading.Condition(self._lock)
         self._done = threading.Event()
-        self._args: tuple[Any, ...] | None = None
+        self._args: Callable[[], int] | None = None
         self._result: int | None = None
         self._error: BaseException | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._serve, name="mccfr", daemon=True)
         self._thread.start()
 
-    def run(self, args: tuple[Any, ...]) -> int:
+    def run(self, job: Callable[[], int]) -> int:
         with self._job:
-            self._args, self._result, self._error = args, None, None
+            self._args, self._result, self._error = job, None, None
             self._done.clear()
             self._job.notify()
         while not self._done.wait(0.05):
@@ -222,7 +371,7 @@ class _KernelThread:
                     return
                 args, self._args = self._args, None
             try:
-                self._result = int(kernels.run_iterations(*args))
+                self._result = int(args())
             except BaseException as exc:  # reported to the caller by run()
                 self._error = exc
             del args  # the tables belong to the solver, not to an idle thread
@@ -284,6 +433,11 @@ def _parameters(config: MCCFRConfig) -> tuple[np.ndarray, np.ndarray]:
     fparams[kernels.F_REGRET_FLOOR] = config.regret_floor if config.regret_floor is not None \
         else 0.0
     return iparams, fparams
+
+
+def _divisor_at_most(number: int, limit: int) -> int:
+    """The largest divisor of `number` that is at most `limit`."""
+    return max(d for d in range(1, min(number, limit) + 1) if number % d == 0)
 
 
 def _normalise(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:

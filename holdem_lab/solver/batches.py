@@ -1,0 +1,191 @@
+"""The sharded engine's numba kernels: batch-synchronous MCCFR whose result does not depend on
+the number of threads.
+
+A batch of `shards * shard_iterations` iterations is cut into `shards` shards. Shard s of the
+batch that starts at iteration t0 runs iterations t0 + s*shard_iterations onwards with its own
+counter stream (holdem_lab.games.streams, keyed by seed, batch and shard), reads the regrets as
+they were at the batch start, and logs its updates (kernels._train's logged mode). The logs are
+then merged into the tables in shard order, each thread owning a disjoint set of rows, so every
+table entry receives the same additions in the same order whatever the thread count. Discount
+steps due within the batch are applied after the merge, as one step with their combined
+factors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from holdem_lab.games.streams import stream_key
+from holdem_lab.solver.kernels import (
+    DISCOUNT_DCFR,
+    DISCOUNT_LINEAR,
+    DISCOUNT_NONE,
+    F_ALPHA,
+    F_BETA,
+    F_GAMMA,
+    F_REGRET_FLOOR,
+    I_DISCOUNT_INTERVAL,
+    I_DISCOUNT_MODE,
+    I_DISCOUNT_STOP,
+    I_USE_FLOOR,
+    NUM_STATS,
+    STAT_NODES,
+    _atomic_load,
+    _atomic_store,
+    _train,
+)
+
+ROW_GROUP = 8
+"""Rows a merging thread owns together (row // ROW_GROUP decides the thread), so that two
+threads never write the same cache line of a narrow table."""
+
+
+@njit(cache=True, nogil=True)
+def _run_shard(g, regrets, strategy_sum, seed, batch_index, shard, first_iteration,
+               num_iterations, iparams, fparams, schedule_iterations, schedule_values,
+               shard_stats, control, log_rows, log_values, log_count):
+    """One shard: its stream, its iterations, its log."""
+    rng = np.empty(1, dtype=np.uint64)
+    rng[0] = stream_key(seed, batch_index, shard)
+    cards = np.empty(g.deck_size, dtype=np.int64)
+    hand = np.empty(7, dtype=np.int64)
+    buckets = np.empty((g.num_players, g.num_rounds), dtype=np.int64)
+    strength = np.empty(g.num_players, dtype=np.int64)
+    for k in range(shard_stats.shape[0]):
+        shard_stats[k] = 0
+    _train(g.num_players, g.num_rounds, g.max_depth, g.node_table, g.node_amounts,
+           g.node_contrib, g.node_folded, g.hole_cards, g.board_total, g.board_visible,
+           g.deck_size, g.card_rank, g.showdown_kind, g.small_bucket_table, g.bucket_kind,
+           g.holdem_bucket_tables, g.holdem_table_offsets, cards, hand, buckets, strength,
+           regrets, strategy_sum, rng, first_iteration, num_iterations, iparams, fparams,
+           schedule_iterations, schedule_values, 0, shard_stats, control, log_rows, log_values,
+           log_count)
+
+
+@njit(cache=True, nogil=True)
+def _merge_part(regrets, strategy_sum, log_rows, log_values, log_counts, part, parts,
+                use_floor, regret_floor):
+    """Apply every shard's log entries for the rows of merge part `part`, in shard order."""
+    width = regrets.shape[1]
+    for s in range(log_rows.shape[0]):
+        for e in range(log_counts[s]):
+            code = log_rows[s, e]
+            row = code >> 1
+            if (row // ROW_GROUP) % parts != part:
+                continue
+            if code & 1:
+                for b in range(width):
+                    strategy_sum[row, b] += log_values[s, e, b]
+            else:
+                for b in range(width):
+                    r = regrets[row, b] + log_values[s, e, b]
+                    if use_floor and r < regret_floor:
+                        r = regret_floor
+                    regrets[row, b] = r
+
+
+@njit(cache=True, nogil=True)
+def discount_factors(mode, first_step, count, alpha, beta, gamma):
+    """The combined factors (positive regrets, negative regrets, strategy sums) of discount
+    steps first_step .. first_step + count - 1 (see kernels.apply_discount)."""
+    positive = 1.0
+    negative = 1.0
+    average = 1.0
+    for step in range(first_step, first_step + count):
+        k = float(step)
+        if mode == DISCOUNT_LINEAR:
+            factor = k / (k + 1.0)
+            positive *= factor
+            negative *= factor
+            average *= factor
+        else:
+            ka = k ** alpha
+            kb = k ** beta
+            positive *= ka / (ka + 1.0)
+            negative *= kb / (kb + 1.0)
+            average *= (k / (k + 1.0)) ** gamma
+    return positive, negative, average
+
+
+@njit(cache=True, nogil=True)
+def _discount_part(regrets, strategy_sum, part, parts, positive, negative, average):
+    width = regrets.shape[1]
+    for row in range(regrets.shape[0]):
+        if (row // ROW_GROUP) % parts != part:
+            continue
+        for b in range(width):
+            r = regrets[row, b]
+            if r > 0.0:
+                regrets[row, b] = r * positive
+            elif r < 0.0:
+                regrets[row, b] = r * negative
+            strategy_sum[row, b] *= average
+
+
+@njit(cache=True, nogil=True)
+def discount_steps_in(iparams, first_iteration, last_iteration):
+    """How many discount steps fall due after iterations first .. last."""
+    mode = iparams[I_DISCOUNT_MODE]
+    if mode == DISCOUNT_NONE:
+        return 0
+    interval = iparams[I_DISCOUNT_INTERVAL]
+    stop = iparams[I_DISCOUNT_STOP]
+    last = last_iteration if stop <= 0 else min(last_iteration, stop)
+    if last < first_iteration:
+        return 0
+    return last // interval - (first_iteration - 1) // interval
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, shard_iterations,
+                workers, iparams, fparams, schedule_iterations, schedule_values, discount_steps,
+                stats, shard_stats, control, log_rows, log_values, log_counts):
+    """Run `num_batches` batches from iteration `first_iteration` (a batch boundary) on
+    `workers` threads (the caller sets numba's thread count to at least that). Returns (discount steps so far, batches completed, log entries a shard
+    needed): a batch whose logs overflowed is not merged and the third value says how large
+    the logs must grow (the caller grows them and reruns it, to the same result)."""
+    shards = log_rows.shape[0]
+    batch_iterations = shards * shard_iterations
+    use_floor = iparams[I_USE_FLOOR] != 0
+    regret_floor = fparams[F_REGRET_FLOOR]
+    mode = iparams[I_DISCOUNT_MODE]
+    done = 0
+    for batch in range(num_batches):
+        t0 = first_iteration + batch * batch_iterations
+        batch_index = (t0 - 1) // batch_iterations
+        for s in prange(shards):
+            _run_shard(g, regrets, strategy_sum, seed, batch_index, s,
+                       t0 + s * shard_iterations, shard_iterations, iparams, fparams,
+                       schedule_iterations, schedule_values, shard_stats[s], control,
+                       log_rows[s], log_values[s], log_counts[s:s + 1])
+        needed = 0
+        for s in range(shards):
+            needed = max(needed, log_counts[s])
+        if needed > log_rows.shape[1]:
+            return discount_steps, done, needed
+        for part in prange(workers):
+            _merge_part(regrets, strategy_sum, log_rows, log_values, log_counts, part,
+                        workers, use_floor, regret_floor)
+        t1 = t0 + batch_iterations - 1
+        count = discount_steps_in(iparams, t0, t1)
+        if count > 0:
+            positive, negative, average = discount_factors(
+                mode, discount_steps + 1, count, fparams[F_ALPHA], fparams[F_BETA],
+                fparams[F_GAMMA])
+            for part in prange(workers):
+                _discount_part(regrets, strategy_sum, part, workers, positive, negative,
+                               average)
+            discount_steps += count
+        for s in range(shards):
+            for k in range(NUM_STATS):
+                stats[k] += shard_stats[s, k]
+        done += 1
+        _atomic_store(control, 1, t1)
+        if _atomic_load(control, 0) != 0:
+            break
+    return discount_steps, done, 0
+
+
+__all__ = ["ROW_GROUP", "STAT_NODES", "DISCOUNT_DCFR", "discount_factors", "discount_steps_in",
+           "run_batches"]
