@@ -174,7 +174,8 @@ def street_raise_options(st: np.ndarray, n: int, seat: int, round_index: int, bi
     The menu of round r is row m = 4 * r + 2 * (depth >= 1) + (players in > 2) of the tables:
     `menu_sizes[m, :menu_length[m]]` pot fractions (or big blinds when `menu_open[m]`), each
     giving entry `menu_entry[m, i]`; `raise_caps[m]` the raise cap; `all_in_entry[r]` the
-    all-in's entry (-1: no all-in)."""
+    all-in's entry (-1: no all-in). `raw_targets` and `raw_entries` are scratch space, one
+    more than the menu's width."""
     depth = st[5 * n + DEPTH]
     row = 4 * round_index + 2 * (depth >= 1) + (_players_in(st, n) > 2)
     if depth >= raise_caps[row] or not street_can_raise(st, n, seat):
@@ -228,7 +229,7 @@ def street_raise_options(st: np.ndarray, n: int, seat: int, round_index: int, bi
 
 @njit(cache=True)
 def street_round_start(st: np.ndarray, n: int, closed: int, start_stacks: np.ndarray,
-                 big_blind: int, opener: int, out: np.ndarray) -> tuple[int, int]:
+                       big_blind: int, opener: int, out: np.ndarray) -> tuple[int, int]:
     """`_Builder.round_start` from the closed round's street `st`: the next round with
     betting, written to `out`, and its first seat; (last round, -1) when nobody bets again."""
     round_index = closed
@@ -365,7 +366,9 @@ def count_states(root: np.ndarray, root_seat: int, num_players: int, start_stack
     (only for a seat not all-in: an all-in seat never acts again). With even starting stacks a
     live seat's number does not matter, only the order of the live seats: they are listed from
     the seat to act, with the place of the one that opens the next round; with uneven stacks
-    the seats are listed by number, with the seat to act."""
+    the seats are listed by number, with the seat to act. Keys are packed into int64 words,
+    every chip amount in `chip_bits` bits (enough for all the chips in play), so that a
+    lookup reads one cache line or two."""
     n = num_players
     width_street = 5 * n + 3
     key_size = key_words(n, chip_bits)
@@ -448,8 +451,9 @@ def count_states(root: np.ndarray, root_seat: int, num_players: int, start_stack
             following = child
             if next_seat < 0:
                 street_return_uncalled(child, n)
-                next_round, next_seat = street_round_start(child, n, round_index, start_stacks,
-                                                     big_blind, opener, scratch)
+                next_round, next_seat = street_round_start(child, n, round_index,
+                                                           start_stacks, big_blind, opener,
+                                                           scratch)
                 if next_seat < 0:
                     f_child[top, edge] = SHOWDOWN_LEAF
                     continue
