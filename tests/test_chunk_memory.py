@@ -28,7 +28,7 @@ from holdem_lab.chunks.policy import (
     average_policy_blocks,
     streamed_average_policy,
 )
-from holdem_lab.cli.sbatch import MARGIN, PROCESS_BASE_BYTES, memory_for_job
+from holdem_lab.cli.sbatch import MARGIN, PROCESS_BASE_BYTES, resource_lines
 from holdem_lab.solver.solver import memory_needed
 
 GAME_PARAMS: dict[str, Any] = dict(
@@ -61,7 +61,8 @@ def test_a_chunk_peaks_within_its_sizing(tmp_path: Path) -> None:
     table = game.num_rows * game.max_actions * 8
     assert table > PROCESS_BASE_BYTES / 4  # the tables, not the interpreter, make the peak
     assert peak <= sized + PROCESS_BASE_BYTES, (peak / 2**20, sized / 2**20)
-    assert peak * MARGIN <= memory_for_job(sized)
+    asked = int(resource_lines(sized)[0].removeprefix("#SBATCH --mem=").removesuffix("M"))
+    assert peak * MARGIN <= asked * 2**20  # what --print-sbatch and holdem-lab size ask for
 
 
 def _solver() -> Solver:
