@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from holdem_lab import MCCFRConfig, Solver, load_game
 from holdem_lab.checkpoint import write_checkpoint
@@ -29,6 +30,7 @@ from holdem_lab.chunks.policy import (
     streamed_average_policy,
 )
 from holdem_lab.cli.sbatch import MARGIN, PROCESS_BASE_BYTES, resource_lines
+from holdem_lab.errors import CheckpointError
 from holdem_lab.solver.solver import memory_needed
 
 GAME_PARAMS: dict[str, Any] = dict(
@@ -98,13 +100,24 @@ def test_a_streamed_policy_writes_the_same_checkpoint_bytes(tmp_path: Path,
             hashlib.sha256(other.read_bytes()).digest()
 
 
-def test_a_streamed_array_with_missing_rows_fails_the_write(tmp_path: Path) -> None:
-    rows = np.ones((5, 3))
-    short = StreamedArray(np.dtype(np.float64), (6, 3), lambda: iter([rows]))
-    try:
-        write_checkpoint(tmp_path, 1, {"policy": short}, {"state": rows}, {})
-    except ValueError as exc:
-        assert "blocks hold 5 rows, not 6" in str(exc)
-    else:
-        raise AssertionError("a short streamed array was written")
+@pytest.mark.parametrize(("blocks", "message"), [
+    ([np.ones((5, 3))], "blocks hold 5 rows, not 6"),
+    ([np.ones((4, 3)), np.ones((4, 3))], "blocks hold more than 6 rows"),
+    ([np.ones((6, 3), dtype=np.float32)], "a block must be a C-contiguous float64 array"),
+    ([np.ones((3, 6)).T], "a block must be a C-contiguous float64 array"),
+])
+def test_a_streamed_array_that_does_not_add_up_fails_the_write(
+        tmp_path: Path, blocks: list[np.ndarray], message: str) -> None:
+    array = StreamedArray(np.dtype(np.float64), (6, 3), lambda: iter(blocks))
+    with pytest.raises(ValueError, match=message):
+        write_checkpoint(tmp_path, 1, {"policy": array}, {"state": np.ones(2)}, {})
+    assert list(tmp_path.iterdir()) == []  # nothing left of the write
+
+
+def test_a_streamed_array_with_nan_is_refused(tmp_path: Path) -> None:
+    bad = np.ones((6, 3))
+    bad[4, 1] = np.nan
+    array = StreamedArray(np.dtype(np.float64), (6, 3), lambda: iter([bad[:2], bad[2:]]))
+    with pytest.raises(CheckpointError, match="'policy': contains NaN or infinity"):
+        write_checkpoint(tmp_path, 1, {"policy": array}, {"state": np.ones(2)}, {})
     assert list(tmp_path.iterdir()) == []
