@@ -19,6 +19,7 @@ BENCHMARKS: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...] = (
     ("bench.bench_mccfr", {"budgets": (10.0, 30.0)}, {"budgets": (3.0,)}),
     ("bench.bench_cards", {}, {"seconds": 0.5}),
     ("bench.bench_holdem", {}, {"rounds": 2, "seconds": 0.5}),
+    ("bench.bench_tree_size", {}, {"repeats": 1}),
     ("bench.bench_checkpoint", {}, {"size_mb": 32}),
     ("bench.bench_chunks", {"target_seconds": 60.0}, {"target_seconds": 10.0}),
     ("bench.bench_buckets", {}, {"ks": (10,)}),

@@ -110,9 +110,31 @@ class ArraySpec:
         return {"dtype": self.dtype.str, "shape": list(self.shape)}
 
     @classmethod
-    def of(cls, array: np.ndarray[Any, Any]) -> ArraySpec:
-        """Spec of an in-memory array."""
+    def of(cls, array: np.ndarray[Any, Any] | StreamedArray) -> ArraySpec:
+        """Spec of an in-memory (or streamed) array."""
         return cls(array.dtype, tuple(int(n) for n in array.shape))
+
+
+@dataclass(frozen=True)
+class StreamedArray:
+    """An array stored from row blocks computed as it is written, never held whole.
+
+    It is stored exactly as the C-ordered array of `dtype` and `shape` whose rows ``blocks()``
+    yields, in order, as C-contiguous arrays of that dtype (each one 1 row or more, together
+    ``shape[0]`` rows): the same bytes, header and checksums. Writing one costs a block's
+    memory, not the array's: a checkpoint's average policy is computed from the strategy sums
+    block by block as it streams to the file. ``blocks()`` is called once per write."""
+
+    dtype: np.dtype[Any]
+    shape: tuple[int, ...]
+    blocks: Callable[[], Iterator[np.ndarray[Any, Any]]]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dtype", np.dtype(self.dtype))
+        shape = tuple(int(n) for n in self.shape)
+        if not shape or any(n < 0 for n in shape):
+            raise ValueError(f"shape {self.shape!r}: a streamed array has rows (ndim >= 1)")
+        object.__setattr__(self, "shape", shape)
 
 
 def dtype_problem(dtype: np.dtype[Any]) -> str | None:
@@ -334,7 +356,7 @@ class NonFiniteArrayError(ValueError):
 
 def write_npz(
     stream: WritableStream,
-    arrays: Mapping[str, np.ndarray[Any, Any]],
+    arrays: Mapping[str, np.ndarray[Any, Any] | StreamedArray],
     *,
     refuse_non_finite: bool = False,
 ) -> None:
@@ -355,22 +377,52 @@ def write_npz(
     still busy with the previous chunks, so the check costs no pass of its own), and
     :class:`NonFiniteArrayError` is raised at the first NaN or infinity. What was written by
     then is an incomplete archive: the caller must discard it.
+
+    A :class:`StreamedArray` is written as the array its blocks make up; a block of another
+    dtype or row shape, or rows that do not add up to its shape, raise ValueError part-way
+    (the archive is then incomplete, as above).
     """
     archive = StoredZipWriter(stream)
     for name, value in arrays.items():
-        array = np.asarray(value)
-        problem = dtype_problem(array.dtype)
+        if isinstance(value, StreamedArray):
+            dtype, parts = value.dtype, _streamed_parts(name, value)
+            header = _npy_header_of(dtype, value.shape, fortran_order=False)
+        else:
+            array = np.asarray(value)
+            dtype, parts = array.dtype, iter((array,))
+            header = _npy_header(array)
+        problem = dtype_problem(dtype)
         if problem is not None:
             raise ValueError(f"array {name!r}: {problem}")
-        check = refuse_non_finite and array.dtype.kind in "fc"
+        check = refuse_non_finite and dtype.kind in "fc"
         archive.start_member(name + _NPY_SUFFIX)
-        archive.write(_npy_header(array))
-        for values, data in _data_chunks(array):
-            if check and not np.isfinite(values).all():
-                raise NonFiniteArrayError(name)
-            archive.write(data)
+        archive.write(header)
+        for part in parts:
+            for values, data in _data_chunks(part):
+                if check and not np.isfinite(values).all():
+                    raise NonFiniteArrayError(name)
+                archive.write(data)
         archive.end_member()
     archive.finish()
+
+
+def _streamed_parts(name: str, array: StreamedArray) -> Iterator[np.ndarray[Any, Any]]:
+    """The blocks of `array`, each checked to continue it (dtype, row shape, C order), and
+    their rows checked to add up to its shape."""
+    rows = 0
+    for block in array.blocks():
+        if not isinstance(block, np.ndarray) or block.dtype != array.dtype \
+                or block.shape[1:] != array.shape[1:] or not block.flags.c_contiguous:
+            raise ValueError(
+                f"array {name!r}: a block must be a C-contiguous {array.dtype} array of rows "
+                f"{array.shape[1:]!r}, got {getattr(block, 'dtype', type(block).__name__)} "
+                f"{getattr(block, 'shape', '')}")
+        rows += block.shape[0]
+        if rows > array.shape[0]:
+            raise ValueError(f"array {name!r}: blocks hold more than {array.shape[0]} rows")
+        yield block
+    if rows != array.shape[0]:
+        raise ValueError(f"array {name!r}: blocks hold {rows} rows, not {array.shape[0]}")
 
 
 ZIP64_LIMIT = (1 << 31) - 1
@@ -499,6 +551,14 @@ class StoredZipWriter:
 def _npy_header(array: np.ndarray[Any, Any]) -> bytes:
     """The ``.npy`` header numpy writes for ``array`` (format 1.0 unless it does not fit)."""
     header = np.lib.format.header_data_from_array_1_0(array)
+    return _npy_header_of(array.dtype, array.shape, fortran_order=header["fortran_order"])
+
+
+def _npy_header_of(dtype: np.dtype[Any], shape: tuple[int, ...], *, fortran_order: bool
+                   ) -> bytes:
+    """The ``.npy`` header numpy writes for an array of `dtype` and `shape`."""
+    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": fortran_order,
+              "shape": tuple(shape)}
     buffer = io.BytesIO()
     try:
         np.lib.format.write_array_header_1_0(buffer, header)

@@ -51,6 +51,7 @@ from holdem_lab.checkpoint.arrays import (
     NonFiniteArrayError,
     NpzContents,
     NpzFormatError,
+    StreamedArray,
     dtype_problem,
     name_problem,
     read_npz_fd,
@@ -174,8 +175,8 @@ class _Manifest:
 def write_checkpoint(
     directory: str | os.PathLike[str],
     iteration: int,
-    policy: Mapping[str, Array],
-    state: Mapping[str, Array],
+    policy: Mapping[str, Array | StreamedArray],
+    state: Mapping[str, Array | StreamedArray],
     metadata: Mapping[str, Any],
 ) -> CheckpointPaths:
     """Write the checkpoint at ``iteration`` into ``directory`` (created if missing).
@@ -188,6 +189,8 @@ def write_checkpoint(
     Arrays must be numpy arrays of bool/int/float/complex dtype with finite values, named
     like identifiers (``.`` and ``-`` also allowed), and must not be modified (by another
     thread) until this returns: their memory is written to the files without being copied.
+    A :class:`~holdem_lab.checkpoint.arrays.StreamedArray` is stored as the array its blocks
+    make up (the same bytes), computed as it is written instead of held whole.
     Names and dtypes are checked before anything is written; NaN and infinity are looked for
     chunk by chunk as the data streams to the files (no separate pass over the arrays), so a
     non-finite value fails the write part-way and the rollback below removes what was written.
@@ -236,7 +239,8 @@ class _AtomicWriter:
         self._placed: list[Path] = []
 
     def write_payload(
-        self, role: PayloadRole, arrays: Mapping[str, Array], workers: SerialWorkers
+        self, role: PayloadRole, arrays: Mapping[str, Array | StreamedArray],
+        workers: SerialWorkers
     ) -> dict[str, Any]:
         """Write one npz payload atomically; return its metadata ``files`` entry."""
         final = self._info.payload_path(role)
@@ -309,13 +313,13 @@ def _as_iteration(iteration: object) -> int:
         raise CheckpointError(f"iteration must be an int, not {type(iteration).__name__}") from None
 
 
-def _validated_arrays(role: PayloadRole, arrays: object) -> dict[str, Array]:
+def _validated_arrays(role: PayloadRole, arrays: object) -> dict[str, Array | StreamedArray]:
     if not isinstance(arrays, Mapping):
         raise CheckpointError(f"{role.value} arrays must be a mapping of name to numpy array")
-    result: dict[str, Array] = {}
+    result: dict[str, Array | StreamedArray] = {}
     for name, array in arrays.items():
         problem = name_problem(name)
-        if problem is None and not isinstance(array, np.ndarray):
+        if problem is None and not isinstance(array, np.ndarray | StreamedArray):
             problem = f"{type(array).__name__} is not a numpy array"
         if problem is None:  # NaN and infinity are looked for while writing
             problem = dtype_problem(array.dtype)

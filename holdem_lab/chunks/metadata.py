@@ -110,7 +110,13 @@ def average_regret_by_round(game: Game, solver: Solver) -> dict[str, float]:
     """Mean over a round's infosets of max_a R+(I, a) / t: the quantity CFR's bound drives to 0."""
     if solver.iteration == 0:
         return {}
-    positive = np.maximum(solver.regrets, 0.0).max(axis=1) / solver.iteration
+    # Row blocks, so that no temporary the size of the regret table is made.
+    regrets = solver.regrets
+    positive = np.empty(regrets.shape[0], dtype=np.float64)
+    step = max(1, (4 << 20) // max(regrets.shape[1] * regrets.itemsize, 1))
+    for start in range(0, regrets.shape[0], step):
+        block = np.maximum(regrets[start:start + step], 0.0).max(axis=1)
+        positive[start:start + step] = block / solver.iteration
     out = {}
     tree = game.tree
     decision = np.asarray(tree.decision_nodes, dtype=np.int64)

@@ -42,6 +42,7 @@ from holdem_lab.chunks.metadata import (
     rng_state_to_json,
 )
 from holdem_lab.chunks.plan import ChunkPlan
+from holdem_lab.chunks.policy import average_policy, streamed_average_policy
 from holdem_lab.chunks.resume import restore
 from holdem_lab.chunks.signals import GracefulStop
 from holdem_lab.chunks.tensorboard import ScalarLog
@@ -341,7 +342,7 @@ class _Chunk:
         game, config = self.game, self.config
         if game.name != "holdem":
             return
-        policy = self.solver.average_policy()
+        policy = average_policy(self.solver)
         if config.evaluation_deal_pairs >= 2:
             self.play_matches(policy)
         if game.num_players == 2 and config.lbr_hands >= 2 and not game.tree.dead_money:
@@ -407,7 +408,7 @@ class _Chunk:
         state = solver.state_dict()
         paths = write_checkpoint(
             self.run.checkpoints, solver.iteration,
-            policy={"average_policy": solver.average_policy()},
+            policy={"average_policy": streamed_average_policy(solver)},
             state={name: state[name] for name in STATE_ARRAYS},
             metadata=checkpoint_metadata(
                 self.game, solver, self.config, self.spec, self.history,

@@ -97,7 +97,8 @@ def size_lines(spec: GameSpec) -> list[str]:
     ]
     if size.breakdown is not None:
         lines.append(size.breakdown)
-    lines.append("memory (solver tables, tree and buckets), by table dtype:")
+    lines.append("memory at a chunk's peak (solver tables, action mask, tree and buckets), by "
+                 "table dtype:")
     lines += [f"  {dtype.name:<8} {_bytes(size.solver_bytes(dtype))}" for dtype in TABLE_DTYPES]
     if size.game == "holdem" and size.nodes > DEFAULT_MAX_NODES:
         lines.append(f"over max_nodes={DEFAULT_MAX_NODES:,}: training refuses this game")

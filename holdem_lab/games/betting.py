@@ -871,164 +871,74 @@ class TreeSize:
                 "rounds")
 
 
-_FOLD_LEAF = -1
-_SHOWDOWN_LEAF = -2
-_LEAF_VECTORS = {_FOLD_LEAF: (1, 0, 0, 0, 0, 1, 0), _SHOWDOWN_LEAF: (1, 0, 0, 0, 0, 0, 1)}
+def _menu_tables(sizing: BetSizing) -> tuple[dict[MenuEntry, int], dict[str, np.ndarray]]:
+    """The menu of `sizing` as the flat tables `tree_count.street_raise_options` reads (one row
+    per round, raise depth 0 or more and heads-up or multiway pot, from `players_menu`), and
+    the menu entries' numbers."""
+    entries: dict[MenuEntry, int] = {}
+    rows = 4 * NUM_ROUNDS
+    width = max(sizing.max_menu, 1)
+    tables = {
+        "menu_sizes": np.zeros((rows, width), dtype=np.float64),
+        "menu_length": np.zeros(rows, dtype=np.int64),
+        "menu_entry": np.full((rows, width), -1, dtype=np.int64),
+        "menu_open": np.zeros(rows, dtype=np.bool_),
+        "raise_caps": np.zeros(rows, dtype=np.int64),
+        "all_in_entry": np.full(NUM_ROUNDS, -1, dtype=np.int64),
+    }
+    for round_index in range(NUM_ROUNDS):
+        for depth in (0, 1):
+            for multiway in (False, True):
+                row = 4 * round_index + 2 * depth + int(multiway)
+                sizes, cap = sizing.players_menu(round_index, depth, 3 if multiway else 2)
+                menu: list[tuple[float, MenuEntry]]
+                if round_index == 0 and depth == 0 and sizing.preflop_open_bb is not None:
+                    tables["menu_open"][row] = True
+                    menu = [(x, MenuEntry(0, "open", x)) for x in sizing.preflop_open_bb]
+                else:
+                    kind = "raise" if depth >= 1 else "bet"
+                    if multiway and sizing.multiway_bet_sizes is not None:
+                        kind = f"multiway {kind}"
+                    menu = [(f, MenuEntry(round_index, kind, f)) for f in sizes]
+                tables["raise_caps"][row] = cap
+                tables["menu_length"][row] = len(menu)
+                for i, (size, entry) in enumerate(menu):
+                    tables["menu_sizes"][row, i] = size
+                    tables["menu_entry"][row, i] = entries.setdefault(entry, len(entries))
+        if sizing.all_in:
+            tables["all_in_entry"][round_index] = entries.setdefault(
+                MenuEntry(round_index, "all-in", None), len(entries))
+    return entries, tables
 
 
-class _Counter:
-    """Counts the tree `_Builder` would build, visiting each distinct betting state once.
+def _count(table: Table, sizing: BetSizing) -> TreeSize:
+    """The exact size of the tree `build_holdem_tree` builds for `table` and `sizing`, by the
+    compiled walk over distinct betting states of holdem_lab.games.tree_count."""
+    from holdem_lab.games import tree_count
 
-    The subtree below a decision depends only on the round, the seat to act and the street state
-    (contributions, street bets, folds, who acted since the last full raise, the bet level, the
-    last full raise and the raise depth), never on the path there, so equal states share one
-    count (a memoised recursion over a DAG far smaller than the tree). Each state's count vector
-    is [nodes, decisions in rounds 0..3, fold terminals, showdown terminals]."""
-
-    def __init__(self, builder: _Builder) -> None:
-        self.b = builder
-        self.memo: dict[tuple[Any, ...], int] = {}
-        self.vectors: list[tuple[int, ...]] = []
-        self.widths: list[int] = []
-        self.rounds: list[int] = []
-        self.edges: list[tuple[tuple[int, tuple[int, ...]], ...]] = []
-        self.entries: dict[MenuEntry, int] = {}
-        self.even = len(set(builder.table.stacks)) == 1
-        self.next_opener = builder.table.first_seat_left_of_button
-
-    def key(self, st: _Street, seat: int, round_index: int) -> tuple[Any, ...]:
-        """What the subtree below a decision depends on, the same for states that differ only
-        in what does not change its size.
-
-        A folded seat counts only through the pot and, through its street bet, the chips
-        returned uncalled (only the largest folded bet can matter there); a live seat's
-        contribution is its starting stack less its stack (uneven starting stacks keep the
-        seat numbers); an all-in seat never acts again, so whether it has acted does not
-        matter. With even stacks only the order of the live seats matters, not their numbers:
-        they are listed from the seat to act, with the place of the one that opens the next
-        round."""
-        folded, stacks, bets, acted = st.folded, st.stacks, st.bets, st.acted
-        n = len(folded)
-        folded_bet = 0
-        for o in range(n):
-            if folded[o] and bets[o] > folded_bet:
-                folded_bet = bets[o]
-        if not self.even:
-            return (round_index, seat, sum(st.contrib), folded_bet, st.level, st.full_raise,
-                    st.depth, tuple(stacks), tuple(bets), tuple(folded),
-                    tuple(a and s > 0 for a, s in zip(acted, stacks, strict=True)))
-        live: list[int] = []
-        for step in range(n):
-            o = (seat + step) % n
-            if folded[o]:
-                continue
-            stack = stacks[o]
-            live.append(stack)
-            live.append(bets[o])
-            live.append(stack > 0 and acted[o])
-        opener = 0
-        for step in range(n):
-            o = (self.next_opener + step) % n
-            if not folded[o]:
-                opener = (o - seat) % n
-                break
-        # The opener's place among the live seats, counted from the seat to act.
-        place = sum(1 for step in range(opener) if not folded[(seat + step) % n])
-        return (round_index, sum(st.contrib), folded_bet, st.level, st.full_raise, st.depth,
-                place, *live)
-
-    def vector(self, state: int) -> tuple[int, ...]:
-        return _LEAF_VECTORS[state] if state < 0 else self.vectors[state]
-
-    def decision(self, st: _Street, seat: int, round_index: int) -> int:
-        key = self.key(st, seat, round_index)
-        found = self.memo.get(key)
-        if found is not None:
-            return found
-        edges: list[tuple[int, tuple[int, ...]]] = []
-        to_call = st.to_call(seat)
-        if to_call > 0:
-            child = st.copy()
-            child.folded[seat] = True
-            edges.append((self.after(child, seat, round_index), ()))
-        child = st.copy()
-        child.put(seat, to_call)
-        child.acted[seat] = True
-        edges.append((self.after(child, seat, round_index), ()))
-        for target, entries in self.b.raise_options(st, seat, round_index):
-            child = st.copy()
-            child.raise_to(seat, target)
-            ids = tuple(self.entries.setdefault(e, len(self.entries)) for e in entries)
-            edges.append((self.after(child, seat, round_index), ids))
-        total = [1, 0, 0, 0, 0, 0, 0]
-        total[1 + round_index] = 1
-        width = len(edges)
-        for state, _ in edges:
-            for i, count in enumerate(self.vector(state)):
-                total[i] += count
-            if state >= 0:
-                width = max(width, self.widths[state])
-        # Numbered once complete, so every child's number is below its parent's.
-        index = self.memo[key] = len(self.vectors)
-        self.vectors.append(tuple(total))
-        self.widths.append(width)
-        self.rounds.append(round_index)
-        self.edges.append(tuple(edges))
-        return index
-
-    def after(self, st: _Street, seat: int, round_index: int) -> int:
-        """The state (or leaf) an action of `seat` leads to, as `_RoundWriter.after` lays it out."""
-        if st.folded.count(False) == 1:
-            return _FOLD_LEAF
-        following = st.next_to_act(seat + 1)
-        if following is not None:
-            return self.decision(st, following, round_index)
-        st.return_uncalled()
-        _, next_round, street, first = self.b.round_start(round_index, st.contrib, st.folded)
-        if street is None:
-            return _SHOWDOWN_LEAF
-        return self.decision(street, first, next_round)
-
-    def size(self) -> TreeSize:
-        st, first = self.b.root_state()
-        root = self.decision(st, first, 0)
-        # Paths into each state, and those that avoid each entry, parents before children
-        # (numbers descending): a node lies below an entry when its path takes one of the
-        # entry's edges, and counts once for it however many it takes.
-        count = len(self.entries)
-        reach = [0] * len(self.vectors)
-        reach[root] = 1
-        avoid: list[list[int] | None] = [None] * len(self.vectors)
-        avoid[root] = [1] * count
-        entry_totals = [[0] * 5 for _ in range(count)]
-        for state in range(root, -1, -1):
-            paths, missed = reach[state], avoid[state]
-            assert missed is not None  # every state is reached from the root
-            avoid[state] = None
-            own = 1 + self.rounds[state]
-            for entry in range(count):
-                below = paths - missed[entry]
-                if below:
-                    entry_totals[entry][0] += below
-                    entry_totals[entry][own] += below
-            for child, ids in self.edges[state]:
-                passed = [0 if e in ids else m for e, m in enumerate(missed)] if ids \
-                    else missed
-                if child < 0:
-                    for entry in range(count):
-                        entry_totals[entry][0] += paths - passed[entry]
-                    continue
-                reach[child] += paths
-                into = avoid[child]
-                avoid[child] = passed[:] if into is None \
-                    else [x + y for x, y in zip(into, passed, strict=True)]
-        vector = self.vectors[root]
-        return TreeSize(
-            num_players=self.b.num_players, nodes=vector[0],
-            decision_by_round=tuple(vector[1:5]), fold_terminal=vector[5],
-            showdown_terminal=vector[6], max_actions=self.widths[root],
-            entry_nodes={e: entry_totals[i][0] for e, i in self.entries.items()},
-            entry_decisions={e: tuple(entry_totals[i][1:5]) for e, i in self.entries.items()})
+    st, first = _Builder(table, sizing, _MAX_CHIPS).root_state()
+    n = table.num_players
+    root = np.array([*st.contrib, *st.bets, *st.stacks, *st.folded, *st.acted, st.level,
+                     st.full_raise, st.depth], dtype=np.int64)
+    entries, tables = _menu_tables(sizing)
+    # A round holds at most (raise cap + 1) turns of every seat: a bound on the walk's depth.
+    max_depth = NUM_ROUNDS * n * (int(tables["raise_caps"].max()) + 2) + 2
+    vector, width, rank, totals, _ = tree_count.count_states(
+        root, first, n, np.array(table.stacks, dtype=np.int64), table.big_blind,
+        table.first_seat_left_of_button, len(set(table.stacks)) == 1,
+        max(sum(table.stacks), table.big_blind).bit_length(), tables["menu_sizes"],
+        tables["menu_length"], tables["menu_entry"], tables["menu_open"], tables["raise_caps"],
+        tables["all_in_entry"], len(entries), max_depth)
+    # In the order the builder's preorder first offers them (ties in rankings keep it).
+    offered = sorted((entry for entry, i in entries.items() if rank[i] >= 0),
+                     key=lambda entry: int(rank[entries[entry]]))
+    counts = [int(c) for c in vector]
+    return TreeSize(
+        num_players=n, nodes=counts[0], decision_by_round=tuple(counts[1:5]),
+        fold_terminal=counts[5], showdown_terminal=counts[6], max_actions=int(width),
+        entry_nodes={entry: int(totals[entries[entry], 0]) for entry in offered},
+        entry_decisions={entry: tuple(int(c) for c in totals[entries[entry], 1:5])
+                         for entry in offered})
 
 
 def holdem_tree_size(
@@ -1046,7 +956,7 @@ def holdem_tree_size(
     the arguments `build_holdem_tree` refuses, whatever the size."""
     table, sizing = _table_and_sizing(num_players, stacks, small_blind, big_blind, ante, sizing,
                                       ante_type)
-    return _Counter(_Builder(table, sizing, _MAX_CHIPS)).size()
+    return _count(table, sizing)
 
 
 def _labels(parent: np.ndarray, tokens: np.ndarray, text: list[str]) -> tuple[str, ...]:
@@ -1114,7 +1024,7 @@ def build_holdem_tree(
             or not 1 <= max_nodes <= _MAX_CHIPS:
         raise GameError(f"max_nodes={max_nodes!r}: must be an integer from 1 to {_MAX_CHIPS}")
     # Counted first, so that a tree over the limit is refused before anything is allocated.
-    size = _Counter(_Builder(table, sizing, int(max_nodes))).size()
+    size = _count(table, sizing)
     if size.nodes > max_nodes:
         raise GameError(size.refusal(f"max_nodes={max_nodes}"))
     builder = _Builder(table, sizing, int(max_nodes))

@@ -379,8 +379,9 @@ class _KernelThread:
 
 
 def memory_needed(game: Game) -> int:
-    """Bytes a Solver of this game holds: regrets and strategy sums (float64, rows x actions),
-    the average policy computed for each checkpoint, and the game's tables."""
+    """Bytes a chunk of this game holds at its peak: regrets and strategy sums (float64, rows x
+    actions), the average policy its evaluation holds (a checkpoint streams it instead) with
+    the row action mask it is normalised with, and the game's tables."""
     return solver_bytes(num_rows=game.num_rows, max_actions=game.max_actions,
                         num_nodes=game.tree.num_nodes, num_players=game.num_players,
                         bucket_table_bytes=int(game.holdem_bucket_tables.nbytes))
@@ -389,13 +390,21 @@ def memory_needed(game: Game) -> int:
 def solver_bytes(*, num_rows: int, max_actions: int, num_nodes: int, num_players: int,
                  bucket_table_bytes: int, table_itemsize: int = 8) -> int:
     """`memory_needed` from the sizes alone (a game sized before it is built): three tables of
-    `table_itemsize`-byte entries, the tree's per-node arrays (children int32, contributions
-    and action amounts float64, row offsets and strides int64), the kernels' node table and
-    the bucket tables."""
+    `table_itemsize`-byte entries and a one-byte action mask of the same shape, the tree's
+    per-node arrays and labels, the kernels' node table and the bucket tables."""
     table = num_rows * max_actions * table_itemsize
-    tree = num_nodes * (max_actions * (4 + 8) + num_players * 8 + 2 * 8)
-    tree += node_table_bytes_for(num_nodes, max_actions, num_players)
-    return 3 * table + tree + bucket_table_bytes
+    mask = num_rows * max_actions
+    # Per node: children int32, action kinds int8 and amounts float64 per action;
+    # contributions float64 and folded flags per player; parent int32; player, round, terminal
+    # kind and action count int8; at most one decision index, row offset, row stride and
+    # kernel row int64 each; the label.
+    per_node = max_actions * (4 + 1 + 8) + num_players * (8 + 1) + 4 + 4 + 4 * 8 + _LABEL_BYTES
+    tree = num_nodes * per_node + node_table_bytes_for(num_nodes, max_actions, num_players)
+    return 3 * table + mask + tree + bucket_table_bytes
+
+
+# A node's label is a Python str of a few dozen characters (49 bytes of header) in a tuple.
+_LABEL_BYTES = 96
 
 
 def check_memory(game: Game, available: int | None = None) -> int:
