@@ -87,8 +87,10 @@ def _merge_share(game: Any, config: MCCFRConfig, batches_to_time: int = 20) -> d
         solver.run(solver.batch_iterations)
         batch_seconds += time.perf_counter() - started
         started = time.perf_counter()
-        kernels_batches._merge_part(regrets, strategy, solver._log_rows, solver._log_values,
-                                    solver._log_counts, 0, 1, False, 0.0)
+        for part in range(kernels_batches.LOG_PARTS):
+            kernels_batches._merge_part(regrets, strategy, solver._log_rows,
+                                        solver._log_values, solver._log_counts, part, False,
+                                        0.0)
         merge_seconds += time.perf_counter() - started
     return {"merge_share_of_batch": merge_seconds / batch_seconds,
             "log_entries_per_batch": float(solver._log_counts.sum()),
@@ -127,7 +129,7 @@ def run(rounds: int = 3, seconds: float = 4.0, budgets: tuple[float, ...] = (10.
     cases = {"leduc": (load_game("leduc"), _variants(leduc_config, LEDUC_SHARDED)),
              "holdem": (holdem_game, _variants(holdem_config, {}))}
     for name, (game, variants) in cases.items():
-        warm = Solver(game, variants["sequential"].replace(engine="sharded", num_workers=1))
+        warm = Solver(game, variants["sharded_1"])
         warm.run(warm.batch_iterations * 4 if name == "holdem" else 50_000)
         best: dict[str, dict[str, float]] = {}
         for _ in range(rounds):

@@ -533,8 +533,8 @@ def test_resuming_with_other_buckets_is_refused_naming_both(default_dir: Path,
     def train(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "holdem_lab.cli.train", "--logdir", str(logdir), "--iters",
-             "40", "--chunked", "--chunk-iterations", "20", "--no-progress",
-             "--no-tensorboard", *extra],
+             "40", "--chunked", "--chunk-iterations", "20", "--batch-iterations", "20",
+             "--no-progress", "--no-tensorboard", *extra],
             capture_output=True, text=True, cwd=ROOT, timeout=600)
 
     assert load_buckets(default_dir / "buckets.json").sha256 == tables.sha256  # any of the 3

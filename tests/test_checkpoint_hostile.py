@@ -36,6 +36,7 @@ from hostile.runs import (
 
 from holdem_lab import Solver
 from holdem_lab.checkpoint import (
+    FORMAT_VERSION,
     CheckpointInfo,
     find_latest_complete,
     list_checkpoints,
@@ -180,7 +181,8 @@ CHECKPOINT_CORPUS: dict[str, tuple[Mutation, str]] = {
         "format_version": 1, "iteration": 20, "files": {}, "metadata_sha256": "0" * 64}))),
         "metadata_sha256 does not match"),
     # metadata fields, resealed
-    "format-version-newer": (_set_field("format_version", 2), "written by a newer format_version"),
+    "format-version-newer": (_set_field("format_version", FORMAT_VERSION + 1),
+                             "written by a newer format_version"),
     "format-version-string": (_set_field("format_version", "1"), "unsupported format_version"),
     "iteration-string": (_set_field("iteration", "20"), "iteration mismatch"),
     "iteration-float": (_set_field("iteration", 20.0), "iteration mismatch"),
@@ -294,7 +296,8 @@ def test_a_newer_format_checkpoint_is_never_overwritten(
     logdir = copy_run(base_run, tmp_path / "run")
     assert quiet_chunk(logdir, CONFIG.replace(num_iterations=60), SPEC) is ChunkStatus.CHUNK_DONE
     newer = CheckpointInfo(40, logdir / CHECKPOINTS)
-    forge.rewrite_metadata(newer, lambda document: document.update(format_version=2))
+    forge.rewrite_metadata(newer,
+                           lambda document: document.update(format_version=FORMAT_VERSION + 1))
     written_by_newer = checkpoint_files(logdir, 40)
     with contextlib.suppress(CheckpointError):
         quiet_chunk(logdir, CONFIG.replace(num_iterations=60), SPEC)

@@ -159,7 +159,7 @@ def test_round_trip_is_bit_identical_and_records_hashes(tmp_path: Path) -> None:
             assert restored[name].tobytes() == array.tobytes(), name
     assert loaded.iteration == 300
     assert loaded.metadata["iteration"] == 300
-    assert loaded.metadata["format_version"] == FORMAT_VERSION == 1
+    assert loaded.metadata["format_version"] == FORMAT_VERSION == 2
     assert loaded.metadata["elapsed_seconds"] == 12.5
     assert loaded.metadata["game"] == "leduc"
     assert loaded.metadata["config"] == {"seed": 7, "buckets": [1, 2, 3]}
@@ -385,7 +385,7 @@ def test_flipped_hash_digit_in_metadata_is_detected(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "reason"),
     [
-        ({"format_version": 2}, VerificationReason.FORMAT_NEWER),
+        ({"format_version": FORMAT_VERSION + 1}, VerificationReason.FORMAT_NEWER),
         ({"format_version": 0}, VerificationReason.FORMAT_VERSION),
         ({"format_version": "1"}, VerificationReason.FORMAT_VERSION),
         ({"iteration": 8}, VerificationReason.ITERATION_MISMATCH),

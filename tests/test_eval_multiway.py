@@ -100,7 +100,7 @@ def three_player_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                                 "bet_sizing": TINY_MENU})
     config = MCCFRConfig(num_players=3, num_iterations=400, enable_chunked_training=True,
                          chunk_size_iterations=200, checkpoint_interval=200,
-                         evaluation_deal_pairs=200, seed=4)
+                         evaluation_deal_pairs=200, seed=4, batch_iterations=100)
     while run_chunk(logdir, spec, config, progress=False,
                     tensorboard=False).status is not ChunkStatus.COMPLETE:
         pass

@@ -153,8 +153,10 @@ def test_threeway_trains_through_the_chunk_runner(tmp_path: Path) -> None:
     # The shipped menu on a shorter stack and without the bucket file, to stay fast.
     params = {**spec.game_params, "stack": 40}
     game_spec = GameSpec(game="holdem", game_params=params)
+    # The sharded engine, in batches small enough for two chunks of 150 iterations.
     config = MCCFRConfig(num_players=3, num_iterations=300, enable_chunked_training=True,
-                         chunk_size_iterations=150, sampling="external", seed=5)
+                         chunk_size_iterations=150, sampling="external", seed=5,
+                         batch_iterations=50, shards=10)
     chunks = 0
     while run_chunk(tmp_path, game_spec, config, progress=False,
                     tensorboard=False).status is not ChunkStatus.COMPLETE:

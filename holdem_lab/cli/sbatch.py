@@ -9,9 +9,9 @@ import os
 import re
 from pathlib import Path
 
-from holdem_lab.config import GameSpec
+from holdem_lab.config import GameSpec, MCCFRConfig
 from holdem_lab.games import Game
-from holdem_lab.solver.solver import memory_needed
+from holdem_lab.solver.solver import memory_needed, resolve_engine
 
 # What a chunk holds besides the solver: the interpreter, numba and its compiled kernels, the
 # card lookup tables and TensorBoard (a Leduc chunk, whose solver is a few KiB, peaks near
@@ -19,8 +19,11 @@ from holdem_lab.solver.solver import memory_needed
 PROCESS_BASE_BYTES = 512 * 2**20
 # Headroom over the sum, for allocator slack and the checkpoint writer's buffers.
 MARGIN = 1.25
-# Training runs in one kernel thread while the main thread only waits for it.
+# The sequential engine trains in one kernel thread while the main thread only waits for it.
 CPUS_PER_TASK = 1
+# The sharded engine's request when no worker count is given: a common share of a node; the
+# job then trains on every CPU it is given (--workers sets both).
+SHARDED_CPUS_PER_TASK = 8
 
 
 def job_memory_bytes(game: Game, bucket_file_bytes: int = 0) -> int:
@@ -36,10 +39,21 @@ def memory_for_job(solver_bytes: int, bucket_file_bytes: int = 0) -> int:
     return int(MARGIN * (solver_bytes + bucket_file_bytes + PROCESS_BASE_BYTES))
 
 
-def resource_lines(solver_bytes: int, bucket_file_bytes: int = 0) -> list[str]:
+def resource_lines(solver_bytes: int, bucket_file_bytes: int = 0,
+                   cpus: int = CPUS_PER_TASK) -> list[str]:
     """The ``#SBATCH`` memory (MiB, rounded up) and CPU lines for a solver of that size."""
     mebibytes = math.ceil(memory_for_job(solver_bytes, bucket_file_bytes) / 2**20)
-    return [f"#SBATCH --mem={mebibytes}M", f"#SBATCH --cpus-per-task={CPUS_PER_TASK}"]
+    return [f"#SBATCH --mem={mebibytes}M", f"#SBATCH --cpus-per-task={cpus}"]
+
+
+def cpus_per_task(config: MCCFRConfig, game: Game) -> int:
+    """CPUs a chunk of this run uses: its worker count when the config gives one, one for the
+    sequential engine, else :data:`SHARDED_CPUS_PER_TASK`."""
+    if config.num_workers:
+        return config.num_workers
+    if resolve_engine(config.engine, game.num_rows) == "sequential":
+        return CPUS_PER_TASK
+    return SHARDED_CPUS_PER_TASK
 
 
 def bucket_file_bytes(spec: GameSpec) -> int:
@@ -59,8 +73,8 @@ def job_name(logdir: str | os.PathLike[str]) -> str:
     return f"holdem-{stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:6]}"
 
 
-def sbatch_lines(game: Game, logdir: str | os.PathLike[str], bucket_file_bytes: int = 0
-                 ) -> list[str]:
+def sbatch_lines(game: Game, logdir: str | os.PathLike[str], bucket_file_bytes: int = 0,
+                 cpus: int = CPUS_PER_TASK) -> list[str]:
     """The ``#SBATCH`` lines of a run: its chain's name, memory (MiB, rounded up) and CPUs."""
     return [f"#SBATCH --job-name={job_name(logdir)}",
-            *resource_lines(memory_needed(game), bucket_file_bytes)]
+            *resource_lines(memory_needed(game), bucket_file_bytes, cpus)]

@@ -12,10 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from holdem_lab.cli.sbatch import bucket_file_bytes, resource_lines
+from holdem_lab.cli.sbatch import (
+    CPUS_PER_TASK,
+    SHARDED_CPUS_PER_TASK,
+    bucket_file_bytes,
+    resource_lines,
+)
 from holdem_lab.config import GameSpec
 from holdem_lab.games.betting import DEFAULT_MAX_NODES
-from holdem_lab.solver.solver import solver_bytes
+from holdem_lab.solver.solver import resolve_engine, solver_bytes
 
 TABLE_DTYPES: tuple[np.dtype[np.floating], ...] = (np.dtype(np.float64),)
 """The dtypes the solver's tables can be held in (one column each in the report)."""
@@ -102,5 +107,8 @@ def size_lines(spec: GameSpec) -> list[str]:
     lines += [f"  {dtype.name:<8} {_bytes(size.solver_bytes(dtype))}" for dtype in TABLE_DTYPES]
     if size.game == "holdem" and size.nodes > DEFAULT_MAX_NODES:
         lines.append(f"over max_nodes={DEFAULT_MAX_NODES:,}: training refuses this game")
-    lines += resource_lines(size.solver_bytes(), bucket_file_bytes(spec))
+    # The default engine's CPUs (a config's --workers would replace them).
+    cpus = CPUS_PER_TASK if resolve_engine("auto", size.infosets) == "sequential" \
+        else SHARDED_CPUS_PER_TASK
+    lines += resource_lines(size.solver_bytes(), bucket_file_bytes(spec), cpus)
     return lines

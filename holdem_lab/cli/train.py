@@ -15,6 +15,7 @@ from holdem_lab.config import (
     FIELD_FLAGS,
     SETTING_FLAGS,
     GameSpec,
+    MCCFRConfig,
     config_default,
     config_from_mapping,
     load_yaml_mapping,
@@ -140,12 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sbatch_lines(logdir: str, spec: GameSpec) -> list[str]:
-    from holdem_lab.cli.sbatch import bucket_file_bytes, sbatch_lines
+def _sbatch_lines(logdir: str, spec: GameSpec, config: MCCFRConfig) -> list[str]:
+    from holdem_lab.cli.sbatch import bucket_file_bytes, cpus_per_task, sbatch_lines
     from holdem_lab.games import build_game
 
     spec = RunDir(logdir).with_buckets_found(spec)
-    return sbatch_lines(build_game(spec), logdir, bucket_file_bytes(spec))
+    game = build_game(spec)
+    return sbatch_lines(game, logdir, bucket_file_bytes(spec), cpus_per_task(config, game))
 
 
 def _default(field: str) -> str:
@@ -179,7 +181,7 @@ def _train(args: argparse.Namespace) -> int:
         print("Note: epsilon only acts in outcome sampling; under external sampling it is "
               "recorded and has no effect", flush=True)
     if args.print_sbatch:
-        print("\n".join(_sbatch_lines(args.logdir, spec)))
+        print("\n".join(_sbatch_lines(args.logdir, spec, config)))
         return exit_codes.CHUNK_DONE
     # Signals stop the training after a checkpoint (exit 8) instead of raising KeyboardInterrupt.
     graceful = GracefulStop().install()

@@ -5,8 +5,10 @@ A batch of `shards * shard_iterations` iterations is cut into `shards` shards. S
 batch that starts at iteration t0 runs iterations t0 + s*shard_iterations onwards with its own
 counter stream (holdem_lab.games.streams, keyed by seed, batch and shard), reads the regrets as
 they were at the batch start, and logs its updates (kernels._train's logged mode). The logs are
-then merged into the tables in shard order, each thread owning a disjoint set of rows, so every
-table entry receives the same additions in the same order whatever the thread count. Discount
+then merged into the tables in shard order, each thread owning a disjoint set of rows (a shard
+logs each update into the part of its row, LOG_PARTS of them, and the merge hands out whole
+parts), so every table entry receives the same additions in the same order whatever the thread
+count. Discount
 steps due within the batch are applied after the merge, as one step with their combined
 factors.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from holdem_lab.games.numba_tools import prefetch
 from holdem_lab.games.streams import stream_key
 from holdem_lab.solver.kernels import (
     DISCOUNT_DCFR,
@@ -29,6 +32,7 @@ from holdem_lab.solver.kernels import (
     I_DISCOUNT_MODE,
     I_DISCOUNT_STOP,
     I_USE_FLOOR,
+    LOG_GROUP_SHIFT,
     NUM_STATS,
     STAT_NODES,
     _atomic_load,
@@ -36,9 +40,11 @@ from holdem_lab.solver.kernels import (
     _train,
 )
 
-ROW_GROUP = 8
-"""Rows a merging thread owns together (row // ROW_GROUP decides the thread), so that two
-threads never write the same cache line of a narrow table."""
+LOG_PARTS = 16
+"""Row partitions of a shard's log and of the merge (a power of two, independent of the worker
+count): a shard logs each update into its row's part, and the merge hands whole parts to the
+workers, so each reads only its own entries."""
+PREFETCH_AHEAD = 12
 
 
 @njit(cache=True, nogil=True)
@@ -54,6 +60,8 @@ def _run_shard(g, regrets, strategy_sum, seed, batch_index, shard, first_iterati
     strength = np.empty(g.num_players, dtype=np.int64)
     for k in range(shard_stats.shape[0]):
         shard_stats[k] = 0
+    for k in range(log_count.shape[0]):
+        log_count[k] = 0
     _train(g.num_players, g.num_rounds, g.max_depth, g.node_table, g.node_amounts,
            g.node_contrib, g.node_folded, g.hole_cards, g.board_total, g.board_visible,
            g.deck_size, g.card_rank, g.showdown_kind, g.small_bucket_table, g.bucket_kind,
@@ -64,22 +72,30 @@ def _run_shard(g, regrets, strategy_sum, seed, batch_index, shard, first_iterati
 
 
 @njit(cache=True, nogil=True)
-def _merge_part(regrets, strategy_sum, log_rows, log_values, log_counts, part, parts,
-                use_floor, regret_floor):
-    """Apply every shard's log entries for the rows of merge part `part`, in shard order."""
+def _merge_part(regrets, strategy_sum, log_rows, log_values, log_counts, part, use_floor,
+                regret_floor):
+    """Apply every shard's log entries of part `part`, in shard order and, within a shard, in
+    the order they were logged."""
     width = regrets.shape[1]
     for s in range(log_rows.shape[0]):
-        for e in range(log_counts[s]):
-            code = log_rows[s, e]
+        count = log_counts[s, part]
+        for e in range(count):
+            # The rows are scattered over tables larger than the cache: start loading the row
+            # of an entry a few ahead while this one is applied.
+            if e + PREFETCH_AHEAD < count:
+                code = log_rows[s, part, e + PREFETCH_AHEAD]
+                if code & 1:
+                    prefetch(strategy_sum, (code >> 1) * width)
+                else:
+                    prefetch(regrets, (code >> 1) * width)
+            code = log_rows[s, part, e]
             row = code >> 1
-            if (row // ROW_GROUP) % parts != part:
-                continue
             if code & 1:
                 for b in range(width):
-                    strategy_sum[row, b] += log_values[s, e, b]
+                    strategy_sum[row, b] += log_values[s, part, e, b]
             else:
                 for b in range(width):
-                    r = regrets[row, b] + log_values[s, e, b]
+                    r = regrets[row, b] + log_values[s, part, e, b]
                     if use_floor and r < regret_floor:
                         r = regret_floor
                     regrets[row, b] = r
@@ -109,18 +125,19 @@ def discount_factors(mode, first_step, count, alpha, beta, gamma):
 
 
 @njit(cache=True, nogil=True)
-def _discount_part(regrets, strategy_sum, part, parts, positive, negative, average):
+def _discount_part(regrets, strategy_sum, part, positive, negative, average):
+    """Apply combined discount factors to the rows of log part `part`."""
     width = regrets.shape[1]
-    for row in range(regrets.shape[0]):
-        if (row // ROW_GROUP) % parts != part:
-            continue
-        for b in range(width):
-            r = regrets[row, b]
-            if r > 0.0:
-                regrets[row, b] = r * positive
-            elif r < 0.0:
-                regrets[row, b] = r * negative
-            strategy_sum[row, b] *= average
+    group = 1 << LOG_GROUP_SHIFT
+    for first in range(part * group, regrets.shape[0], LOG_PARTS * group):
+        for row in range(first, min(first + group, regrets.shape[0])):
+            for b in range(width):
+                r = regrets[row, b]
+                if r > 0.0:
+                    regrets[row, b] = r * positive
+                elif r < 0.0:
+                    regrets[row, b] = r * negative
+                strategy_sum[row, b] *= average
 
 
 @njit(cache=True, nogil=True)
@@ -139,12 +156,13 @@ def discount_steps_in(iparams, first_iteration, last_iteration):
 
 @njit(cache=True, parallel=True, nogil=True)
 def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, shard_iterations,
-                workers, iparams, fparams, schedule_iterations, schedule_values, discount_steps,
+                iparams, fparams, schedule_iterations, schedule_values, discount_steps,
                 stats, shard_stats, control, log_rows, log_values, log_counts):
     """Run `num_batches` batches from iteration `first_iteration` (a batch boundary) on
-    `workers` threads (the caller sets numba's thread count to at least that). Returns (discount steps so far, batches completed, log entries a shard
-    needed): a batch whose logs overflowed is not merged and the third value says how large
-    the logs must grow (the caller grows them and reruns it, to the same result)."""
+    numba's threads (the caller sets their number). Returns (discount steps so far, batches
+    completed, log entries a log part needed): a batch whose logs overflowed is not merged and
+    the third value says how large the log parts must grow (the caller grows them and reruns
+    it, to the same result)."""
     shards = log_rows.shape[0]
     batch_iterations = shards * shard_iterations
     use_floor = iparams[I_USE_FLOOR] != 0
@@ -158,24 +176,24 @@ def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, sh
             _run_shard(g, regrets, strategy_sum, seed, batch_index, s,
                        t0 + s * shard_iterations, shard_iterations, iparams, fparams,
                        schedule_iterations, schedule_values, shard_stats[s], control,
-                       log_rows[s], log_values[s], log_counts[s:s + 1])
+                       log_rows[s], log_values[s], log_counts[s])
         needed = 0
         for s in range(shards):
-            needed = max(needed, log_counts[s])
-        if needed > log_rows.shape[1]:
+            for part in range(LOG_PARTS):
+                needed = max(needed, log_counts[s, part])
+        if needed > log_rows.shape[2]:
             return discount_steps, done, needed
-        for part in prange(workers):
+        for part in prange(LOG_PARTS):
             _merge_part(regrets, strategy_sum, log_rows, log_values, log_counts, part,
-                        workers, use_floor, regret_floor)
+                        use_floor, regret_floor)
         t1 = t0 + batch_iterations - 1
         count = discount_steps_in(iparams, t0, t1)
         if count > 0:
             positive, negative, average = discount_factors(
                 mode, discount_steps + 1, count, fparams[F_ALPHA], fparams[F_BETA],
                 fparams[F_GAMMA])
-            for part in prange(workers):
-                _discount_part(regrets, strategy_sum, part, workers, positive, negative,
-                               average)
+            for part in prange(LOG_PARTS):
+                _discount_part(regrets, strategy_sum, part, positive, negative, average)
             discount_steps += count
         for s in range(shards):
             for k in range(NUM_STATS):
@@ -187,5 +205,5 @@ def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, sh
     return discount_steps, done, 0
 
 
-__all__ = ["ROW_GROUP", "STAT_NODES", "DISCOUNT_DCFR", "discount_factors", "discount_steps_in",
+__all__ = ["LOG_PARTS", "STAT_NODES", "DISCOUNT_DCFR", "discount_factors", "discount_steps_in",
            "run_batches"]

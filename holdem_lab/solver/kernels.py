@@ -39,6 +39,10 @@ STAT_PRUNED_ACTIONS = 2  # traverser actions skipped by pruning
 STAT_TRAVERSALS = 3
 NUM_STATS = 4
 
+LOG_GROUP_SHIFT = 3
+"""A logged row's part is (row >> LOG_GROUP_SHIFT) modulo the number of parts: eight consecutive
+rows share a part, so that two threads merging different parts never write one cache line."""
+
 MAX_ACTIONS = 62
 """Most actions a node may have: a traverser frame keeps its explored actions as bits of an
 int64 mask."""
@@ -162,11 +166,12 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
 
     Logged mode (`log_rows` given, the sharded engine's shards): the tables are only read, as
     they were at the batch start; every update is appended to the log instead, one entry per
-    updated row: `log_rows[e]` = 2*row + (0 for regret deltas, 1 for strategy-sum additions) and
-    `log_values[e]` the row's deltas (regret floors are applied when the log is merged). When
-    the log is full, entries are counted but not stored, so the caller can grow it and rerun
-    the shard; `log_count[0]` receives the count. Discounting and the control words are then
-    the caller's. With `log_rows` None numba compiles the direct-update form alone.
+    updated row, in the log part of its row (`log_part(row, parts)`): `log_rows[part, e]` =
+    2*row + (0 for regret deltas, 1 for strategy-sum additions) and `log_values[part, e]` the
+    row's deltas (regret floors are applied when the log is merged); `log_count[part]` counts
+    them. A full part counts its entries without storing them, so the caller can grow the log
+    and rerun the shard. Discounting and the control words are then the caller's. With
+    `log_rows` None numba compiles the direct-update form alone.
 
     Everything per node is written out in this one function or inlined into it on purpose:
     numba turns a call with array arguments, inlined or not, into atomic reference-count
@@ -217,8 +222,10 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
     # Tables larger than a core's L2 cache: fetch the rows of a node's children while the node
     # itself is being worked on, so that their cache misses overlap.
     prefetch_rows = regrets.size * regrets.itemsize > (1 << 20)
-    logged = 0
-    log_capacity = 0 if log_rows is None else log_rows.shape[0]
+    log_capacity = 0 if log_rows is None else log_rows.shape[1]
+    part_mask = 0 if log_rows is None else log_rows.shape[0] - 1
+    lp = 0  # the log part and entry of the row being logged
+    le = 0
     for it in range(num_iterations):
         t = first_iteration + it
         prune = False
@@ -273,8 +280,9 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                             + nodes[child, NODE_ROW_STRIDE] \
                                             * buckets[q_player, (child_word >> 8) & 0xFF]
                                         prefetch(regrets, child_row * row_width)
-                                        if q_player != traverser:
-                                            prefetch(strategy_sum, child_row * row_width)
+                                        if log_rows is None:  # logged: no table writes
+                                            if q_player != traverser:
+                                                prefetch(strategy_sum, child_row * row_width)
                             total = 0.0
                             for b in range(num_actions):
                                 positive = max(regrets[row, b], 0.0)
@@ -305,13 +313,15 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                     for b in range(num_actions):
                                         strategy_sum[row, b] += sigma[depth, b] * scale
                                 else:
-                                    if logged < log_capacity:
-                                        log_rows[logged] = 2 * row + 1
+                                    lp = (row >> LOG_GROUP_SHIFT) & part_mask
+                                    le = log_count[lp]
+                                    if le < log_capacity:
+                                        log_rows[lp, le] = 2 * row + 1
                                         for b in range(num_actions):
-                                            log_values[logged, b] = sigma[depth, b] * scale
+                                            log_values[lp, le, b] = sigma[depth, b] * scale
                                         for b in range(num_actions, row_width):
-                                            log_values[logged, b] = 0.0
-                                    logged += 1
+                                            log_values[lp, le, b] = 0.0
+                                    log_count[lp] = le + 1
                                 node = nodes[node, NODE_CHILDREN + a]
                                 continue
                             if total > 0.0:
@@ -368,9 +378,11 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                 else:
                                     stats[STAT_PRUNED_ACTIONS] += 1
                         else:
-                            store = logged < log_capacity
+                            lp = (row >> LOG_GROUP_SHIFT) & part_mask
+                            le = log_count[lp]
+                            store = le < log_capacity
                             if store:
-                                log_rows[logged] = 2 * row
+                                log_rows[lp, le] = 2 * row
                             for b in range(num_actions):
                                 delta = 0.0
                                 if (mask >> b) & 1:
@@ -378,11 +390,11 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                 else:
                                     stats[STAT_PRUNED_ACTIONS] += 1
                                 if store:
-                                    log_values[logged, b] = delta
+                                    log_values[lp, le, b] = delta
                             if store:
                                 for b in range(num_actions, row_width):
-                                    log_values[logged, b] = 0.0
-                            logged += 1
+                                    log_values[lp, le, b] = 0.0
+                            log_count[lp] = le + 1
                         ret = value
                         descend = False
             else:
@@ -475,20 +487,24 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                         child_value = tail / path_q[d]
                         value = sigma[d, a] * child_value
                         weight = path_opp_reach[d] / path_sample_reach[d]
-                        store = logged < log_capacity
+                        store = False
                         if log_rows is not None:
+                            lp = (row >> LOG_GROUP_SHIFT) & part_mask
+                            le = log_count[lp]
+                            store = le < log_capacity
                             if store:
-                                log_rows[logged] = 2 * row + (word & 0xFF != traverser)
+                                log_rows[lp, le] = 2 * row + (word & 0xFF != traverser)
                                 for b in range(num_actions, row_width):
-                                    log_values[logged, b] = 0.0
-                            logged += 1
+                                    log_values[lp, le, b] = 0.0
+                            log_count[lp] = le + 1
                         if word & 0xFF == traverser:
                             for b in range(num_actions):
                                 if not allowed[d, b]:
                                     stats[STAT_PRUNED_ACTIONS] += 1
-                                    if log_rows is not None:
+                                    # Nested: numba drops a branch on `is None` alone.
+                                    if log_rows is not None:  # noqa: SIM102
                                         if store:
-                                            log_values[logged - 1, b] = 0.0
+                                            log_values[lp, le, b] = 0.0
                                     continue
                                 sampled = child_value if b == a else 0.0
                                 if log_rows is None:
@@ -498,14 +514,14 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                     regrets[row, b] = r
                                 else:
                                     if store:
-                                        log_values[logged - 1, b] = weight * (sampled - value)
+                                        log_values[lp, le, b] = weight * (sampled - value)
                         else:
                             for b in range(num_actions):
                                 if log_rows is None:
                                     strategy_sum[row, b] += weight * sigma[d, b]
                                 else:
                                     if store:
-                                        log_values[logged - 1, b] = weight * sigma[d, b]
+                                        log_values[lp, le, b] = weight * sigma[d, b]
                         tail = value
             stats[STAT_TRAVERSALS] += 1
         if log_rows is None:
@@ -520,6 +536,4 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
             if _atomic_load(control, 0) != 0:
                 break
     stats[STAT_NODES] += visited
-    if log_rows is not None:
-        log_count[0] = logged
     return discount_steps

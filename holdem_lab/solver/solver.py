@@ -37,8 +37,11 @@ _DISCOUNT_CODES = {"none": kernels.DISCOUNT_NONE, "linear": kernels.DISCOUNT_LIN
 _SAMPLING_CODES = {"external": kernels.SAMPLING_EXTERNAL, "outcome": kernels.SAMPLING_OUTCOME}
 STAT_NAMES = ("nodes_visited", "pruned_iterations", "pruned_actions", "traversals")
 
-MAX_SHARDS = 64
+MAX_SHARDS = 32
 """Shards per batch the automatic rule gives a large game (the most workers it can keep busy)."""
+MAX_BATCH = 512
+"""Iterations per batch the automatic rule gives a large game: a batch's update logs then stay
+in the cache, which makes the merge cheaper than for larger batches."""
 
 
 def batch_sizes(num_rows: int) -> tuple[int, int]:
@@ -47,10 +50,10 @@ def batch_sizes(num_rows: int) -> tuple[int, int]:
     Iterations within a batch all play the strategy of its start, which costs accuracy once a
     batch is large next to the number of infosets; a batch must also hold enough work per shard
     to repay starting it. The rule keeps the batch at about a sixteenth of the infosets, between
-    16 and 4,096 iterations, and cuts it into shards of at least two iterations, at most
+    16 and MAX_BATCH iterations, and cuts it into shards of at least two iterations, at most
     MAX_SHARDS of them (bench/bench_parallel.py measures the trade-off)."""
     batch = 16
-    while batch * 2 <= min(num_rows // 16, 4096):
+    while batch * 2 <= min(num_rows // 16, MAX_BATCH):
         batch *= 2
     return batch, min(MAX_SHARDS, batch // 2)
 
@@ -81,7 +84,7 @@ def available_cores() -> int:
 def resolve_workers(requested: int | None) -> int:
     """The worker threads a solver uses: `requested`, or every core the process may use; more
     than numba's thread pool (NUMBA_NUM_THREADS) is refused with the way to get more."""
-    limit = numba.config.NUMBA_NUM_THREADS
+    limit = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     if requested is None:
         return max(1, min(available_cores(), limit))
     if requested > limit:
@@ -138,9 +141,9 @@ class Solver:
                                   related=("shards",))
             self.workers = resolve_workers(config.num_workers)
         self._log_capacity = 0
-        self._log_rows = np.zeros((0, 0), dtype=np.int64)
-        self._log_values = np.zeros((0, 0, 0))
-        self._log_counts = np.zeros(self.shards, dtype=np.int64)
+        self._log_rows = np.zeros((0, 0, 0), dtype=np.int64)
+        self._log_values = np.zeros((0, 0, 0, 0))
+        self._log_counts = np.zeros((self.shards, batches.LOG_PARTS), dtype=np.int64)
         self._shard_stats = np.zeros((self.shards, kernels.NUM_STATS), dtype=np.int64)
 
     # ------------------------------------------------------------------ training
@@ -181,17 +184,20 @@ class Solver:
         if self.iteration % self.batch_iterations:
             raise ValueError(f"iteration {self.iteration} is not on a batch boundary "
                              f"(batches of {self.batch_iterations})")
-        numba.set_num_threads(min(self.workers, self.shards))
+        numba.set_num_threads(self.workers)
+        # Shards differ in work (their deals differ): hand them out one at a time, so a worker
+        # that finishes early takes the next instead of idling at the end of the batch.
+        numba.set_parallel_chunksize(1)
         steps = self.discount_steps
         first = self.iteration + 1
         while count > 0:
             if self._log_capacity == 0:
                 # A first guess from the batch; logs that overflow grow and rerun their batch.
-                self._grow_logs(64 * (self.batch_iterations // self.shards))
+                self._grow_logs(8 * (self.batch_iterations // self.shards))
             steps, done, needed = batches.run_batches(
                 self._arrays, self.regrets, self.strategy_sum, self.config.seed, first, count,
-                self.batch_iterations // self.shards, min(self.workers, self.shards),
-                self._iparams, self._fparams, self._schedule_iterations,
+                self.batch_iterations // self.shards, self._iparams, self._fparams,
+                self._schedule_iterations,
                 self._schedule_values, steps, self.stats, self._shard_stats, self.control,
                 self._log_rows, self._log_values, self._log_counts)
             count -= done
@@ -204,8 +210,10 @@ class Solver:
 
     def _grow_logs(self, capacity: int) -> None:
         self._log_capacity = capacity
-        self._log_rows = np.zeros((self.shards, capacity), dtype=np.int64)
-        self._log_values = np.zeros((self.shards, capacity, self.game.max_actions))
+        shape = (self.shards, batches.LOG_PARTS, capacity)
+        self._log_rows = np.zeros(shape, dtype=np.int64)
+        self._log_values = np.zeros((*shape, self.game.max_actions))
+
 
     @property
     def buffer_bytes(self) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from holdem_lab.checkpoint import CheckpointInfo
-from holdem_lab.checkpoint.store import metadata_digest
+from holdem_lab.checkpoint.store import FORMAT_VERSION, metadata_digest
 
 
 class Tripwire:
@@ -107,7 +107,7 @@ def seal(document: dict[str, Any]) -> dict[str, Any]:
 def plant(directory: Path, iteration: int, *, policy: bytes, state: bytes,
           metadata: Mapping[str, Any] | None = None,
           arrays: Mapping[str, Mapping[str, Any]] | None = None,
-          format_version: int = 1) -> CheckpointInfo:
+          format_version: int = FORMAT_VERSION) -> CheckpointInfo:
     """Write a checkpoint whose metadata vouches for `policy` and `state` (sizes, hashes,
     self-hash all correct), with `metadata` as the rest of its fields."""
     info = CheckpointInfo(iteration, directory)

@@ -1,5 +1,6 @@
-"""The digests of the sharded engine's tables (and its statistics) for several worker counts, in a process whose
-numba thread pool is large enough for all of them (run with NUMBA_NUM_THREADS set; prints JSON).
+"""The digests of the sharded engine's tables (and its statistics) for several worker counts,
+in a process whose numba thread pool is large enough for all of them (run with
+NUMBA_NUM_THREADS set; prints JSON).
 
     NUMBA_NUM_THREADS=4 python -m hostile.parallel 1 2 3 4
 """
