@@ -37,6 +37,7 @@ MAX_INTEGER = 10**12 - 1
 # Exponents beyond this overflow k ** alpha long before any run ends.
 MAX_EXPONENT = 100.0
 MAX_CONFIG_BYTES = 1 << 20
+MAX_BATCH_ITERATIONS = 65_536
 
 
 def _require_int(name: str, value: object, *, minimum: int | None = None,
@@ -250,9 +251,11 @@ class MCCFRConfig:
 
         if self.engine not in ENGINES:
             raise ConfigError("engine", self.engine, f"must be one of {', '.join(ENGINES)}")
-        for name in ("batch_iterations", "shards", "num_workers"):
+        # A batch is the unit a stop waits for and its logs grow with it: keep it bounded.
+        for name, most in (("batch_iterations", MAX_BATCH_ITERATIONS), ("shards", 4096),
+                           ("num_workers", 4096)):
             if getattr(self, name) is not None:
-                _require_int(name, getattr(self, name), minimum=1, maximum=1 << 30)
+                _require_int(name, getattr(self, name), minimum=1, maximum=most)
         if self.batch_iterations is not None and self.shards is not None \
                 and self.batch_iterations % self.shards:
             raise ConfigError("batch_iterations", self.batch_iterations,

@@ -3,6 +3,7 @@ whose worker count changes, through SIGKILL; its batch rules, random streams and
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -202,6 +203,40 @@ def test_a_format_1_checkpoint_names_the_engine_that_continues_it(tmp_path: Path
     reference = Solver(load_game("holdem", bet_sizing=HOLDEM_MENU), config)
     reference.run(400)
     assert_same_state(tmp_path, reference)
+
+
+def test_auto_continues_a_run_with_the_engine_it_was_started_with(tmp_path: Path) -> None:
+    """`engine: auto` with the batch left to the rules adopts the checkpoint's engine record,
+    so a change of this version's rules never strands a run."""
+    config = MCCFRConfig(num_iterations=768, enable_chunked_training=True,
+                         chunk_size_iterations=256, batch_iterations=128, shards=16, seed=6,
+                         **SHARDED)  # type: ignore[arg-type]
+    run_chunk(tmp_path, HOLDEM, config, progress=False, tensorboard=False)
+    auto = config.replace(engine="auto", batch_iterations=None, shards=None)
+    out = io.StringIO()
+    result = run_chunk(tmp_path, HOLDEM, auto, progress=False, tensorboard=False, out=out)
+    assert result.iteration == 512
+    assert "Continuing with the engine the run was started with: sharded" in out.getvalue()
+    reference = Solver(load_game("holdem", bet_sizing=HOLDEM_MENU), config)
+    reference.run(512)
+    assert_same_state(tmp_path, reference)
+
+
+def test_a_slurm_job_bounds_the_default_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    from holdem_lab.solver.solver import available_cores
+
+    monkeypatch.setenv("SLURM_CPUS_PER_TASK", "1")
+    assert available_cores() == 1
+    monkeypatch.setenv("SLURM_CPUS_PER_TASK", "")
+    assert available_cores() == len(os.sched_getaffinity(0))
+
+
+def test_a_stop_request_leaves_the_tables_at_a_batch_boundary() -> None:
+    game = load_game("leduc")
+    solver = Solver(game, MCCFRConfig(engine="sharded", batch_iterations=64, shards=8))
+    solver.run(128)
+    solver.request_stop()
+    assert solver.run(640) == 0 and solver.iteration == 128
 
 
 def test_more_workers_than_numba_threads_is_a_clear_error() -> None:

@@ -56,6 +56,22 @@ def check_game(saved: dict[str, Any], current: dict[str, Any]) -> None:
                 f"current run has {current.get(key)!r}")
 
 
+def adopt_engine(meta: dict[str, Any], config: MCCFRConfig, solver: Solver,
+                 say: Callable[[str], None]) -> None:
+    """Under `engine: auto` with the batch left to the rules, continue with the engine the run
+    was started with (recorded in its checkpoint), not the one this version's rules pick."""
+    saved = meta.get("engine")
+    if config.engine != "auto" or config.batch_iterations is not None \
+            or config.shards is not None or not isinstance(saved, dict) \
+            or saved == solver.engine_info():
+        return
+    try:
+        solver.adopt_engine(saved)
+    except ValueError as exc:
+        raise ResumeMismatchError(f"cannot continue the run's engine: {exc}") from None
+    say(f"Continuing with the engine the run was started with: {saved.get('name')}")
+
+
 def check_engine(meta: dict[str, Any], solver: Solver) -> None:
     """Refuse to resume with another engine, batch, shard count or stream scheme: each changes
     every later iteration. A checkpoint from before the sharded engine names the flag that
@@ -122,6 +138,7 @@ def restore(loaded: LoadedCheckpoint, game: Game, config: MCCFRConfig, solver: S
     meta = loaded.metadata
     check_resume_fields(latest, meta)
     check_game(meta["game_identity"], game.identity())
+    adopt_engine(meta, config, solver, say)
     check_engine(meta, solver)
     changes = check_config(meta["config"], config)
     check_platform(meta.get("platform"), say)

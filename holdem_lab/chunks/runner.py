@@ -149,7 +149,10 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
 def describe_engine(solver: Solver) -> str:
     """The engine line a chunk prints."""
     if solver.engine == "sequential":
-        return "Engine: sequential (one random stream, one core)"
+        ignored = solver.config.num_workers not in (None, 1)
+        return ("Engine: sequential (one random stream, one core)"
+                + ("; the worker count is ignored: use --engine sharded for more" if ignored
+                   else ""))
     return (f"Engine: sharded, batches of {solver.batch_iterations:,} iterations in "
             f"{solver.shards} shards, on {solver.workers} worker"
             f"{'s' if solver.workers != 1 else ''}")

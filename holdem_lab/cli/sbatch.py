@@ -49,11 +49,9 @@ def resource_lines(solver_bytes: int, bucket_file_bytes: int = 0,
 def cpus_per_task(config: MCCFRConfig, game: Game) -> int:
     """CPUs a chunk of this run uses: its worker count when the config gives one, one for the
     sequential engine, else :data:`SHARDED_CPUS_PER_TASK`."""
-    if config.num_workers:
-        return config.num_workers
     if resolve_engine(config.engine, game.num_rows) == "sequential":
         return CPUS_PER_TASK
-    return SHARDED_CPUS_PER_TASK
+    return config.num_workers or SHARDED_CPUS_PER_TASK
 
 
 def bucket_file_bytes(spec: GameSpec) -> int:

@@ -177,6 +177,8 @@ def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, sh
                        t0 + s * shard_iterations, shard_iterations, iparams, fparams,
                        schedule_iterations, schedule_values, shard_stats[s], control,
                        log_rows[s], log_values[s], log_counts[s])
+        if _atomic_load(control, 0) != 0:
+            break  # a stop request: the batch is dropped unmerged and reruns on resume
         needed = 0
         for s in range(shards):
             for part in range(LOG_PARTS):

@@ -280,7 +280,9 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                             + nodes[child, NODE_ROW_STRIDE] \
                                             * buckets[q_player, (child_word >> 8) & 0xFF]
                                         prefetch(regrets, child_row * row_width)
-                                        if log_rows is None:  # logged: no table writes
+                                        # Logged mode writes no table (nested: numba drops
+                                        # a branch on `is None` alone).
+                                        if log_rows is None:  # noqa: SIM102
                                             if q_player != traverser:
                                                 prefetch(strategy_sum, child_row * row_width)
                             total = 0.0

@@ -1,9 +1,10 @@
 """The MCCFR solver: dense tables, its random streams, and the config that drives the kernels.
 
 `Solver(game, config)` owns `regrets` and `strategy_sum` (num_rows, max_actions float64 arrays),
-`iteration` (t_global: iterations completed) and `discount_steps`. Two engines train them:
+`iteration` (t_global: iterations completed) and `discount_steps`. Two engines train them
+(`engine: auto`, the default, picks one from the game's size: `resolve_engine`):
 
-- `sharded` (the default): batches of `batch_iterations` iterations, each cut into `shards`
+- `sharded`: batches of `batch_iterations` iterations, each cut into `shards`
   shards with counter-based random streams keyed by (seed, batch, shard), run on `workers`
   numba threads against the tables as they were at the batch start, and merged in shard order
   (holdem_lab.solver.batches). The tables are the same bit for bit for any number of workers,
@@ -74,11 +75,17 @@ def resolve_engine(engine: str, num_rows: int) -> str:
 
 
 def available_cores() -> int:
-    """Cores this process may run on."""
+    """Cores this process may use: its CPU affinity, and no more than a Slurm job's
+    SLURM_CPUS_PER_TASK (clusters that do not bind cores leave the whole node in the
+    affinity)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    slurm = os.environ.get("SLURM_CPUS_PER_TASK", "")
+    if slurm.isdigit() and int(slurm) > 0:
+        cores = min(cores, int(slurm))
+    return cores
 
 
 def resolve_workers(requested: int | None) -> int:
@@ -136,8 +143,10 @@ class Solver:
                 auto_shards if config.batch_iterations is None
                 else _divisor_at_most(self.batch_iterations, MAX_SHARDS))
             if self.batch_iterations % self.shards:
+                source = "" if config.batch_iterations else \
+                    " (the automatic batch for this game: set --batch-iterations too)"
                 raise ConfigError("batch_iterations", self.batch_iterations,
-                                  f"must be a multiple of shards ({self.shards})",
+                                  f"must be a multiple of shards ({self.shards}){source}",
                                   related=("shards",))
             self.workers = resolve_workers(config.num_workers)
         self._log_capacity = 0
@@ -221,6 +230,27 @@ class Solver:
         need and stay there)."""
         return int(self._log_rows.nbytes + self._log_values.nbytes)
 
+    def adopt_engine(self, record: dict[str, Any]) -> None:
+        """Take the engine a checkpoint records (`engine_info()`) instead of the one the config
+        left to the rules, so that `engine: auto` continues a run with the engine, batch and
+        shards it was started with, whatever the rules of this version would pick now."""
+        name = record.get("name")
+        if name == "sequential":
+            self.engine, self.batch_iterations, self.shards, self.workers = \
+                "sequential", 1, 1, 1
+        elif name == "sharded":
+            batch, shards = record.get("batch_iterations"), record.get("shards")
+            if not (isinstance(batch, int) and isinstance(shards, int) and 0 < shards <= batch
+                    and batch % shards == 0):
+                raise ValueError(f"engine record {record!r} has no valid batch and shards")
+            self.engine, self.batch_iterations, self.shards = "sharded", batch, shards
+            self.workers = resolve_workers(self.config.num_workers)
+        else:
+            raise ValueError(f"engine record {record!r} names no engine")
+        self._log_capacity = 0
+        self._log_counts = np.zeros((self.shards, batches.LOG_PARTS), dtype=np.int64)
+        self._shard_stats = np.zeros((self.shards, kernels.NUM_STATS), dtype=np.int64)
+
     def set_workers(self, workers: int | None) -> None:
         """Train on `workers` threads from now on (None: every core); the tables do not depend
         on it."""
@@ -302,6 +332,10 @@ class Solver:
         False, when the solver takes over arrays that are C-ordered, writable, own their memory
         (no views, no memory maps) and do not overlap (the caller must not use them
         afterwards): a resume then holds each table once, not twice."""
+        iteration = int(state["iteration"])
+        if iteration % self.batch_iterations:
+            raise ValueError(f"iteration {iteration} is not on a batch boundary of this "
+                             f"engine (batches of {self.batch_iterations} iterations)")
         shape = (self.game.num_rows, self.game.max_actions)
         tables: list[np.ndarray] = []
         for name in ("regrets", "strategy_sum"):
@@ -316,10 +350,6 @@ class Solver:
             tables.append(array)
         self.regrets, self.strategy_sum = tables
         self.stats = np.array(state.get("stats", np.zeros(kernels.NUM_STATS)), dtype=np.int64)
-        iteration = int(state["iteration"])
-        if iteration % self.batch_iterations:
-            raise ValueError(f"iteration {iteration} is not on a batch boundary of this "
-                             f"engine (batches of {self.batch_iterations} iterations)")
         self.iteration = iteration
         self.discount_steps = int(state["discount_steps"])
         self.compute_seconds = float(state.get("compute_seconds", 0.0))
