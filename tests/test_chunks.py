@@ -21,6 +21,7 @@ from hostile.runs import (
     cli,
     reference,
     start,
+    train_with_kills,
     wait_for_line,
 )
 from hypothesis import given, settings
@@ -494,23 +495,10 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
         "prune_warmup_iterations: 40\nprune_threshold: -2.0\nregret_floor: -5.0\n"
         "epsilon_schedule: [[0, 0.6], [150, 0.3]]\n")
     logdir = tmp_path / "run"
-    rng = np.random.default_rng(123)
-    killed = 0
-    for _ in range(200):
-        process = start(logdir, "--game", "leduc", "--config", str(config_file), *args)
-        if killed < kills:
-            # Kill at a random moment of the chunk's training, interval checkpoint writes
-            # included (one every 20,000 iterations): a random delay once it is training.
-            wait_for_line(process, "Starting fresh", "Successfully resumed")
-            time.sleep(float(rng.uniform(0.0, 1.0)))
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGKILL)
-                killed += 1
-        _, err = process.communicate(timeout=300)
-        code = process.returncode
-        if code == exit_codes.COMPLETE:
-            break
-        assert code in (exit_codes.CHUNK_DONE, -signal.SIGKILL), err
+    # Killed at a random moment of a chunk's training, interval checkpoint writes included
+    # (one every 20,000 iterations).
+    killed = train_with_kills(logdir, ["--game", "leduc", "--config", str(config_file), *args],
+                              kills=kills, max_delay=1.0, seed=123)
     assert killed == kills
     assert_same_state(logdir, reference(config, total))
     scalars = read_scalars(logdir / "tensorboard")

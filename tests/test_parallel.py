@@ -6,23 +6,20 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hostile.parallel import CASES, HOLDEM_MENU
-from hostile.runs import REPO, assert_same_state, start, wait_for_line
+from hostile.runs import REPO, assert_same_state, train_with_kills
 
 from holdem_lab import MCCFRConfig, Solver, load_game
 from holdem_lab.checkpoint import load_checkpoint
 from holdem_lab.checkpoint.store import FORMAT_VERSION, metadata_digest
 from holdem_lab.chunks import ChunkStatus, run_chunk
 from holdem_lab.chunks.runner import latest_checkpoint
-from holdem_lab.cli import exit_codes
 from holdem_lab.config import GameSpec
 from holdem_lab.errors import ConfigError, ResumeMismatchError
 from holdem_lab.games.streams import counter_draws, stream_key
@@ -259,21 +256,7 @@ def test_sigkill_with_two_workers_loses_nothing(tmp_path: Path) -> None:
             "--chunk-iterations", "200000", "--checkpoint-interval", "20000",
             "--seed", "21", "--no-tensorboard"]
     logdir = tmp_path / "run"
-    rng = np.random.default_rng(5)
-    killed = 0
-    for _ in range(60):
-        process = start(logdir, *args)
-        if killed < kills:
-            wait_for_line(process, "Starting fresh", "Successfully resumed")
-            time.sleep(float(rng.uniform(0.0, 0.6)))
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGKILL)
-                killed += 1
-        _, err = process.communicate(timeout=300)
-        if process.returncode == exit_codes.COMPLETE:
-            break
-        assert process.returncode in (exit_codes.CHUNK_DONE, -signal.SIGKILL), err
-    assert killed == kills
+    assert train_with_kills(logdir, args, kills=kills, max_delay=0.6, seed=5) == kills
     config = MCCFRConfig(engine="sharded", batch_iterations=256, shards=16, seed=21,
                          discount_mode="linear", discount_interval=7)
     reference = Solver(load_game("leduc"), config)

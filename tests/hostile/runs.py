@@ -7,8 +7,10 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from holdem_lab import MCCFRConfig, Solver, load_game
 from holdem_lab.checkpoint import CheckpointInfo, list_checkpoints, load_checkpoint
 from holdem_lab.chunks import ChunkStatus, run_chunk
 from holdem_lab.chunks.runner import latest_checkpoint, rng_state_from_json
+from holdem_lab.cli import exit_codes
 from holdem_lab.cli.train import main as train_main
 from holdem_lab.config import GameSpec, config_from_mapping
 from holdem_lab.rundir import RunDir
@@ -151,6 +154,28 @@ def start(logdir: Path, *args: str) -> subprocess.Popen[str]:
     """The training command started in a subprocess, its output piped."""
     return subprocess.Popen(cli_command(logdir, *args), cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+
+
+def train_with_kills(logdir: Path, args: list[str], *, kills: int, max_delay: float,
+                     seed: int, attempts: int = 200) -> int:
+    """Run the training command over `logdir` until it completes, killing its first `kills`
+    chunks with SIGKILL at a random moment of their training (up to `max_delay` seconds after
+    a chunk starts training); returns how many were killed."""
+    rng = np.random.default_rng(seed)
+    killed = 0
+    for _ in range(attempts):
+        process = start(logdir, *args)
+        if killed < kills:
+            wait_for_line(process, "Starting fresh", "Successfully resumed")
+            time.sleep(float(rng.uniform(0.0, max_delay)))
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+                killed += 1
+        _, err = process.communicate(timeout=300)
+        if process.returncode == exit_codes.COMPLETE:
+            return killed
+        assert process.returncode in (exit_codes.CHUNK_DONE, -signal.SIGKILL), err
+    raise AssertionError("training did not complete")
 
 
 def wait_for_line(process: subprocess.Popen[str], *prefixes: str) -> str:
