@@ -152,8 +152,7 @@ class Solver:
         self._log_capacity = 0
         self._log_rows = np.zeros((0, 0, 0), dtype=np.int64)
         self._log_values = np.zeros((0, 0, 0, 0))
-        self._log_counts = np.zeros((self.shards, batches.LOG_PARTS), dtype=np.int64)
-        self._shard_stats = np.zeros((self.shards, kernels.NUM_STATS), dtype=np.int64)
+        self._log_counts, self._shard_stats = _shard_counters(self.shards)
 
     # ------------------------------------------------------------------ training
 
@@ -248,8 +247,7 @@ class Solver:
         else:
             raise ValueError(f"engine record {record!r} names no engine")
         self._log_capacity = 0
-        self._log_counts = np.zeros((self.shards, batches.LOG_PARTS), dtype=np.int64)
-        self._shard_stats = np.zeros((self.shards, kernels.NUM_STATS), dtype=np.int64)
+        self._log_counts, self._shard_stats = _shard_counters(self.shards)
 
     def set_workers(self, workers: int | None) -> None:
         """Train on `workers` threads from now on (None: every core); the tables do not depend
@@ -480,6 +478,15 @@ def _parameters(config: MCCFRConfig) -> tuple[np.ndarray, np.ndarray]:
     fparams[kernels.F_REGRET_FLOOR] = config.regret_floor if config.regret_floor is not None \
         else 0.0
     return iparams, fparams
+
+
+def _shard_counters(shards: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each shard's log-part counts and statistics, padded to whole cache lines: the shards
+    that run at once update them constantly and must not share a line."""
+    line = 64 // np.dtype(np.int64).itemsize
+    counts = np.zeros((shards, -(-batches.LOG_PARTS // line) * line + line), dtype=np.int64)
+    stats = np.zeros((shards, -(-kernels.NUM_STATS // line) * line), dtype=np.int64)
+    return counts, stats
 
 
 def _divisor_at_most(number: int, limit: int) -> int:
