@@ -12,7 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from holdem_lab.checkpoint import LoadedCheckpoint
-from holdem_lab.chunks.metadata import RunHistory, check_resume_fields, rng_state_from_json
+from holdem_lab.chunks.metadata import (
+    RunHistory,
+    check_resume_fields,
+    platform_record,
+    rng_state_from_json,
+)
 from holdem_lab.config import MCCFRConfig
 from holdem_lab.errors import CheckpointError, ResumeMismatchError
 from holdem_lab.games import Game
@@ -82,8 +87,8 @@ def check_engine(meta: dict[str, Any], solver: Solver) -> None:
     if isinstance(saved, dict) and saved.get("name") == "sequential":
         raise ResumeMismatchError(
             "this run was trained by the sequential engine (one random stream); continue it "
-            "with --engine sequential (engine: sequential in YAML), or start a new run to use "
-            "the sharded engine")
+            "with --engine sequential or --engine auto (in YAML, engine: sequential or auto), "
+            "or start a new run to use the sharded engine")
     raise ResumeMismatchError(
         f"engine mismatch: the checkpoint was trained with {saved!r}, the current run would use "
         f"{solver.engine_info()!r}; batch_iterations, shards and the engine are part of a run "
@@ -93,8 +98,6 @@ def check_engine(meta: dict[str, Any], solver: Solver) -> None:
 def check_platform(saved: object, say: Callable[[str], None]) -> None:
     """Say so when the numba/llvmlite/numpy versions or the CPU differ from the checkpoint's:
     the run continues correctly, but its bits are promised only for the same platform."""
-    from holdem_lab.chunks.metadata import platform_record
-
     if not isinstance(saved, dict):
         return
     now = platform_record()

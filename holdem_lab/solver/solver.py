@@ -28,7 +28,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from holdem_lab.config import MCCFRConfig
+from holdem_lab.config import MAX_BATCH_ITERATIONS, MCCFRConfig
 from holdem_lab.errors import ConfigError, GameError
 from holdem_lab.games.game import Game, GameArrays, node_table_bytes_for
 from holdem_lab.solver import batches, kernels
@@ -205,9 +205,9 @@ class Solver:
             steps, done, needed = batches.run_batches(
                 self._arrays, self.regrets, self.strategy_sum, self.config.seed, first, count,
                 self.batch_iterations // self.shards, self._iparams, self._fparams,
-                self._schedule_iterations,
-                self._schedule_values, steps, self.stats, self._shard_stats, self.control,
-                self._log_rows, self._log_values, self._log_counts)
+                self._schedule_iterations, self._schedule_values, steps, self.stats,
+                self._shard_stats, self.control, self._log_rows, self._log_values,
+                self._log_counts)
             count -= done
             first += done * self.batch_iterations
             if needed:
@@ -221,7 +221,6 @@ class Solver:
         shape = (self.shards, batches.LOG_PARTS, capacity)
         self._log_rows = np.zeros(shape, dtype=np.int64)
         self._log_values = np.zeros((*shape, self.game.max_actions))
-
 
     @property
     def buffer_bytes(self) -> int:
@@ -240,7 +239,7 @@ class Solver:
         elif name == "sharded":
             batch, shards = record.get("batch_iterations"), record.get("shards")
             if not (isinstance(batch, int) and isinstance(shards, int) and 0 < shards <= batch
-                    and batch % shards == 0):
+                    and batch <= MAX_BATCH_ITERATIONS and batch % shards == 0):
                 raise ValueError(f"engine record {record!r} has no valid batch and shards")
             self.engine, self.batch_iterations, self.shards = "sharded", batch, shards
             self.workers = resolve_workers(self.config.num_workers)
@@ -248,13 +247,6 @@ class Solver:
             raise ValueError(f"engine record {record!r} names no engine")
         self._log_capacity = 0
         self._log_counts, self._shard_stats = _shard_counters(self.shards)
-
-    def set_workers(self, workers: int | None) -> None:
-        """Train on `workers` threads from now on (None: every core); the tables do not depend
-        on it."""
-        if self.engine != "sharded" and (workers or 1) != 1:
-            raise ConfigError("num_workers", workers, "the sequential engine runs on one core")
-        self.workers = resolve_workers(workers) if self.engine == "sharded" else 1
 
     def engine_info(self) -> dict[str, Any]:
         """What a checkpoint records of the engine: part of the run's identity."""
