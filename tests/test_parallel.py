@@ -164,6 +164,16 @@ def test_chunks_with_a_changing_worker_count_equal_one_run(tmp_path: Path) -> No
     assert meta["metrics"]["update_buffer_bytes"] > 0
 
 
+def test_status_says_how_a_sharded_run_trained(tmp_path: Path) -> None:
+    from holdem_lab.cli.status import describe_run
+
+    config = MCCFRConfig(num_iterations=512, batch_iterations=128, shards=16, seed=5,
+                         num_workers=1, **SHARDED)  # type: ignore[arg-type]
+    run_chunk(tmp_path, HOLDEM, config, progress=False, tensorboard=False)
+    speed = next(line for line in describe_run(tmp_path) if line.startswith("speed:"))
+    assert speed.endswith(" on 1 worker (sharded engine, batches of 128 in 16 shards)")
+
+
 def test_a_different_batch_or_engine_is_refused_naming_it(tmp_path: Path) -> None:
     config = MCCFRConfig(num_iterations=1_000, enable_chunked_training=True,
                          chunk_size_iterations=256, batch_iterations=128, shards=16, seed=5,

@@ -78,8 +78,20 @@ def _progress(meta: dict[str, Any]) -> list[str]:
     else:
         lines.append(f"ETA: unknown (no total: {plan.totals() or 'none'})")
     if speed > 0:
-        lines.append(f"speed: {speed:,.0f} iterations/s in the last chunk")
+        lines.append(f"speed: {speed:,.0f} iterations/s in the last chunk"
+                     + _engine_words(meta))
     return lines
+
+
+def _engine_words(meta: dict[str, Any]) -> str:
+    """How the sharded engine trained the last chunk (nothing for the sequential one)."""
+    engine = meta.get("engine")
+    if not isinstance(engine, dict) or engine.get("name") != "sharded":
+        return ""
+    workers = (meta.get("metrics") or {}).get("workers")
+    on = f" on {workers} worker{'s' if workers != 1 else ''}" if isinstance(workers, int) else ""
+    return (f"{on} (sharded engine, batches of {engine.get('batch_iterations')} in "
+            f"{engine.get('shards')} shards)")
 
 
 def _results(records: list[Any]) -> list[str]:
