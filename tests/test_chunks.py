@@ -356,6 +356,22 @@ def _cli(logdir: Path, *args: str, timeout: float = 120) -> subprocess.Completed
     return cli(logdir, "--game", "leduc", *args, timeout=timeout)
 
 
+def test_a_large_table_logs_its_regret_averages_at_checkpoints_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from holdem_lab.chunks import runner
+
+    monkeypatch.setattr(runner, "REGRET_SCALARS_MAX_BYTES", 0)  # every table counts as large
+    config = MCCFRConfig(num_iterations=60, tensorboard_log_interval=20, seed=1)
+    run_chunk(tmp_path, LEDUC, config, progress=False)
+    scalars = read_scalars(tmp_path / "tensorboard")
+    assert "train/iterations_per_second" in scalars
+    assert not any(tag.startswith("regret/") for tag in scalars)
+    info = latest_checkpoint(tmp_path)
+    assert info is not None
+    assert set(load_checkpoint(info).metadata["metrics"]["average_regret_by_round"]) == \
+        {"round0", "round1"}
+
+
 def test_peak_rss_is_the_chunks_own_not_its_parents(tmp_path: Path) -> None:
     """Linux carries ``ru_maxrss`` over from the parent through fork and exec; a chunk started
     by a process holding much more memory than the chunk uses must still report its own."""

@@ -146,6 +146,12 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
         return chunk.finish(status, reason, keep_last)
 
 
+REGRET_SCALARS_MAX_BYTES = 256 << 20
+"""Regret tables up to this size get their per-round averages logged at every TensorBoard
+step; a larger one gets them at checkpoints only (the metadata), since scanning a table of
+several GiB at every step costs more than the training between steps."""
+
+
 def describe_engine(solver: Solver) -> str:
     """The engine line a chunk prints."""
     if solver.engine == "sequential":
@@ -331,8 +337,9 @@ class _Chunk:
                 "train/elapsed_seconds": self.plan.previous_elapsed + self.seconds(),
                 "memory/peak_rss_mb": peak_rss_bytes() / 2**20,
             })
-            for name, value in average_regret_by_round(self.game, solver).items():
-                values[f"regret/average_{name}"] = value
+            if solver.regrets.nbytes <= REGRET_SCALARS_MAX_BYTES:
+                for name, value in average_regret_by_round(self.game, solver).items():
+                    values[f"regret/average_{name}"] = value
             values.update(discount_factors(config, solver.discount_steps))
         if values:
             self.scalars.scalars(solver.iteration, values)
