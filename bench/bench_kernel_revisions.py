@@ -61,6 +61,8 @@ def _worker(case: str, iterations: int, repeats: int, buckets: str) -> dict[str,
     if case == "holdem" and buckets:
         params["buckets"] = buckets
     game = load_game(spec.game, **params)
+    if "engine" in config.to_dict():  # the kernel under test is the sequential one
+        config = config.replace(engine="sequential")
     solver = Solver(game, config)
     solver.run(WARMUP_ITERATIONS)  # loads the cached kernel and touches the tables
     start = copy.deepcopy(solver.state_dict())
