@@ -79,9 +79,10 @@ from holdem_lab.checkpoint.layout import (
 )
 from holdem_lab.errors import CheckpointError, CheckpointVerificationError, PayloadError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Version of the on-disk layout and metadata schema written by this module. Version 2 adds
-the ``engine`` record (version 1 checkpoints were all trained by the sequential engine)."""
+the ``engine`` record (version 1 checkpoints were all trained by the sequential engine);
+version 3 stores the tables lazily discounted, with ``discount_window_start``."""
 
 
 def _engine_of_version_1(document: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +101,17 @@ def _engine_of_version_1(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _engine_of_version_1}
+def _window_of_version_2(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 -> 3: version-2 tables hold true values, which is a discount window starting
+    at the last step."""
+    document = dict(document)
+    document.setdefault("discount_window_start", document.get("discount_steps"))
+    document["format_version"] = 3
+    return document
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _engine_of_version_1, 2: _window_of_version_2}
 """Metadata migrations: MIGRATIONS[v] turns a verified version-v document into version v + 1.
 Applied, in order, after the metadata's own hash is checked, so older checkpoints stay loadable
 (their next write is at FORMAT_VERSION)."""

@@ -26,6 +26,8 @@ from holdem_lab.errors import CheckpointError
 from holdem_lab.games import Game
 from holdem_lab.process import peak_rss_bytes
 from holdem_lab.solver import Solver
+from holdem_lab.solver.kernels import step_factors
+from holdem_lab.solver.solver import DISCOUNT_CODES
 
 
 def rng_state_to_json(state: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +89,7 @@ def check_resume_fields(info: CheckpointInfo, meta: dict[str, Any]) -> None:
         raise CheckpointError(f"{info.metadata_path}: metadata field {key!r} must be {expected},"
                               f" found {reprlib.repr(meta.get(key))}")
 
-    for key in ("discount_steps", "chunk_index"):
+    for key in ("discount_steps", "discount_window_start", "chunk_index"):
         value = meta.get(key)
         if isinstance(value, bool) or not isinstance(value, int) \
                 or not 0 <= value <= MAX_ITERATION:
@@ -114,9 +116,11 @@ def average_regret_by_round(game: Game, solver: Solver) -> dict[str, float]:
     regrets = solver.regrets
     positive = np.empty(regrets.shape[0], dtype=np.float64)
     step = max(1, (4 << 20) // max(regrets.shape[1] * regrets.itemsize, 1))
+    # Only positive regrets count, and they share one scale.
+    scale = solver.table_scale()["regret_positive"] / solver.iteration
     for start in range(0, regrets.shape[0], step):
         block = np.maximum(regrets[start:start + step], 0.0).max(axis=1)
-        positive[start:start + step] = block / solver.iteration
+        positive[start:start + step] = block * scale
     out = {}
     tree = game.tree
     decision = np.asarray(tree.decision_nodes, dtype=np.int64)
@@ -142,13 +146,10 @@ def discount_factors(config: MCCFRConfig, steps: int) -> dict[str, float]:
     """The factors of the latest discount step, for the logs."""
     if config.discount_mode == "none" or steps == 0:
         return {}
-    k = float(steps)
-    if config.discount_mode == "linear":
-        return {"discount/regret_positive": k / (k + 1), "discount/regret_negative": k / (k + 1),
-                "discount/strategy": k / (k + 1)}
-    ka, kb = k ** config.dcfr_alpha, k ** config.dcfr_beta
-    return {"discount/regret_positive": ka / (ka + 1), "discount/regret_negative": kb / (kb + 1),
-            "discount/strategy": (k / (k + 1)) ** config.dcfr_gamma}
+    factors = step_factors(DISCOUNT_CODES[config.discount_mode], steps, config.dcfr_alpha,
+                           config.dcfr_beta, config.dcfr_gamma)
+    return {f"discount/{name}": float(value) for name, value in
+            zip(("regret_positive", "regret_negative", "strategy"), factors, strict=True)}
 
 
 @dataclass
@@ -206,13 +207,16 @@ def checkpoint_metadata(game: Game, solver: Solver, config: MCCFRConfig, spec: G
         "epsilon": solver.epsilon(),
         "epsilon_schedule_position": epsilon_position(config, solver.iteration),
         "discount_steps": solver.discount_steps,
+        "discount_window_start": solver.discount_window_start,
         "engine": solver.engine_info(),
         "platform": platform_record(),
         "discount": {"mode": config.discount_mode, "interval": config.discount_interval,
                      "alpha": config.dcfr_alpha, "beta": config.dcfr_beta,
                      "gamma": config.dcfr_gamma, "stop_iteration": config.discount_stop_iteration,
                      "steps": solver.discount_steps,
-                     "latest_factors": discount_factors(config, solver.discount_steps)},
+                     "latest_factors": discount_factors(config, solver.discount_steps),
+                     # The tables are stored lazily discounted: true = stored x this.
+                     "table_scale": solver.table_scale()},
         "bucket_hash": game.bucket_hash,
         "game_identity": game.identity(),
         "game_spec": spec.to_dict(),

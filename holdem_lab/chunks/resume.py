@@ -157,6 +157,7 @@ def restore(loaded: LoadedCheckpoint, game: Game, config: MCCFRConfig, solver: S
             raise ValueError(f"stats: shape {stats.shape} dtype {stats.dtype}, expected "
                              f"{solver.stats.shape} {solver.stats.dtype}")
         state.update(iteration=meta["iteration"], discount_steps=meta["discount_steps"],
+                     discount_window_start=meta["discount_window_start"],
                      rng_state=rng_state_from_json(meta["rng_state"]),
                      compute_seconds=float(meta["compute_seconds"]))
         solver.load_state_dict(state, copy=False)

@@ -9,8 +9,9 @@ then merged into the tables in shard order, each thread owning a disjoint set of
 logs each update into the part of its row, LOG_PARTS of them, and the merge hands out whole
 parts), so every table entry receives the same additions in the same order whatever the thread
 count. Discount
-steps due within the batch are applied after the merge, as one step with their combined
-factors.
+steps due within the batch are taken after the merge (lazily: kernels.advance_discount), so
+their factors act on the merged tables as one step with the combined factors would, the sign of
+a regret at the batch end choosing its factor.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from holdem_lab.games.numba_tools import prefetch
 from holdem_lab.games.streams import stream_key
 from holdem_lab.solver.kernels import (
     DISCOUNT_DCFR,
-    DISCOUNT_LINEAR,
     DISCOUNT_NONE,
     F_ALPHA,
     F_BETA,
@@ -34,10 +34,16 @@ from holdem_lab.solver.kernels import (
     I_USE_FLOOR,
     LOG_GROUP_SHIFT,
     NUM_STATS,
+    SCALE_NEGATIVE,
+    SCALE_POSITIVE,
+    SCALE_STRATEGY,
     STAT_NODES,
     _atomic_load,
     _atomic_store,
     _train,
+    advance_discount,
+    end_window,
+    rescale_rows,
 )
 
 LOG_PARTS = 16
@@ -50,7 +56,7 @@ PREFETCH_AHEAD = 12
 @njit(cache=True, nogil=True)
 def _run_shard(g, regrets, strategy_sum, seed, batch_index, shard, first_iteration,
                num_iterations, iparams, fparams, schedule_iterations, schedule_values,
-               shard_stats, control, log_rows, log_values, log_count):
+               discount, scale, shard_stats, control, log_rows, log_values, log_count):
     """One shard: its stream, its iterations, its log."""
     rng = np.empty(1, dtype=np.uint64)
     rng[0] = stream_key(seed, batch_index, shard)
@@ -67,16 +73,22 @@ def _run_shard(g, regrets, strategy_sum, seed, batch_index, shard, first_iterati
            g.deck_size, g.card_rank, g.showdown_kind, g.small_bucket_table, g.bucket_kind,
            g.holdem_bucket_tables, g.holdem_table_offsets, cards, hand, buckets, strength,
            regrets, strategy_sum, rng, first_iteration, num_iterations, iparams, fparams,
-           schedule_iterations, schedule_values, 0, shard_stats, control, log_rows, log_values,
-           log_count)
+           schedule_iterations, schedule_values, discount, scale, shard_stats, control, log_rows,
+           log_values, log_count)
 
 
 @njit(cache=True, nogil=True)
 def _merge_part(regrets, strategy_sum, log_rows, log_values, log_counts, part, use_floor,
-                regret_floor):
+                regret_floor, scale):
     """Apply every shard's log entries of part `part`, in shard order and, within a shard, in
-    the order they were logged."""
+    the order they were logged (the logs are in true units, the tables in the scaled units of
+    lazy discounting)."""
     width = regrets.shape[1]
+    scale_positive = scale[SCALE_POSITIVE]
+    scale_negative = scale[SCALE_NEGATIVE]
+    inverse_positive = scale[3 + SCALE_POSITIVE]
+    inverse_negative = scale[3 + SCALE_NEGATIVE]
+    inverse_strategy = scale[3 + SCALE_STRATEGY]
     for s in range(log_rows.shape[0]):
         count = log_counts[s, part]
         for e in range(count):
@@ -92,52 +104,15 @@ def _merge_part(regrets, strategy_sum, log_rows, log_values, log_counts, part, u
             row = code >> 1
             if code & 1:
                 for b in range(width):
-                    strategy_sum[row, b] += log_values[s, part, e, b]
+                    strategy_sum[row, b] += log_values[s, part, e, b] * inverse_strategy
             else:
                 for b in range(width):
-                    r = regrets[row, b] + log_values[s, part, e, b]
+                    r = regrets[row, b]
+                    r = r * (scale_positive if r > 0.0 else scale_negative) \
+                        + log_values[s, part, e, b]
                     if use_floor and r < regret_floor:
                         r = regret_floor
-                    regrets[row, b] = r
-
-
-@njit(cache=True, nogil=True)
-def discount_factors(mode, first_step, count, alpha, beta, gamma):
-    """The combined factors (positive regrets, negative regrets, strategy sums) of discount
-    steps first_step .. first_step + count - 1 (see kernels.apply_discount)."""
-    positive = 1.0
-    negative = 1.0
-    average = 1.0
-    for step in range(first_step, first_step + count):
-        k = float(step)
-        if mode == DISCOUNT_LINEAR:
-            factor = k / (k + 1.0)
-            positive *= factor
-            negative *= factor
-            average *= factor
-        else:
-            ka = k ** alpha
-            kb = k ** beta
-            positive *= ka / (ka + 1.0)
-            negative *= kb / (kb + 1.0)
-            average *= (k / (k + 1.0)) ** gamma
-    return positive, negative, average
-
-
-@njit(cache=True, nogil=True)
-def _discount_part(regrets, strategy_sum, part, positive, negative, average):
-    """Apply combined discount factors to the rows of log part `part`."""
-    width = regrets.shape[1]
-    group = 1 << LOG_GROUP_SHIFT
-    for first in range(part * group, regrets.shape[0], LOG_PARTS * group):
-        for row in range(first, min(first + group, regrets.shape[0])):
-            for b in range(width):
-                r = regrets[row, b]
-                if r > 0.0:
-                    regrets[row, b] = r * positive
-                elif r < 0.0:
-                    regrets[row, b] = r * negative
-                strategy_sum[row, b] *= average
+                    regrets[row, b] = r * (inverse_positive if r > 0.0 else inverse_negative)
 
 
 @njit(cache=True, nogil=True)
@@ -156,13 +131,13 @@ def discount_steps_in(iparams, first_iteration, last_iteration):
 
 @njit(cache=True, parallel=True, nogil=True)
 def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, shard_iterations,
-                iparams, fparams, schedule_iterations, schedule_values, discount_steps,
+                iparams, fparams, schedule_iterations, schedule_values, discount, scale,
                 stats, shard_stats, control, log_rows, log_values, log_counts):
     """Run `num_batches` batches from iteration `first_iteration` (a batch boundary) on
-    numba's threads (the caller sets their number). Returns (discount steps so far, batches
-    completed, log entries a log part needed): a batch whose logs overflowed is not merged and
-    the third value says how large the log parts must grow (the caller grows them and reruns
-    it, to the same result)."""
+    numba's threads (the caller sets their number). Returns (batches completed, log entries a
+    log part needed): a batch whose logs overflowed is not merged and the second value says
+    how large the log parts must grow (the caller grows them and reruns it, to the same
+    result)."""
     shards = log_rows.shape[0]
     batch_iterations = shards * shard_iterations
     use_floor = iparams[I_USE_FLOOR] != 0
@@ -175,7 +150,8 @@ def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, sh
         for s in prange(shards):
             _run_shard(g, regrets, strategy_sum, seed, batch_index, s,
                        t0 + s * shard_iterations, shard_iterations, iparams, fparams,
-                       schedule_iterations, schedule_values, shard_stats[s], control,
+                       schedule_iterations, schedule_values, discount, scale, shard_stats[s],
+                       control,
                        log_rows[s], log_values[s], log_counts[s])
         if _atomic_load(control, 0) != 0:
             break  # a stop request: the batch is dropped unmerged and reruns on resume
@@ -184,19 +160,19 @@ def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, sh
             for part in range(LOG_PARTS):
                 needed = max(needed, log_counts[s, part])
         if needed > log_rows.shape[2]:
-            return discount_steps, done, needed
+            return done, needed
         for part in prange(LOG_PARTS):
             _merge_part(regrets, strategy_sum, log_rows, log_values, log_counts, part,
-                        use_floor, regret_floor)
+                        use_floor, regret_floor, scale)
         t1 = t0 + batch_iterations - 1
         count = discount_steps_in(iparams, t0, t1)
-        if count > 0:
-            positive, negative, average = discount_factors(
-                mode, discount_steps + 1, count, fparams[F_ALPHA], fparams[F_BETA],
-                fparams[F_GAMMA])
+        if count > 0 and advance_discount(mode, discount, scale, count, fparams[F_ALPHA],
+                                          fparams[F_BETA], fparams[F_GAMMA]):
+            group = 1 << LOG_GROUP_SHIFT
             for part in prange(LOG_PARTS):
-                _discount_part(regrets, strategy_sum, part, positive, negative, average)
-            discount_steps += count
+                rescale_rows(regrets, strategy_sum, part * group, regrets.shape[0],
+                             LOG_PARTS * group, group, scale)
+            end_window(discount, scale)
         for s in range(shards):
             for k in range(NUM_STATS):
                 stats[k] += shard_stats[s, k]
@@ -204,8 +180,7 @@ def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, sh
         _atomic_store(control, 1, t1)
         if _atomic_load(control, 0) != 0:
             break
-    return discount_steps, done, 0
+    return done, 0
 
 
-__all__ = ["LOG_PARTS", "STAT_NODES", "DISCOUNT_DCFR", "discount_factors", "discount_steps_in",
-           "run_batches"]
+__all__ = ["LOG_PARTS", "STAT_NODES", "DISCOUNT_DCFR", "discount_steps_in", "run_batches"]

@@ -79,29 +79,114 @@ def _atomic_store(typingctx, array, index, value):
 # ---------------------------------------------------------------- strategies
 
 
+# Lazy discounting. The tables hold each value divided by the product of the discount factors of
+# its class since the window start (positive regrets, negative regrets, strategy sums): a discount
+# step then only multiplies three scalars, and an update converts between the two units. A
+# window ends, and every value is brought to true units (a rescale: one pass over the tables),
+# once a product falls below SCALE_FLOOR, whose inverse keeps stored values far from overflow, or
+# after WINDOW_STEPS steps, which bounds the rounding of the products.
+SCALE_POSITIVE, SCALE_NEGATIVE, SCALE_STRATEGY = 0, 1, 2
+"""Indices into the float64[6] scale vector: the products, then their inverses at +3."""
+NUM_SCALES = 6
+D_STEPS, D_WINDOW_START = 0, 1
+"""Indices into the int64[2] discount vector: steps so far, and the step its window starts at."""
+SCALE_FLOOR = 2.0 ** -512
+WINDOW_STEPS = 1 << 16
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _power(x, e):
+    """x ** e, without the library call for the exponents the published settings use."""
+    if e == 0.0:
+        return 1.0
+    if e == 1.0:
+        return x
+    if e == 2.0:
+        return x * x
+    if e == 0.5:
+        return np.sqrt(x)
+    if e == 1.5:
+        return x * np.sqrt(x)
+    return x ** e
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _inverse(x):
+    """1/x, and 0 for a product that underflowed (its window ends before any update)."""
+    return 1.0 / x if x > 0.0 else 0.0
+
+
 @njit(cache=True, nogil=True)
-def apply_discount(regrets, strategy_sum, mode, step, alpha, beta, gamma) -> None:
-    """Discount step `step` (k >= 1): Linear CFR multiplies everything by k/(k+1); DCFR (Brown &
-    Sandholm 2019) multiplies positive regrets by k^a/(k^a+1), negative ones by k^b/(k^b+1) and
-    the strategy sum by (k/(k+1))^g."""
+def step_factors(mode, step, alpha, beta, gamma):
+    """The factors of discount step `step` (k >= 1) for positive regrets, negative regrets and
+    strategy sums: Linear CFR multiplies everything by k/(k+1); DCFR (Brown & Sandholm 2019)
+    multiplies positive regrets by k^a/(k^a+1), negative ones by k^b/(k^b+1) and the strategy
+    sum by (k/(k+1))^g."""
     k = float(step)
     if mode == DISCOUNT_LINEAR:
         factor = k / (k + 1.0)
-        regrets *= factor
-        strategy_sum *= factor
-        return
-    ka = k ** alpha
-    kb = k ** beta
-    positive = ka / (ka + 1.0)
-    negative = kb / (kb + 1.0)
-    flat = regrets.reshape(-1)
-    for i in range(flat.shape[0]):
-        r = flat[i]
-        if r > 0.0:
-            flat[i] = r * positive
-        elif r < 0.0:
-            flat[i] = r * negative
-    strategy_sum *= (k / (k + 1.0)) ** gamma
+        return factor, factor, factor
+    ka = _power(k, alpha)
+    kb = _power(k, beta)
+    return ka / (ka + 1.0), kb / (kb + 1.0), _power(k / (k + 1.0), gamma)
+
+
+@njit(cache=True, nogil=True)
+def advance_discount(mode, discount, scale, count, alpha, beta, gamma):
+    """Take `count` discount steps: multiply the scale products by their factors, one step at a
+    time. Returns True when the window must end (`rescale_rows` over every row, then
+    `end_window`)."""
+    for _ in range(count):
+        discount[D_STEPS] += 1
+        positive, negative, average = step_factors(mode, discount[D_STEPS], alpha, beta, gamma)
+        scale[SCALE_POSITIVE] *= positive
+        scale[SCALE_NEGATIVE] *= negative
+        scale[SCALE_STRATEGY] *= average
+    for c in range(3):
+        scale[3 + c] = _inverse(scale[c])
+    return min(scale[SCALE_POSITIVE], scale[SCALE_NEGATIVE], scale[SCALE_STRATEGY]) \
+        < SCALE_FLOOR or discount[D_STEPS] - discount[D_WINDOW_START] >= WINDOW_STEPS
+
+
+@njit(cache=True, nogil=True)
+def end_window(discount, scale):
+    """Start a new window at the current step (after every row was rescaled)."""
+    discount[D_WINDOW_START] = discount[D_STEPS]
+    for c in range(NUM_SCALES):
+        scale[c] = 1.0
+
+
+@njit(cache=True, nogil=True)
+def rescale_rows(regrets, strategy_sum, first, end, stride, group, scale):
+    """Bring rows to true units: rows first .. first+group-1, then every `stride` rows on, below
+    `end` (strided so that threads can rescale disjoint groups of rows)."""
+    positive = scale[SCALE_POSITIVE]
+    negative = scale[SCALE_NEGATIVE]
+    average = scale[SCALE_STRATEGY]
+    width = regrets.shape[1]
+    for start in range(first, end, stride):
+        for row in range(start, min(start + group, end)):
+            for b in range(width):
+                r = regrets[row, b]
+                if r > 0.0:
+                    regrets[row, b] = r * positive
+                elif r < 0.0:
+                    regrets[row, b] = r * negative
+                strategy_sum[row, b] *= average
+
+
+@njit(cache=True, nogil=True)
+def window_scale(mode, window_start, steps, alpha, beta, gamma):
+    """The scale vector of a window that started at `window_start`, after `steps` steps: the
+    same products, in the same order, as `advance_discount` made them."""
+    if mode == DISCOUNT_NONE:
+        return np.ones(NUM_SCALES)
+    discount = np.empty(2, dtype=np.int64)
+    discount[D_STEPS] = window_start
+    discount[D_WINDOW_START] = window_start
+    scale = np.ones(NUM_SCALES)
+    advance_discount(mode, discount, scale, steps - window_start, alpha, beta, gamma)
+    return scale
 
 
 # Parameter vectors passed to run_iterations (see Solver._parameters).
@@ -115,14 +200,15 @@ NUM_FPARAMS = 7
 
 @njit(cache=True, nogil=True)
 def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
-                   fparams, schedule_iterations, schedule_values, discount_steps, stats,
+                   fparams, schedule_iterations, schedule_values, discount, scale, stats,
                    control):
     """Run iterations first_iteration .. first_iteration + num_iterations - 1 (1-based t). One
     iteration deals the cards once, then runs one traversal per player on that deal: each walk
     is still an unbiased sample of its player's regrets, and sharing the chance outcome between
     the walks halves the dealing and bucket lookups. After iteration t, if t is a multiple of
     the discount interval (and t <= the stop iteration when that is > 0), the next discount
-    step is applied. Returns the number of discount steps applied so far.
+    step is taken (`discount` and `scale`: lazy discounting, see `advance_discount`). Returns
+    the number of discount steps taken so far.
 
     `control` (int64[2]) is shared with the caller while the kernel runs without the GIL:
     control[1] receives each completed iteration, and a non-zero control[0] stops the run after
@@ -137,7 +223,7 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
         g.showdown_kind, g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables,
         g.holdem_table_offsets, cards, hand, buckets, strength, regrets, strategy_sum, rng,
         first_iteration, num_iterations, iparams, fparams, schedule_iterations, schedule_values,
-        discount_steps, stats, control, None, None, None)
+        discount, scale, stats, control, None, None, None)
 
 
 @njit(cache=True, nogil=True)
@@ -145,7 +231,7 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
            hole_cards, board_total, board_visible, deck_size, card_rank, showdown_kind,
            bucket_table, bucket_kind, holdem_tables, holdem_offsets, cards, hand, buckets,
            strength, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
-           fparams, schedule_iterations, schedule_values, discount_steps, stats, control,
+           fparams, schedule_iterations, schedule_values, discount, scale, stats, control,
            log_rows, log_values, log_count):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
 
@@ -164,12 +250,16 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
     threshold are skipped (external) or not sampled (outcome), except on the last round and where
     the action ends the hand; their regrets are left as they are.
 
+    The tables are in the units of lazy discounting (`advance_discount`): a regret is read as
+    its stored value times the scale of its sign, and an update is stored divided by it. Regret
+    matching needs no conversion, since all positive regrets of a row share one scale.
+
     Logged mode (`log_rows` given, the sharded engine's shards): the tables are only read, as
     they were at the batch start; every update is appended to the log instead, one entry per
     updated row, in the log part of its row (`log_part(row, parts)`): `log_rows[part, e]` =
     2*row + (0 for regret deltas, 1 for strategy-sum additions) and `log_values[part, e]` the
-    row's deltas (regret floors are applied when the log is merged); `log_count[part]` counts
-    them. A full part counts its entries without storing them, so the caller can grow the log
+    row's deltas in true units (regret floors are applied when the log is merged);
+    `log_count[part]` counts them. A full part counts its entries without storing them, so the caller can grow the log
     and rerun the shard. Discounting and the control words are then the caller's. With
     `log_rows` None numba compiles the direct-update form alone.
 
@@ -226,8 +316,23 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
     part_mask = 0 if log_rows is None else log_rows.shape[0] - 1
     lp = 0  # the log part and entry of the row being logged
     le = 0
+    mode = iparams[I_DISCOUNT_MODE]
+    stop = iparams[I_DISCOUNT_STOP]
+    interval = iparams[I_DISCOUNT_INTERVAL]
+    # The discount state lives in locals while the loop runs (see advance_discount, whose
+    # arithmetic the step below repeats exactly) and goes back to its arrays at the end.
+    steps = discount[D_STEPS]
+    window_start = discount[D_WINDOW_START]
+    scale_positive = scale[SCALE_POSITIVE]
+    scale_negative = scale[SCALE_NEGATIVE]
+    scale_strategy = scale[SCALE_STRATEGY]
+    inverse_positive = scale[3 + SCALE_POSITIVE]
+    inverse_negative = scale[3 + SCALE_NEGATIVE]
+    # Logged mode logs strategy additions in true units.
+    inverse_strategy = scale[3 + SCALE_STRATEGY] if log_rows is None else 1.0
     for it in range(num_iterations):
         t = first_iteration + it
+        prune_cut = prune_threshold * inverse_negative  # the threshold in stored units
         prune = False
         if iparams[I_PRUNING] != 0 and t > iparams[I_PRUNE_WARMUP] \
                 and uniform(rng) < fparams[F_PRUNE_PROBABILITY]:
@@ -296,10 +401,10 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                 # normalised strategy to the strategy sum.
                                 if total > 0.0:
                                     x = uniform(rng) * total
-                                    scale = 1.0 / total
+                                    unit = inverse_strategy / total
                                 else:
                                     x = uniform(rng) * num_actions
-                                    scale = 1.0 / num_actions
+                                    unit = inverse_strategy / num_actions
                                     for b in range(num_actions):
                                         sigma[depth, b] = 1.0
                                 cumulative = 0.0
@@ -313,23 +418,23 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                             break
                                 if log_rows is None:
                                     for b in range(num_actions):
-                                        strategy_sum[row, b] += sigma[depth, b] * scale
+                                        strategy_sum[row, b] += sigma[depth, b] * unit
                                 else:
                                     lp = (row >> LOG_GROUP_SHIFT) & part_mask
                                     le = log_count[lp]
                                     if le < log_capacity:
                                         log_rows[lp, le] = 2 * row + 1
                                         for b in range(num_actions):
-                                            log_values[lp, le, b] = sigma[depth, b] * scale
+                                            log_values[lp, le, b] = sigma[depth, b] * unit
                                         for b in range(num_actions, row_width):
                                             log_values[lp, le, b] = 0.0
                                     log_count[lp] = le + 1
                                 node = nodes[node, NODE_CHILDREN + a]
                                 continue
                             if total > 0.0:
-                                scale = 1.0 / total
+                                unit = 1.0 / total
                                 for b in range(num_actions):
-                                    sigma[depth, b] *= scale
+                                    sigma[depth, b] *= unit
                             else:
                                 for b in range(num_actions):
                                     sigma[depth, b] = 1.0 / num_actions
@@ -339,7 +444,7 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                 for b in range(num_actions):
                                     child = nodes[node, NODE_CHILDREN + b]
                                     if (nodes[child, NODE_WORD] >> 16) & 0xFF != DECISION \
-                                            or regrets[row, b] >= prune_threshold:
+                                            or regrets[row, b] >= prune_cut:
                                         mask |= 1 << b
                                 if mask == 0:
                                     mask = full_mask[num_actions]
@@ -373,10 +478,13 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                         if log_rows is None:
                             for b in range(num_actions):
                                 if (mask >> b) & 1:
-                                    r = regrets[row, b] + values[depth, b] - value
+                                    r = regrets[row, b]
+                                    r = r * (scale_positive if r > 0.0 else scale_negative) \
+                                        + values[depth, b] - value
                                     if use_floor and r < regret_floor:
                                         r = regret_floor
-                                    regrets[row, b] = r
+                                    regrets[row, b] = \
+                                        r * (inverse_positive if r > 0.0 else inverse_negative)
                                 else:
                                     stats[STAT_PRUNED_ACTIONS] += 1
                         else:
@@ -420,9 +528,9 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                             sigma[depth, b] = positive
                             total += positive
                         if total > 0.0:
-                            scale = 1.0 / total
+                            unit = 1.0 / total
                             for b in range(num_actions):
-                                sigma[depth, b] *= scale
+                                sigma[depth, b] *= unit
                         else:
                             for b in range(num_actions):
                                 sigma[depth, b] = 1.0 / num_actions
@@ -433,7 +541,7 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                 child = nodes[node, NODE_CHILDREN + b]
                                 keep = not (prune and rnd != last_round
                                             and (nodes[child, NODE_WORD] >> 16) & 0xFF == DECISION
-                                            and regrets[row, b] < prune_threshold)
+                                            and regrets[row, b] < prune_cut)
                                 allowed[depth, b] = keep
                                 if keep:
                                     count += 1
@@ -510,32 +618,58 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                     continue
                                 sampled = child_value if b == a else 0.0
                                 if log_rows is None:
-                                    r = regrets[row, b] + weight * (sampled - value)
+                                    r = regrets[row, b]
+                                    r = r * (scale_positive if r > 0.0 else scale_negative) \
+                                        + weight * (sampled - value)
                                     if use_floor and r < regret_floor:
                                         r = regret_floor
-                                    regrets[row, b] = r
+                                    regrets[row, b] = \
+                                        r * (inverse_positive if r > 0.0 else inverse_negative)
                                 else:
                                     if store:
                                         log_values[lp, le, b] = weight * (sampled - value)
                         else:
+                            unit = weight * inverse_strategy
                             for b in range(num_actions):
                                 if log_rows is None:
-                                    strategy_sum[row, b] += weight * sigma[d, b]
+                                    strategy_sum[row, b] += unit * sigma[d, b]
                                 else:
                                     if store:
                                         log_values[lp, le, b] = weight * sigma[d, b]
                         tail = value
             stats[STAT_TRAVERSALS] += 1
         if log_rows is None:
-            mode = iparams[I_DISCOUNT_MODE]
-            stop = iparams[I_DISCOUNT_STOP]
-            if mode != DISCOUNT_NONE and t % iparams[I_DISCOUNT_INTERVAL] == 0 \
-                    and (stop <= 0 or t <= stop):
-                discount_steps += 1
-                apply_discount(regrets, strategy_sum, mode, discount_steps, fparams[F_ALPHA],
-                               fparams[F_BETA], fparams[F_GAMMA])
+            if mode != DISCOUNT_NONE and t % interval == 0 and (stop <= 0 or t <= stop):
+                steps += 1
+                positive, negative, average = step_factors(mode, steps, fparams[F_ALPHA],
+                                                           fparams[F_BETA], fparams[F_GAMMA])
+                scale_positive *= positive
+                scale_negative *= negative
+                scale_strategy *= average
+                inverse_positive = _inverse(scale_positive)
+                inverse_negative = _inverse(scale_negative)
+                inverse_strategy = _inverse(scale_strategy)
+                if min(scale_positive, scale_negative, scale_strategy) < SCALE_FLOOR \
+                        or steps - window_start >= WINDOW_STEPS:
+                    scale[SCALE_POSITIVE] = scale_positive
+                    scale[SCALE_NEGATIVE] = scale_negative
+                    scale[SCALE_STRATEGY] = scale_strategy
+                    rows = regrets.shape[0]
+                    rescale_rows(regrets, strategy_sum, 0, rows, max(rows, 1), rows, scale)
+                    window_start = steps
+                    scale_positive = scale_negative = scale_strategy = 1.0
+                    inverse_positive = inverse_negative = inverse_strategy = 1.0
             _atomic_store(control, 1, t)
             if _atomic_load(control, 0) != 0:
                 break
+    if log_rows is None:
+        discount[D_STEPS] = steps
+        discount[D_WINDOW_START] = window_start
+        scale[SCALE_POSITIVE] = scale_positive
+        scale[SCALE_NEGATIVE] = scale_negative
+        scale[SCALE_STRATEGY] = scale_strategy
+        scale[3 + SCALE_POSITIVE] = inverse_positive
+        scale[3 + SCALE_NEGATIVE] = inverse_negative
+        scale[3 + SCALE_STRATEGY] = inverse_strategy
     stats[STAT_NODES] += visited
-    return discount_steps
+    return steps

@@ -1,7 +1,9 @@
 """The MCCFR solver: dense tables, its random streams, and the config that drives the kernels.
 
 `Solver(game, config)` owns `regrets` and `strategy_sum` (num_rows, max_actions float64 arrays),
-`iteration` (t_global: iterations completed) and `discount_steps`. Two engines train them
+`iteration` (t_global: iterations completed) and `discount_steps`. Discounting is lazy: the
+tables hold values divided by the discount factors of the current window (`table_scale()`; the
+policies need no conversion, `true_regrets()` gives regrets in chips). Two engines train them
 (`engine: auto`, the default, picks one from the game's size: `resolve_engine`):
 
 - `sharded`: batches of `batch_iterations` iterations, each cut into `shards`
@@ -33,7 +35,7 @@ from holdem_lab.errors import ConfigError, GameError
 from holdem_lab.games.game import Game, GameArrays, node_table_bytes_for
 from holdem_lab.solver import batches, kernels
 
-_DISCOUNT_CODES = {"none": kernels.DISCOUNT_NONE, "linear": kernels.DISCOUNT_LINEAR,
+DISCOUNT_CODES = {"none": kernels.DISCOUNT_NONE, "linear": kernels.DISCOUNT_LINEAR,
                    "dcfr": kernels.DISCOUNT_DCFR}
 _SAMPLING_CODES = {"external": kernels.SAMPLING_EXTERNAL, "outcome": kernels.SAMPLING_OUTCOME}
 STAT_NAMES = ("nodes_visited", "pruned_iterations", "pruned_actions", "traversals")
@@ -122,7 +124,8 @@ class Solver:
         self.strategy_sum = np.zeros(shape, dtype=np.float64)
         self.rng = np.random.default_rng(config.seed)
         self.iteration = 0
-        self.discount_steps = 0
+        self._discount = np.zeros(2, dtype=np.int64)
+        self._scale = np.ones(kernels.NUM_SCALES)
         self.stats = np.zeros(kernels.NUM_STATS, dtype=np.int64)
         self.compute_seconds = 0.0
         self.control = np.zeros(2, dtype=np.int64)
@@ -173,18 +176,44 @@ class Solver:
         else:
             args = (self._arrays, self.regrets, self.strategy_sum, self.rng, self.iteration + 1,
                     int(iterations), self._iparams, self._fparams, self._schedule_iterations,
-                    self._schedule_values, self.discount_steps, self.stats, self.control)
+                    self._schedule_values, self._discount, self._scale, self.stats, self.control)
             job = lambda: int(kernels.run_iterations(*args))  # noqa: E731
         # Interruptible: the kernel runs without the GIL in a worker thread, so that the main
         # thread stays free to run signal handlers (which call request_stop). The thread is
         # kept between calls: starting one costs about a millisecond, as much as a thousand
         # Leduc iterations.
-        steps = self._worker().run(job) if self.interruptible else job()
-        self.discount_steps = int(steps)
+        if self.interruptible:
+            self._worker().run(job)
+        else:
+            job()
         done = int(self.control[1]) - self.iteration
         self.iteration = int(self.control[1])
         self.compute_seconds += time.perf_counter() - started
         return done
+
+    @property
+    def discount_steps(self) -> int:
+        """Discount steps taken so far."""
+        return int(self._discount[kernels.D_STEPS])
+
+    @property
+    def discount_window_start(self) -> int:
+        """The discount step the tables' current scale starts from (lazy discounting)."""
+        return int(self._discount[kernels.D_WINDOW_START])
+
+    def table_scale(self) -> dict[str, float]:
+        """What the stored tables are multiplied by to give true values: positive regrets,
+        negative regrets and strategy sums (1.0 each without discounting)."""
+        return {"regret_positive": float(self._scale[kernels.SCALE_POSITIVE]),
+                "regret_negative": float(self._scale[kernels.SCALE_NEGATIVE]),
+                "strategy": float(self._scale[kernels.SCALE_STRATEGY])}
+
+    def true_regrets(self, rows: slice | None = None) -> np.ndarray:
+        """Regrets (of `rows`, default all) in chips: the stored values times their scale."""
+        block = self.regrets[rows if rows is not None else slice(None)]
+        scale = self.table_scale()
+        return np.where(block > 0.0, block * scale["regret_positive"],
+                        block * scale["regret_negative"])
 
     def _run_batches(self, count: int) -> int:
         """Run `count` batches of the sharded engine (in the calling thread, whose numba thread
@@ -196,16 +225,16 @@ class Solver:
         # Shards differ in work (their deals differ): hand them out one at a time, so a worker
         # that finishes early takes the next instead of idling at the end of the batch.
         numba.set_parallel_chunksize(1)
-        steps = self.discount_steps
         first = self.iteration + 1
         while count > 0:
             if self._log_capacity == 0:
                 # A first guess from the batch; logs that overflow grow and rerun their batch.
                 self._grow_logs(8 * (self.batch_iterations // self.shards))
-            steps, done, needed = batches.run_batches(
+            done, needed = batches.run_batches(
                 self._arrays, self.regrets, self.strategy_sum, self.config.seed, first, count,
                 self.batch_iterations // self.shards, self._iparams, self._fparams,
-                self._schedule_iterations, self._schedule_values, steps, self.stats,
+                self._schedule_iterations, self._schedule_values, self._discount, self._scale,
+                self.stats,
                 self._shard_stats, self.control, self._log_rows, self._log_values,
                 self._log_counts)
             count -= done
@@ -214,7 +243,7 @@ class Solver:
                 self._grow_logs(needed + needed // 4)
             elif count > 0:  # stopped by request_stop
                 break
-        return int(steps)
+        return self.discount_steps
 
     def _grow_logs(self, capacity: int) -> None:
         self._log_capacity = capacity
@@ -312,6 +341,7 @@ class Solver:
             "stats": self.stats,
             "iteration": self.iteration,
             "discount_steps": self.discount_steps,
+            "discount_window_start": self.discount_window_start,
             "rng_state": self.rng.bit_generator.state,
             "epsilon": self.epsilon(),
             "compute_seconds": self.compute_seconds,
@@ -341,7 +371,17 @@ class Solver:
         self.regrets, self.strategy_sum = tables
         self.stats = np.array(state.get("stats", np.zeros(kernels.NUM_STATS)), dtype=np.int64)
         self.iteration = iteration
-        self.discount_steps = int(state["discount_steps"])
+        steps = int(state["discount_steps"])
+        # States from before lazy discounting hold true values: a window starting now.
+        window = int(state.get("discount_window_start", steps))
+        if not 0 <= window <= steps or steps - window > kernels.WINDOW_STEPS:
+            raise ValueError(f"discount_window_start {window} is not within the "
+                             f"{kernels.WINDOW_STEPS} steps up to discount_steps {steps}")
+        self._discount[:] = (steps, window)
+        self._scale = kernels.window_scale(
+            int(self._iparams[kernels.I_DISCOUNT_MODE]), window, steps,
+            *(float(self._fparams[i]) for i in (kernels.F_ALPHA, kernels.F_BETA,
+                                                 kernels.F_GAMMA)))
         self.compute_seconds = float(state.get("compute_seconds", 0.0))
         rng_state = state["rng_state"]
         if rng_state.get("bit_generator") != type(self.rng.bit_generator).__name__:
@@ -455,7 +495,7 @@ def _parameters(config: MCCFRConfig) -> tuple[np.ndarray, np.ndarray]:
     iparams = np.zeros(kernels.NUM_IPARAMS, dtype=np.int64)
     fparams = np.zeros(kernels.NUM_FPARAMS, dtype=np.float64)
     iparams[kernels.I_SAMPLING] = _SAMPLING_CODES[config.sampling]
-    iparams[kernels.I_DISCOUNT_MODE] = _DISCOUNT_CODES[config.discount_mode]
+    iparams[kernels.I_DISCOUNT_MODE] = DISCOUNT_CODES[config.discount_mode]
     iparams[kernels.I_DISCOUNT_INTERVAL] = config.discount_interval
     iparams[kernels.I_DISCOUNT_STOP] = config.discount_stop_iteration or 0
     iparams[kernels.I_PRUNING] = int(config.enable_pruning)
