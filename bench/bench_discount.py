@@ -1,14 +1,16 @@
-"""What discounting costs per iteration: iterations/s with each discount setting against none,
-measured in interleaved slices (so a busy machine slows every setting alike; the median slice of
-each is reported), on one worker.
+"""What discounting costs per iteration, on one worker: CPU time per iteration with each
+discount setting, measured in interleaved slices (the least of each setting's slices: the slice
+least disturbed by other work on the machine).
 
 * Leduc on the sequential engine (the engine `auto` gives it);
 * the default heads-up Hold'em config on the sequential engine and on the sharded engine with one
   worker, where discount steps fall at batch boundaries.
 
-Target: discounting every iteration takes at most 1.10x the time of no discounting. On Hold'em
-the settings play different strategies, which visit different numbers of nodes per iteration,
-so the time ratio there is per node visited.
+Two ratios per setting: against no discounting (target: discounting every iteration takes at
+most 1.10x the time), and against the same mode every 100 iterations, where the steps cost next
+to nothing: discounted runs play different strategies, which cost different time per iteration
+(more mixed strategies, more unpredictable branches), so the second ratio is the cost of the
+steps themselves.
 
     python -m bench.bench_discount [--rounds 5] [--seconds 1.0] [--out FILE]
 """
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ TARGET_TIME_RATIO = 1.10
 SETTINGS: dict[str, dict[str, Any]] = {
     "none": {"discount_mode": "none"},
     "linear every iteration": {"discount_mode": "linear", "discount_interval": 1},
+    "linear every 100": {"discount_mode": "linear", "discount_interval": 100},
     "dcfr every iteration": {"discount_mode": "dcfr", "discount_interval": 1},
     "dcfr every 100": {"discount_mode": "dcfr", "discount_interval": 100},
 }
@@ -44,28 +46,25 @@ def _holdem_game() -> Any:
 
 
 def _rates(game: Any, engine: dict[str, Any], slice_iterations: int, rounds: int,
-           seconds: float) -> dict[str, float]:
+           seconds: float) -> dict[str, Any]:
     solvers = {name: Solver(game, MCCFRConfig(seed=1, **setting, **engine))
                for name, setting in SETTINGS.items()}
     for solver in solvers.values():
         solver.run(slice_iterations)  # compile, and leave the empty-table start behind
-    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in solvers}
+    best: dict[str, float] = {name: float("inf") for name in solvers}
     for _ in range(rounds):
         for name, solver in solvers.items():
-            nodes = solver.statistics()["nodes_visited"]
-            started, done = time.perf_counter(), 0
-            while time.perf_counter() - started < seconds:
+            started, done = time.process_time(), 0
+            while time.process_time() - started < seconds:
                 done += solver.run(slice_iterations)
-            elapsed = time.perf_counter() - started
-            nodes = solver.statistics()["nodes_visited"] - nodes
-            samples[name].append((done / elapsed, nodes / elapsed))
+            best[name] = min(best[name], (time.process_time() - started) / done)
     out: dict[str, Any] = {}
-    for name, values in samples.items():
-        out[name] = {"iterations_per_second": statistics.median(v[0] for v in values),
-                     "nodes_per_second": statistics.median(v[1] for v in values)}
-    for row in out.values():
-        row["time_ratio"] = out["none"]["iterations_per_second"] / row["iterations_per_second"]
-        row["time_ratio_per_node"] = out["none"]["nodes_per_second"] / row["nodes_per_second"]
+    for name, seconds_per_iteration in best.items():
+        mode = SETTINGS[name]["discount_mode"]
+        out[name] = {"iterations_per_cpu_second": 1.0 / seconds_per_iteration,
+                     "time_ratio": seconds_per_iteration / best["none"],
+                     "time_ratio_to_every_100": seconds_per_iteration / best[f"{mode} every 100"]
+                     if mode != "none" else 1.0}
     return out
 
 
@@ -82,14 +81,14 @@ def run(rounds: int = 5, seconds: float = 1.0) -> dict[str, Any]:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    print(f"{'game / engine':<28}{'discounting':<24}{'it/s':>12}{'time ratio':>12}"
-          f"{'per node':>10}")
+    print(f"{'game / engine':<28}{'discounting':<24}{'it/cpu-s':>12}{'vs none':>10}"
+          f"{'vs every 100':>14}")
     for group, figures in results.items():
         if not isinstance(figures, dict):
             continue
         for name, row in figures.items():
-            print(f"{group:<28}{name:<24}{row['iterations_per_second']:>12,.0f}"
-                  f"{row['time_ratio']:>12.3f}{row['time_ratio_per_node']:>10.3f}")
+            print(f"{group:<28}{name:<24}{row['iterations_per_cpu_second']:>12,.0f}"
+                  f"{row['time_ratio']:>10.3f}{row['time_ratio_to_every_100']:>14.3f}")
     print(f"target: {results['target']}")
 
 

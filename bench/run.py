@@ -23,6 +23,7 @@ BENCHMARKS: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...] = (
     ("bench.bench_checkpoint", {}, {"size_mb": 32}),
     ("bench.bench_chunks", {"target_seconds": 60.0}, {"target_seconds": 10.0}),
     ("bench.bench_buckets", {}, {"ks": (10,)}),
+    ("bench.bench_discount", {}, {"rounds": 2, "seconds": 0.5}),
     ("bench.bench_parallel", {}, {"rounds": 1, "seconds": 2.0, "budgets": (5.0,)}),
     ("bench.bench_lbr", {}, {"train_seconds": 10.0, "core_seconds": 5.0, "budget_seconds": 20.0}),
 )

@@ -23,7 +23,7 @@ from holdem_lab.chunks.runner import latest_checkpoint
 from holdem_lab.config import GameSpec
 from holdem_lab.errors import ConfigError, ResumeMismatchError
 from holdem_lab.games.streams import counter_draws, stream_key
-from holdem_lab.solver import batches, kernels
+from holdem_lab.solver import batches
 from holdem_lab.solver.solver import batch_sizes, resolve_engine
 
 HOLDEM = GameSpec(game="holdem", game_params={"bet_sizing": HOLDEM_MENU})

@@ -259,9 +259,9 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
     updated row, in the log part of its row (`log_part(row, parts)`): `log_rows[part, e]` =
     2*row + (0 for regret deltas, 1 for strategy-sum additions) and `log_values[part, e]` the
     row's deltas in true units (regret floors are applied when the log is merged);
-    `log_count[part]` counts them. A full part counts its entries without storing them, so the caller can grow the log
-    and rerun the shard. Discounting and the control words are then the caller's. With
-    `log_rows` None numba compiles the direct-update form alone.
+    `log_count[part]` counts them. A full part counts its entries without storing them, so the
+    caller can grow the log and rerun the shard. Discounting and the control words are then the
+    caller's. With `log_rows` None numba compiles the direct-update form alone.
 
     Everything per node is written out in this one function or inlined into it on purpose:
     numba turns a call with array arguments, inlined or not, into atomic reference-count
