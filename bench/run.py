@@ -25,6 +25,7 @@ BENCHMARKS: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...] = (
     ("bench.bench_buckets", {}, {"ks": (10,)}),
     ("bench.bench_parallel", {}, {"rounds": 1, "seconds": 2.0, "budgets": (5.0,)}),
     ("bench.bench_lbr", {}, {"train_seconds": 10.0, "core_seconds": 5.0, "budget_seconds": 20.0}),
+    ("bench.bench_sweep", {}, {"quick": True}),
 )
 
 
