@@ -21,7 +21,7 @@ configs' from the Hold'em stage.
 
     python -m bench.bench_sweep [--stage all|screen|confirm|holdem] [--quick]
         [--seconds 10] [--seeds 3] [--confirm-seconds 60] [--confirm-seeds 5] [--top 4]
-        [--holdem-top 2] [--holdem-seconds 150] [--lbr-seconds 45] [--max-minutes 60]
+        [--holdem-top 2] [--holdem-seconds 120] [--lbr-seconds 40] [--max-minutes 60]
         [--engine auto] [--workers N] [--previous FILE] [--out FILE] [--markdown FILE]
 
 A later stage run alone (`--stage confirm`, `--stage holdem`) takes the earlier stages'
@@ -31,6 +31,7 @@ results from `--previous`, a JSON file this script wrote.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -112,6 +113,11 @@ class Cell:
     def config(self, base: MCCFRConfig, seed: int) -> MCCFRConfig:
         return base.replace(seed=seed, **self.settings())
 
+    @property
+    def setting(self) -> Cell:
+        """This cell without pruning: what it samples and how it discounts."""
+        return dataclasses.replace(self, pruning=False)
+
     def to_dict(self) -> dict[str, Any]:
         return {"sampling": self.sampling, "discount_mode": self.discount_mode,
                 "discount_interval": self.discount_interval,
@@ -161,9 +167,11 @@ def skip_reason(cell: Cell, base: MCCFRConfig) -> str | None:
     if cell.pruning and cell.sampling == "outcome":
         return ("outcome sampling walks one path per iteration: pruning saves it no work and "
                 "only narrows its exploration")
-    if cell.pruning and cell.dcfr is not None and cell.dcfr[1] <= 0:
-        return ("DCFR with beta <= 0 at least halves negative regrets at every discount step, "
-                "so at these intervals they stay far above the pruning threshold")
+    if cell.pruning and cell.discount_mode == "dcfr":
+        # Pruning acts only on regrets below its threshold, and on Leduc only on first-round
+        # checks and raises: the screen gives it its best chance and leaves DCFR to Hold'em.
+        return ("Leduc screens pruning where negative regrets grow fastest (no discounting, "
+                "linear); the Hold'em stage runs every candidate with and without pruning")
     return None
 
 
@@ -216,8 +224,8 @@ class Settings:
     confirm_seeds: int = 5
     top: int = 4
     holdem_top: int = 2
-    holdem_seconds: float = 150.0
-    lbr_seconds: float = 45.0
+    holdem_seconds: float = 120.0
+    lbr_seconds: float = 40.0
     max_minutes: float = 60.0
     engine: str = "auto"
     workers: int | None = None
@@ -249,8 +257,8 @@ def planned_seconds(settings: Settings, cells: int, confirm_cells: int | None = 
         plan["confirm"] = STAGE_START_SECONDS + count * settings.confirm_seeds * (
             settings.confirm_seconds + RUN_OVERHEAD_SECONDS)
     if "holdem" in settings.stages:
-        # The best confirmed cells and the config's own setting.
-        candidates = settings.holdem_top + 1
+        # At most: the best confirmed cells with and without pruning, and the config's own.
+        candidates = 2 * settings.holdem_top + 1
         plan["holdem"] = HOLDEM_START_SECONDS + candidates * (
             settings.holdem_seconds + settings.lbr_seconds + HOLDEM_RUN_OVERHEAD_SECONDS)
     plan["total"] = sum(plan.values())
@@ -371,14 +379,40 @@ def leduc_stage(cells: Sequence[Cell], *, seconds: float, seeds: Sequence[int],
             "cells": rank(rows)}
 
 
+def select_for_confirm(ranked: Sequence[dict[str, Any]], top: int) -> list[Cell]:
+    """The `top` best cells of a ranked screen, at most one per sampling and discounting: a
+    cell and its pruning twin go on as one, the better of the two (on Leduc they differ
+    little, and the Hold'em stage compares pruning anyway)."""
+    chosen: list[Cell] = []
+    for row in ranked:
+        cell = Cell.from_dict(row["cell"])
+        if all(cell.setting != other.setting for other in chosen):
+            chosen.append(cell)
+        if len(chosen) == top:
+            break
+    return chosen
+
+
 # --------------------------------------------------------------------------- Hold'em
 
 
 def holdem_candidates(confirmed: Sequence[dict[str, Any]], count: int, shipped: Cell
                       ) -> list[tuple[str, Cell]]:
-    """The `count` best confirmed cells, then the config's own setting unless among them."""
-    out = [(f"confirm #{i + 1}", Cell.from_dict(row["cell"]))
-           for i, row in enumerate(confirmed[:count])]
+    """The samplings and discountings of the `count` best confirmed cells, each without
+    pruning and (external sampling, where pruning saves work) with it, then the config's own
+    setting unless among them."""
+    out: list[tuple[str, Cell]] = []
+    settings: list[Cell] = []
+    for row in confirmed:
+        setting = Cell.from_dict(row["cell"]).setting
+        if setting in settings:
+            continue
+        if len(settings) == count:
+            break
+        settings.append(setting)
+        out.append((f"confirm #{len(settings)}", setting))
+        if setting.sampling == "external":
+            out.append((f"confirm #{len(settings)}", dataclasses.replace(setting, pruning=True)))
     if all(cell != shipped for _, cell in out):
         out.append(("config's own", shipped))
     return out
@@ -425,8 +459,9 @@ def holdem_stage(candidates: Sequence[tuple[str, Cell]], *, settings: Settings,
     rows: list[dict[str, Any]] = []
     scores: list[np.ndarray] = []
     bar = tqdm(candidates, desc="holdem", unit="setting", disable=not progress, file=sys.stderr)
+    best, best_mbb = "", math.inf
     for label, cell in bar:
-        bar.set_postfix_str(cell.name)
+        bar.set_postfix_str(cell.name + best)
         config = cell.config(base, seed)
         _warm_up(game, config)
         solver = Solver(game, config)
@@ -435,9 +470,12 @@ def holdem_stage(candidates: Sequence[tuple[str, Cell]], *, settings: Settings,
         lbr = local_best_response(game, policy, deals=deals, threads=threads,
                                   should_stop=_deadline(settings.lbr_seconds))
         scores.append(lbr.pair_scores)
+        if lbr.mbb_per_hand < best_mbb:
+            best, best_mbb = f" | best {cell.name} {lbr.mbb_per_hand:+.0f}", lbr.mbb_per_hand
         rows.append({"label": label, "name": cell.name, "cell": cell.to_dict(),
                      "iterations": result.iterations, "seconds": result.seconds,
                      "iterations_per_second": result.iterations_per_second,
+                     "pruned_actions": int(solver.statistics()["pruned_actions"]),
                      "engine": {"engine": solver.engine, "workers": solver.workers,
                                 "batch_iterations": solver.batch_iterations,
                                 "shards": solver.shards},
@@ -448,10 +486,10 @@ def holdem_stage(candidates: Sequence[tuple[str, Cell]], *, settings: Settings,
         row["mbb_per_hand"], row["ci95_mbb"] = _interval(own[:common])
     order = sorted(range(len(rows)), key=lambda i: rows[i]["mbb_per_hand"])
     if rows:
-        best = scores[order[0]][:common]
+        leader = scores[order[0]][:common]
         for i in order:
             rows[i]["vs_best_mbb"], rows[i]["vs_best_ci95_mbb"] = _interval(
-                scores[i][:common] - best)
+                scores[i][:common] - leader)
     return {"config": str(settings.holdem_config), "abstraction": abstraction,
             "buckets": buckets if buckets and Path(buckets).exists() else None,
             "infosets": int(game.num_rows), "seconds": settings.holdem_seconds,
@@ -488,6 +526,15 @@ def recommend(results: dict[str, Any]) -> dict[str, Any]:
                             "settings": Cell.from_dict(best["cell"]).settings(),
                             "median_exploitability": best["median_exploitability"]}
             break
+    current = Cell.from_config(MCCFRConfig())
+    for stage in ("confirm", "screen"):
+        rows = [row for row in results.get(stage, {}).get("cells", [])
+                if Cell.from_dict(row["cell"]) == current]
+        if rows:
+            out["current_default"] = {"stage": stage, "name": current.name,
+                                      "median_exploitability": rows[0]["median_exploitability"],
+                                      "ratio_to_best": rows[0]["ratio_to_best"]}
+            break
     candidates = results.get("holdem", {}).get("candidates")
     if candidates:
         best = candidates[0]
@@ -517,13 +564,16 @@ def format_markdown(results: dict[str, Any]) -> str:
                   f"{len(data['seeds'])} seeds, engine {engine.get('engine', '?')} "
                   f"(workers: {engine.get('workers', '?')}); exact exploitability of the "
                   "average policy.", "",
-                  "| setting | it/s | exploitability, median (min–max) | × best |",
-                  "|---|---:|---|---:|"]
+                  "| setting | it/s | exploitability, median (min–max) | × best "
+                  "| pruned actions per run |",
+                  "|---|---:|---|---:|---:|"]
         for row in data["cells"]:
+            pruned = f"{statistics.median(r['pruned_actions'] for r in row['runs']):,.0f}" \
+                if row["cell"]["pruning"] else "—"
             lines.append(f"| {row['name']} | {_rate(row['iterations_per_second'])} | "
                          f"{row['median_exploitability']:.5f} "
                          f"({row['min_exploitability']:.5f}–{row['max_exploitability']:.5f}) | "
-                         f"{row['ratio_to_best']:.2f} |")
+                         f"{row['ratio_to_best']:.2f} | {pruned} |")
         lines.append("")
     skipped = results.get("skipped")
     if skipped and results.get("screen"):
@@ -531,7 +581,7 @@ def format_markdown(results: dict[str, Any]) -> str:
         for entry in skipped:
             reasons.setdefault(entry["reason"], []).append(entry["name"])
         for reason, names in reasons.items():
-            lines.append(f"Not measured ({len(names)} cells: {', '.join(names)}): {reason}.")
+            lines.append(f"Not measured: {len(names)} cells (e.g. {names[0]}): {reason}.")
         lines.append("")
     data = results.get("holdem")
     if data:
@@ -550,8 +600,11 @@ def format_markdown(results: dict[str, Any]) -> str:
         lines.append("")
     advice = results.get("recommended", {})
     if "leduc" in advice:
+        current = advice.get("current_default")
+        versus = f" (today's default, {current['name']}: {current['ratio_to_best']:.2f}× its " \
+            f"exploitability in the {current['stage']})" if current else ""
         lines.append(f"recommended: MCCFRConfig default (Leduc, {advice['leduc']['stage']}): "
-                     + _settings_text(advice["leduc"]["settings"]))
+                     + _settings_text(advice["leduc"]["settings"]) + versus)
     if "holdem" in advice:
         note = ""
         if "leduc" in advice and advice["holdem"]["settings"] != advice["leduc"]["settings"]:
@@ -581,19 +634,12 @@ def _write_json(path: Path, results: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- the sweep
 
 
-def run(*, settings: Settings | None = None, grid: Grid | None = None, quick: bool = False,
-        previous: dict[str, Any] | None = None, out: Path | None = None,
-        progress: bool = True, **overrides: Any) -> dict[str, Any]:
-    """The sweep of `settings` (Settings fields may also come as keywords; `quick`: the quick
-    grid and budgets) over `grid` (default `build_grid`, `quick_grid` with `quick`). Stages not
-    run but needed come from `previous` (an earlier result). Raises BudgetError before
-    training when the plan exceeds the limit. Writes `out` after every stage."""
-    base_settings = Settings(**{**(QUICK if quick else {}), **overrides}) \
-        if settings is None else settings
-    settings = base_settings
-    base = MCCFRConfig(engine=settings.engine,  # type: ignore[arg-type]
-                       num_workers=settings.workers)  # a clear error before the plan
-    grid = grid or (quick_grid() if quick else build_grid())
+def plan_sweep(settings: Settings, grid: Grid, previous: dict[str, Any] | None = None
+               ) -> tuple[dict[str, Any], dict[str, float]]:
+    """The results a sweep starts from (machine, settings, grid, and the stages of `previous`
+    it reuses) and its plan (`planned_seconds`). ValueError when a stage to run lacks the
+    results of the stage before it, or the engine flags are invalid."""
+    MCCFRConfig(engine=settings.engine, num_workers=settings.workers)  # type: ignore[arg-type]
     previous = previous or {}
     results: dict[str, Any] = {"benchmark": "bench_sweep", "machine": machine_info(),
                                "settings": settings.to_dict(),
@@ -612,42 +658,64 @@ def run(*, settings: Settings | None = None, grid: Grid | None = None, quick: bo
         if not results.get("screen", {}).get("cells"):
             raise ValueError("--stage confirm needs the screen's results: pass --previous FILE "
                              "(a JSON file of a sweep that ran the screen)")
-        confirm_cells = min(settings.top, len(results["screen"]["cells"]))
+        confirm_cells = len(select_for_confirm(results["screen"]["cells"], settings.top))
     if "holdem" in settings.stages and "confirm" not in settings.stages \
             and not (results.get("confirm") or results.get("screen")):
         raise ValueError("--stage holdem needs the confirm (or screen) results: pass "
                          "--previous FILE (a JSON file of a sweep that ran them)")
     plan = planned_seconds(settings, len(grid.cells), confirm_cells)
     results["plan"] = {"seconds": plan, "max_minutes": settings.max_minutes}
-    check_budget(settings, plan, len(grid.cells))
-    started = time.perf_counter()
+    return results, plan
 
-    def save() -> None:
+
+def run(*, settings: Settings | None = None, grid: Grid | None = None, quick: bool = False,
+        previous: dict[str, Any] | None = None, out: Path | None = None,
+        progress: bool = True, **fields: Any) -> dict[str, Any]:
+    """The sweep of `settings` (or of Settings `fields` given as keywords, over the quick
+    budgets with `quick`) over `grid` (default `build_grid`, `quick_grid` with `quick`). Stages
+    not run but needed come from `previous` (an earlier result). Raises BudgetError before
+    training when the plan exceeds the limit. Writes `out` whole after every stage."""
+    if settings is not None and fields:
+        raise TypeError(f"pass settings or Settings fields, not both: {sorted(fields)}")
+    if settings is None:
+        settings = Settings(**{**(QUICK if quick else {}), **fields})
+    grid = grid or (quick_grid() if quick else build_grid())
+    results, plan = plan_sweep(settings, grid, previous)
+    check_budget(settings, plan, len(grid.cells))
+    base = MCCFRConfig(engine=settings.engine,  # type: ignore[arg-type]
+                       num_workers=settings.workers)
+    started = time.perf_counter()
+    results["stage_seconds"] = {}
+
+    def save(stage: str, stage_started: float) -> None:
+        results["stage_seconds"][stage] = time.perf_counter() - stage_started
         results["recommended"] = recommend(results)
         results["elapsed_seconds"] = time.perf_counter() - started
         if out is not None:
             _write_json(out, results)
 
     if "screen" in settings.stages:
+        stage_started = time.perf_counter()
         results["screen"] = leduc_stage(grid.cells, seconds=settings.seconds,
                                         seeds=range(settings.seeds), base=base, label="screen",
                                         progress=progress)
-        save()
+        save("screen", stage_started)
     if "confirm" in settings.stages:
-        cells = [Cell.from_dict(row["cell"]) for row in results["screen"]["cells"][:settings.top]]
+        stage_started = time.perf_counter()
+        cells = select_for_confirm(results["screen"]["cells"], settings.top)
         # Fresh seeds: a cell that led the screen on a lucky seed does not keep the luck.
         results["confirm"] = leduc_stage(cells, seconds=settings.confirm_seconds,
                                          seeds=range(1000, 1000 + settings.confirm_seeds),
                                          base=base, label="confirm", progress=progress)
-        save()
+        save("confirm", stage_started)
     if "holdem" in settings.stages:
+        stage_started = time.perf_counter()
         source = results.get("confirm") or results["screen"]
         _, yaml_config = load_run_config(settings.holdem_config)
         candidates = holdem_candidates(source["cells"], settings.holdem_top,
                                        Cell.from_config(yaml_config))
         results["holdem"] = holdem_stage(candidates, settings=settings, progress=progress)
-        save()
-    save()
+        save("holdem", stage_started)
     return results
 
 
@@ -700,18 +768,29 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
                     holdem_config=args.config, buckets=args.buckets, **values)
 
 
+def _read_previous(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--previous {path}: not JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("benchmark") != "bench_sweep":
+        raise ValueError(f"--previous {path}: not a result of bench_sweep")
+    for stage in STAGES:
+        part = data.get(stage, {})
+        rows = [*part.get("cells", []), *part.get("candidates", [])] \
+            if isinstance(part, dict) else [None]
+        for row in rows:
+            Cell.from_dict(row.get("cell") if isinstance(row, dict) else None)
+    return data
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     try:
         settings = settings_from_args(args)
         grid = quick_grid() if args.quick else build_grid()
-        previous = json.loads(args.previous.read_text()) if args.previous else None
-        if previous is not None and not isinstance(previous, dict):
-            raise ValueError(f"--previous {args.previous}: not a sweep result")
-        plan = planned_seconds(settings, len(grid.cells),
-                               None if "screen" in settings.stages or not previous
-                               else min(settings.top,
-                                        len(previous.get("screen", {}).get("cells", []))))
+        previous = _read_previous(args.previous) if args.previous else None
+        _, plan = plan_sweep(settings, grid, previous)
         print(f"planned: {plan['total'] / 60:.1f} min ("
               + ", ".join(f"{k} {v / 60:.1f}" for k, v in plan.items() if k != "total")
               + f"); {len(grid.cells)} cells in the screen, {len(grid.skipped)} left out")

@@ -30,6 +30,7 @@ sweep = _load_sweep()
 Cell = sweep.Cell
 
 TINY = (Cell("external", "none"), Cell("outcome", "linear", 10))
+DEFAULT = Cell.from_config(MCCFRConfig())
 
 
 def test_default_grid_covers_the_issue_and_leaves_out_only_what_cannot_matter():
@@ -45,12 +46,14 @@ def test_default_grid_covers_the_issue_and_leaves_out_only_what_cannot_matter():
     assert len(unpruned) == 2 * (1 + 3 + 3 * 4)
     assert Cell("external", "dcfr", 1, (1.5, 0.0, 2.0)) in unpruned
     assert Cell("outcome", "dcfr", 1000, (1.0, 1.0, 1.0)) in unpruned
-    assert Cell("external", "linear", 100, None, True) in grid.cells
-    assert Cell("external", "dcfr", 10, (1.5, 0.5, 2.0), True) in grid.cells
+    # Pruning where it can act soonest: external sampling without DCFR.
+    pruned = {cell for cell in grid.cells if cell.pruning}
+    assert pruned == {Cell("external", "none", 1, None, True)} | {
+        Cell("external", "linear", interval, None, True) for interval in (1, 10, 100)}
     skipped = {cell: reason for cell, reason in grid.skipped}
     assert all(cell.pruning for cell in skipped)
-    assert all(cell.sampling == "outcome" or cell.dcfr[1] <= 0 for cell in skipped)
     assert "outcome sampling" in skipped[Cell("outcome", "none", 1, None, True)]
+    assert "Hold'em stage" in skipped[Cell("external", "dcfr", 10, (1.5, 0.5, 2.0), True)]
     assert len(grid.cells) + len(grid.skipped) == 2 * 2 * 16
 
 
@@ -92,6 +95,9 @@ def test_an_oversized_sweep_is_refused_with_what_would_fit(tmp_path):
     assert not out.exists()
     assert sweep.main(["--plan", "--seconds", "60", "--out", str(out)]) == 2
     assert sweep.main(["--plan"]) == 0
+    assert sweep.main(["--plan", "--stage", "confirm"]) == 2  # without --previous
+    (tmp_path / "other.json").write_text('{"benchmark": "bench_mccfr"}')
+    assert sweep.main(["--plan", "--previous", str(tmp_path / "other.json")]) == 2
     assert not out.exists()
 
 
@@ -112,6 +118,22 @@ def test_ranking_picks_the_lowest_median_then_the_lowest_worst_seed():
     assert ranked[0]["ratio_to_best"] == 1.0
     assert ranked[2]["ratio_to_best"] == pytest.approx(1.5)
     assert ranked[-1]["name"] == "external linear/4"
+
+
+def test_confirm_takes_one_cell_per_setting_and_holdem_adds_the_pruning_twins():
+    order = [Cell("external", "linear", 10, None, True), Cell("external", "linear", 10),
+             Cell("outcome", "none"), Cell("external", "none", 1, None, True),
+             Cell("external", "none")]
+    ranked = [{"cell": cell.to_dict()} for cell in order]
+    assert sweep.select_for_confirm(ranked, 2) == [order[0], order[2]]
+    assert sweep.select_for_confirm(ranked, 9) == [order[0], order[2], order[3]]
+    shipped = Cell("external", "linear", 10_000, None, True)
+    assert sweep.holdem_candidates(ranked, 2, shipped) == [
+        ("confirm #1", order[1]), ("confirm #1", order[0]), ("confirm #2", order[2]),
+        ("config's own", shipped)]
+    # The config's own setting is not run twice.
+    assert sweep.holdem_candidates(ranked[3:], 1, order[3]) == [
+        ("confirm #1", order[4]), ("confirm #1", order[3])]
 
 
 def test_cells_round_trip_and_bad_cells_are_refused():
@@ -150,7 +172,7 @@ def test_quick_flag_sets_one_second_budgets_and_explicit_flags_win():
 
 def test_a_tiny_sweep_measures_ranks_confirms_and_recommends(tmp_path):
     out = tmp_path / "sweep.json"
-    grid = sweep.Grid(TINY)
+    grid = sweep.Grid((*TINY, DEFAULT, Cell("external", "none", 1, None, True)))
     results = sweep.run(grid=grid, out=out, progress=False, stages=("screen", "confirm"),
                         seconds=0.2, seeds=2, confirm_seconds=0.2, confirm_seeds=2, top=1)
     saved = json.loads(out.read_text())
@@ -160,7 +182,7 @@ def test_a_tiny_sweep_measures_ranks_confirms_and_recommends(tmp_path):
     assert saved["plan"]["seconds"]["total"] > 0
     screen = saved["screen"]
     assert screen["seeds"] == [0, 1] and screen["engine"]["engine"] == "sequential"
-    assert {row["name"] for row in screen["cells"]} == {cell.name for cell in TINY}
+    assert {row["name"] for row in screen["cells"]} == {cell.name for cell in grid.cells}
     for stage in ("screen", "confirm"):
         for row in saved[stage]["cells"]:
             values = [run["exploitability"] for run in row["runs"]]
@@ -176,16 +198,25 @@ def test_a_tiny_sweep_measures_ranks_confirms_and_recommends(tmp_path):
     assert [row["cell"] for row in confirm["cells"]] == [screen["cells"][0]["cell"]]
     assert saved["recommended"]["leduc"]["stage"] == "confirm"
     assert saved["recommended"]["leduc"]["name"] == screen["cells"][0]["name"]
+    current = saved["recommended"]["current_default"]
+    row, = (r for r in screen["cells"] if r["name"] == DEFAULT.name)
+    assert current["ratio_to_best"] == row["ratio_to_best"] >= 1.0
+    assert set(saved["stage_seconds"]) == {"screen", "confirm"}
     text = sweep.format_markdown(saved)
-    assert text.count("| external none |") + text.count("| outcome linear/10 |") == 3
+    rows = [line.split(" | ")[0][2:] for line in text.splitlines()
+            if line.startswith("| ") and not line.startswith("| setting")]
+    assert sorted(rows) == sorted([cell.name for cell in grid.cells]
+                                  + [confirm["cells"][0]["name"]])
     assert "recommended: MCCFRConfig default (Leduc, confirm)" in text
+    assert f"today's default, {DEFAULT.name}" in text
 
     # The confirm stage alone reuses the screen of a previous result, and needs one.
     again = sweep.run(previous=saved, progress=False, stages=("confirm",), confirm_seconds=0.2,
                       confirm_seeds=1, top=2, grid=sweep.Grid(()))
     assert again["screen"] == saved["screen"] and again["grid"] == saved["grid"]
-    assert [row["cell"] for row in again["confirm"]["cells"]] != []
-    assert {row["name"] for row in again["confirm"]["cells"]} == {cell.name for cell in TINY}
+    expected = sweep.select_for_confirm(saved["screen"]["cells"], 2)
+    assert [Cell.from_dict(row["cell"]) for row in again["confirm"]["cells"]] != []
+    assert {row["name"] for row in again["confirm"]["cells"]} == {c.name for c in expected}
     with pytest.raises(ValueError, match="--previous"):
         sweep.run(progress=False, stages=("confirm",))
 
@@ -197,12 +228,8 @@ def test_the_holdem_stage_scores_every_candidate_on_the_same_deals(tmp_path):
                       "sampling: external\ndiscount_mode: linear\ndiscount_interval: 100\n")
     settings = sweep.Settings(stages=("holdem",), holdem_top=1, holdem_seconds=0.3,
                               lbr_seconds=0.3, holdem_config=config)
-    confirmed = [{"cell": TINY[0].to_dict()}, {"cell": TINY[1].to_dict()}]
     shipped = Cell("external", "linear", 100)
-    candidates = sweep.holdem_candidates(confirmed, 1, shipped)
-    assert candidates == [("confirm #1", TINY[0]), ("config's own", shipped)]
-    assert sweep.holdem_candidates([{"cell": shipped.to_dict()}], 1, shipped) == \
-        [("confirm #1", shipped)]
+    candidates = [("confirm #1", TINY[0]), ("config's own", shipped)]
     data = sweep.holdem_stage(candidates, settings=settings, progress=False)
     rows = data["candidates"]
     assert {row["label"] for row in rows} == {"confirm #1", "config's own"}
