@@ -4,13 +4,16 @@ alpha/beta/gamma, interval) x pruning, measured at equal wall time.
 Three stages, each on the engine users get (`engine: auto`, every core; `--engine` and
 `--workers` choose another):
 
-1. **screen** — Leduc, every cell of the grid (`build_grid`) for `--seconds` of training per
-   seed, `--seeds` seeds; exact exploitability of the average policy at the end.
-2. **confirm** — the `--top` cells of the screen (by median exploitability) for
-   `--confirm-seconds` with `--confirm-seeds` fresh seeds (fresh, so the cells that won the
-   screen by a lucky seed do not keep the luck).
-3. **holdem** — the `--holdem-top` best confirmed cells, and the setting the Hold'em config
-   ships with, each trained on that config (default_hu.yaml and its bucket file) for
+1. **screen** — Leduc, every cell of the grid (`build_grid`; `skip_reason` says which cells it
+   leaves out and why) for `--seconds` of training per seed, `--seeds` seeds; exact
+   exploitability of the average policy at the end.
+2. **confirm** — the `--top` best cells of the screen by median exploitability, at most one per
+   sampling and discounting (`select_for_confirm`), for `--confirm-seconds` with
+   `--confirm-seeds` fresh seeds (fresh, so a cell that led the screen on a lucky seed does not
+   keep the luck).
+3. **holdem** — the samplings and discountings of the `--holdem-top` best confirmed cells, each
+   without and (external sampling) with pruning, and the setting the Hold'em config ships
+   with, each trained once on that config (default_hu.yaml and its bucket file) for
    `--holdem-seconds`, then measured by local best response (`fcpa`) for `--lbr-seconds` on one
    deal list; the comparison uses the deals every candidate played, so differences are paired.
 
@@ -300,14 +303,16 @@ class TrainResult:
 def train_for(solver: Solver, seconds: float,
               clock: Callable[[], float] = time.perf_counter) -> TrainResult:
     """Train `solver` in slices of about SLICE_SECONDS until `seconds` of training are spent
-    (only the `run` calls count); the last slice is sized to end near the budget."""
+    (only the `run` calls count); each slice is sized from the previous one's rate (which
+    changes as the tables fill), the last to end near the budget."""
     spent = 0.0
     count = FIRST_SLICE_ITERATIONS
     while spent < seconds:
         started = clock()
-        solver.run(count)
-        spent += clock() - started
-        rate = solver.iteration / spent if spent > 0 else 0.0
+        done = solver.run(count)
+        took = clock() - started
+        spent += took
+        rate = done / took if took > 0 else 0.0
         count = max(1, int(rate * min(SLICE_SECONDS, seconds - spent))) if rate else count * 2
     return TrainResult(int(solver.iteration), spent, solver)
 
@@ -345,38 +350,40 @@ def rank(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def leduc_stage(cells: Sequence[Cell], *, seconds: float, seeds: Sequence[int],
                 base: MCCFRConfig, label: str, progress: bool = True) -> dict[str, Any]:
-    """Train every cell for `seconds` per seed on Leduc; the cells ranked (`rank`)."""
+    """Train every cell for `seconds` per seed on Leduc; the cells ranked (`rank`). Seeds run
+    in the outer loop, so that a spell of other work on the machine slows one seed of many
+    cells (which the median discards) rather than every seed of one."""
     from tqdm import tqdm
 
     game = load_game("leduc")
-    rows: list[dict[str, Any]] = []
+    for cell in cells:
+        _warm_up(game, cell.config(base, 0))
+    runs: dict[Cell, list[dict[str, Any]]] = {cell: [] for cell in cells}
     engine: dict[str, Any] = {}
     best = ""
     bar = tqdm(total=len(cells) * len(seeds), desc=label, unit="run", disable=not progress,
                file=sys.stderr)
     with bar:
-        for cell in cells:
-            _warm_up(game, cell.config(base, 0))
-            runs = []
-            for seed in seeds:
+        for seed in seeds:
+            for cell in cells:
                 bar.set_postfix_str(f"{cell.name} seed {seed}{best}")
                 solver = Solver(game, cell.config(base, seed))
                 result = train_for(solver, seconds)
                 stats = solver.statistics()
-                runs.append({"seed": seed, "iterations": result.iterations,
-                             "seconds": result.seconds,
-                             "exploitability": float(exploitability(
-                                 game, solver.average_policy())),
-                             "pruned_actions": int(stats["pruned_actions"]),
-                             "nodes_visited": int(stats["nodes_visited"])})
+                runs[cell].append({"seed": seed, "iterations": result.iterations,
+                                   "seconds": result.seconds,
+                                   "exploitability": float(exploitability(
+                                       game, solver.average_policy())),
+                                   "pruned_actions": int(stats["pruned_actions"]),
+                                   "nodes_visited": int(stats["nodes_visited"])})
                 engine = {"engine": solver.engine, "workers": solver.workers,
                           "batch_iterations": solver.batch_iterations, "shards": solver.shards}
                 bar.update(1)
-            rows.append(summarize(cell, runs))
-            leader = min(rows, key=_rank_key)
-            best = f" | best {leader['name']} {leader['median_exploitability']:.5f}"
+                leader = min((summarize(c, r) for c, r in runs.items() if r), key=_rank_key)
+                best = f" | best {leader['name']} {leader['median_exploitability']:.5f}"
     return {"game": "leduc", "seconds": seconds, "seeds": list(seeds), "engine": engine,
-            "cells": rank(rows)}
+            "load_average_at_end": list(os.getloadavg()),
+            "cells": rank(summarize(cell, cell_runs) for cell, cell_runs in runs.items())}
 
 
 def select_for_confirm(ranked: Sequence[dict[str, Any]], top: int) -> list[Cell]:
@@ -476,6 +483,7 @@ def holdem_stage(candidates: Sequence[tuple[str, Cell]], *, settings: Settings,
                      "iterations": result.iterations, "seconds": result.seconds,
                      "iterations_per_second": result.iterations_per_second,
                      "pruned_actions": int(solver.statistics()["pruned_actions"]),
+                     "load_average_after_training": os.getloadavg()[0],
                      "engine": {"engine": solver.engine, "workers": solver.workers,
                                 "batch_iterations": solver.batch_iterations,
                                 "shards": solver.shards},
