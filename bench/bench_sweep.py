@@ -73,6 +73,8 @@ STAGE_START_SECONDS = 15.0  # loading (or compiling) the kernels, once per stage
 RUN_OVERHEAD_SECONDS = 0.3  # a Leduc run's solver, last slice and exact exploitability
 HOLDEM_START_SECONDS = 60.0  # the Hold'em game, its bucket file and LBR's kernels
 HOLDEM_RUN_OVERHEAD_SECONDS = 15.0  # a Hold'em candidate's tables and average policy
+BUSY_LOAD = 0.5
+"""A load average at the start from which the sweep warns that other work is running."""
 LBR_PAIRS_PER_SECOND_BOUND = 4000
 """More LBR deal pairs per second than two cores play, to size the shared deal list."""
 
@@ -805,6 +807,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.plan:
             check_budget(settings, plan, len(grid.cells))
             return 0
+        load = os.getloadavg()[0]
+        if load >= BUSY_LOAD:
+            # Equal wall time is only fair when the runs have the cores to themselves.
+            print(f"warning: the load average is {load:.2f}: other work on the machine "
+                  "skews equal-time comparisons (the sharded engine most)", file=sys.stderr)
         results = run(settings=settings, grid=grid, previous=previous, out=args.out)
     except (BudgetError, ValueError, OSError, HoldemLabError) as exc:
         print(f"bench_sweep: {exc}", file=sys.stderr)
