@@ -26,6 +26,7 @@ BENCHMARKS: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...] = (
     ("bench.bench_discount", {}, {"rounds": 2, "seconds": 0.5}),
     ("bench.bench_parallel", {}, {"rounds": 1, "seconds": 2.0, "budgets": (5.0,)}),
     ("bench.bench_lbr", {}, {"train_seconds": 10.0, "core_seconds": 5.0, "budget_seconds": 20.0}),
+    ("bench.bench_sweep", {}, {"quick": True}),
 )
 
 
