@@ -24,10 +24,12 @@ from holdem_lab.errors import ConfigError
 DiscountMode = Literal["none", "linear", "dcfr"]
 Sampling = Literal["external", "outcome"]
 Engine = Literal["auto", "sharded", "sequential"]
+TableDtype = Literal["float64", "float32"]
 
 DISCOUNT_MODES: tuple[str, ...] = ("none", "linear", "dcfr")
 SAMPLINGS: tuple[str, ...] = ("external", "outcome")
 ENGINES: tuple[str, ...] = ("auto", "sharded", "sequential")
+TABLE_DTYPES: tuple[str, ...] = ("float64", "float32")
 GAMES: tuple[str, ...] = ("kuhn", "leduc", "holdem")
 
 
@@ -116,6 +118,12 @@ class MCCFRConfig:
     sequential for games too small for a batch to keep its accuracy (Kuhn, Leduc; see
     holdem_lab.solver.resolve_engine).
 
+    Tables: `table_dtype` float64 (the default) or float32 for regrets and strategy sums: float32
+    halves their memory and rounds each stored value to a relative 6e-8. `average_rounds` keeps
+    strategy sums only on those betting rounds (Hold'em; None: every round): the blueprint plays
+    the average strategy there and the current strategy (regret matching) on the others, as
+    Pluribus did with preflop only, whose tree is a small share of the infosets.
+
     Pruning (Pluribus): after `prune_warmup_iterations`, each iteration is pruned with probability
     `prune_probability`; in a pruned iteration the traverser skips actions whose regret is below
     `prune_threshold`, except on the last betting round and for actions that end the hand.
@@ -154,6 +162,8 @@ class MCCFRConfig:
     chunk_size_iterations: int | None = None
     chunk_size_minutes: float | None = None
 
+    table_dtype: TableDtype = "float64"
+    average_rounds: tuple[int, ...] | None = None
     engine: Engine = "auto"
     batch_iterations: int | None = None
     shards: int | None = None
@@ -176,6 +186,8 @@ class MCCFRConfig:
                     "epsilon_schedule", schedule, "must be a list of [iteration, epsilon] pairs"
                 )
             object.__setattr__(self, "epsilon_schedule", normalised)
+        if isinstance(self.average_rounds, list):
+            object.__setattr__(self, "average_rounds", tuple(self.average_rounds))
         self.validate()
 
     def validate(self) -> None:
@@ -249,6 +261,17 @@ class MCCFRConfig:
                                   "needs a total: num_iterations and/or time_budget_seconds",
                                   related=("num_iterations", "time_budget_seconds"))
 
+        if self.table_dtype not in TABLE_DTYPES:
+            raise ConfigError("table_dtype", self.table_dtype,
+                              f"must be one of {', '.join(TABLE_DTYPES)}")
+        if self.average_rounds is not None:
+            rounds = self.average_rounds
+            if not isinstance(rounds, tuple) or not rounds or any(
+                    isinstance(r, bool) or not isinstance(r, int) or not 0 <= r <= 3
+                    for r in rounds) or list(rounds) != sorted(set(rounds)):
+                raise ConfigError("average_rounds", rounds,
+                                  "must be null (every round) or increasing betting rounds "
+                                  "from 0 (preflop) to 3 (river), e.g. [0]")
         if self.engine not in ENGINES:
             raise ConfigError("engine", self.engine, f"must be one of {', '.join(ENGINES)}")
         # A batch is the unit a stop waits for and its logs grow with it: keep it bounded.
@@ -285,6 +308,8 @@ class MCCFRConfig:
         """JSON-ready dict (schedule as lists)."""
         data = dataclasses.asdict(self)
         data["epsilon_schedule"] = [list(pair) for pair in self.epsilon_schedule]
+        if self.average_rounds is not None:
+            data["average_rounds"] = list(self.average_rounds)
         return data
 
     def replace(self, **changes: Any) -> MCCFRConfig:
@@ -395,6 +420,8 @@ SETTING_FLAGS: tuple[SettingFlag, ...] = (
     SettingFlag("prune_threshold", "--prune-threshold"),
     SettingFlag("prune_probability", "--prune-probability"),
     SettingFlag("regret_floor", "--regret-floor"),
+    SettingFlag("table_dtype", "--table-dtype"),
+    SettingFlag("average_rounds", "--average-rounds"),
     SettingFlag("engine", "--engine"),
     SettingFlag("batch_iterations", "--batch-iterations"),
     SettingFlag("shards", "--shards"),

@@ -104,8 +104,9 @@ def test_lazy_equals_eager_within_rounding_sharded(case: str) -> None:
 def test_windows_end_on_the_scale_floor_and_on_their_length() -> None:
     discount = np.zeros(2, dtype=np.int64)
     scale = np.ones(kernels.NUM_SCALES)
+    floor = kernels.SCALE_FLOORS["float64"]
     while not kernels.advance_discount(kernels.DISCOUNT_DCFR, discount, scale, 1, 1.5, 0.0,
-                                       2.0):
+                                       2.0, floor):
         pass
     # beta = 0: each step halves negative regrets exactly; 2**-512 is the floor, not below it.
     assert discount[kernels.D_STEPS] == 513
@@ -116,8 +117,9 @@ def test_windows_end_on_the_scale_floor_and_on_their_length() -> None:
     discount[:] = 0
     scale[:] = 1.0
     assert not kernels.advance_discount(kernels.DISCOUNT_LINEAR, discount, scale,
-                                        kernels.WINDOW_STEPS - 1, 0.0, 0.0, 0.0)
-    assert kernels.advance_discount(kernels.DISCOUNT_LINEAR, discount, scale, 1, 0.0, 0.0, 0.0)
+                                        kernels.WINDOW_STEPS - 1, 0.0, 0.0, 0.0, floor)
+    assert kernels.advance_discount(kernels.DISCOUNT_LINEAR, discount, scale, 1, 0.0, 0.0, 0.0,
+                                    floor)
     # Linear CFR's factors telescope: the scale after n steps is 1/(n+1).
     assert scale[kernels.SCALE_POSITIVE] == pytest.approx(1 / (kernels.WINDOW_STEPS + 1),
                                                           rel=1e-10)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from holdem_lab.checkpoint.arrays import StreamedArray
-from holdem_lab.solver.solver import Solver, _normalise
+from holdem_lab.solver.solver import Solver
 
 POLICY_BLOCK_BYTES = 4 << 20
 """Rows of strategy sums normalised at a time (their temporaries are a few times this)."""
@@ -23,18 +23,15 @@ POLICY_BLOCK_BYTES = 4 << 20
 
 def average_policy_blocks(solver: Solver) -> Iterator[np.ndarray]:
     """`solver.average_policy()` as consecutive blocks of rows, equal bit for bit."""
-    strategy_sum = solver.strategy_sum
-    mask = solver.game.row_action_mask()
-    rows, actions = strategy_sum.shape
-    step = max(1, POLICY_BLOCK_BYTES // (strategy_sum.itemsize * max(actions, 1)))
-    for start in range(0, rows, step):
-        yield _normalise(strategy_sum[start:start + step], mask[start:start + step])
+    actions = solver.regrets.shape[1]
+    step = max(1, POLICY_BLOCK_BYTES // (8 * max(actions, 1)))
+    yield from solver.policy_blocks(solver.game.row_action_mask(), step)
 
 
 def average_policy(solver: Solver) -> np.ndarray:
     """`solver.average_policy()`, holding one table and a block's temporaries, not five
     tables."""
-    policy = np.empty(solver.strategy_sum.shape, dtype=np.float64)
+    policy = np.empty(solver.regrets.shape, dtype=np.float64)
     start = 0
     for block in average_policy_blocks(solver):
         policy[start:start + block.shape[0]] = block
@@ -45,5 +42,5 @@ def average_policy(solver: Solver) -> np.ndarray:
 def streamed_average_policy(solver: Solver) -> StreamedArray:
     """The average policy as a checkpoint stores it, computed block by block as it is written
     (the solver's tables must not change until the write returns)."""
-    return StreamedArray(np.dtype(np.float64), solver.strategy_sum.shape,
+    return StreamedArray(np.dtype(np.float64), solver.regrets.shape,
                          lambda: average_policy_blocks(solver))

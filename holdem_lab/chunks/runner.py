@@ -53,7 +53,7 @@ from holdem_lab.games import Game, build_game
 from holdem_lab.process import peak_rss_bytes
 from holdem_lab.rundir import RunDir, summarize_problems
 from holdem_lab.solver import Solver
-from holdem_lab.solver.solver import memory_needed
+from holdem_lab.solver.solver import memory_needed, strategy_layout
 
 __all__ = ["ChunkResult", "ChunkStatus", "latest_checkpoint", "rng_state_from_json",
            "rng_state_to_json", "run_chunk"]
@@ -121,7 +121,8 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
             say(f"Chunk size: {limits}")
         run.checkpoints.mkdir(parents=True, exist_ok=True)
         clean_temp_files(run.checkpoints)
-        needed = memory_needed(game)
+        needed = memory_needed(game, config.table_dtype,
+                               strategy_layout(game, config.average_rounds)[1])
         size = f"{needed / 2**20:,.1f} MiB" if needed >= 2**20 else f"{needed / 2**10:,.0f} KiB"
         say(f"Game: {game.name}, {game.num_rows:,} infosets; the solver needs {size}")
         # Before the checkpoint is read: the memory check must not count the loaded state,

@@ -26,11 +26,11 @@ CPUS_PER_TASK = 1
 SHARDED_CPUS_PER_TASK = 8
 
 
-def job_memory_bytes(game: Game, bucket_file_bytes: int = 0) -> int:
+def job_memory_bytes(game: Game, bucket_file_bytes: int = 0, table_dtype: str = "float64") -> int:
     """Memory to ask for one chunk of ``game``: the solver's tables (:func:`memory_needed`),
     the bucket file being read while its tables are built, and the process itself, with
     :data:`MARGIN`."""
-    return memory_for_job(memory_needed(game), bucket_file_bytes)
+    return memory_for_job(memory_needed(game, table_dtype), bucket_file_bytes)
 
 
 def memory_for_job(solver_bytes: int, bucket_file_bytes: int = 0) -> int:
@@ -72,7 +72,9 @@ def job_name(logdir: str | os.PathLike[str]) -> str:
 
 
 def sbatch_lines(game: Game, logdir: str | os.PathLike[str], bucket_file_bytes: int = 0,
-                 cpus: int = CPUS_PER_TASK) -> list[str]:
+                 cpus: int = CPUS_PER_TASK, table_dtype: str = "float64",
+                 strategy_rows: int | None = None) -> list[str]:
     """The ``#SBATCH`` lines of a run: its chain's name, memory (MiB, rounded up) and CPUs."""
     return [f"#SBATCH --job-name={job_name(logdir)}",
-            *resource_lines(memory_needed(game), bucket_file_bytes, cpus)]
+            *resource_lines(memory_needed(game, table_dtype, strategy_rows), bucket_file_bytes,
+                            cpus)]

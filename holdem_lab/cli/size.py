@@ -22,7 +22,7 @@ from holdem_lab.config import GameSpec
 from holdem_lab.games.betting import DEFAULT_MAX_NODES
 from holdem_lab.solver.solver import resolve_engine, solver_bytes
 
-TABLE_DTYPES: tuple[np.dtype[np.floating], ...] = (np.dtype(np.float64),)
+TABLE_DTYPES: tuple[np.dtype[np.floating], ...] = (np.dtype(np.float64), np.dtype(np.float32))
 """The dtypes the solver's tables can be held in (one column each in the report)."""
 
 

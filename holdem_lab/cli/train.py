@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="outcome-sampling exploration (no effect under external sampling)"
                             + _default("exploration_epsilon"))
     group.add_argument("--seed", type=int, help="random seed" + _default("seed"))
+    group.add_argument("--table-dtype", choices=["float64", "float32"],
+                       help="entries of the regret and strategy-sum tables: float32 halves "
+                            "their memory" + _default("table_dtype"))
+    group.add_argument("--average-rounds", type=int, nargs="+", metavar="ROUND",
+                       help="keep strategy sums only on these betting rounds (0 preflop .. 3 "
+                            "river; Hold'em): the blueprint plays the current strategy on the "
+                            "others (default: every round)")
     group = parser.add_argument_group(
         "parallel training (the same tables bit for bit for any number of workers)")
     group.add_argument("--workers", type=positive_count, metavar="N",
@@ -144,10 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _sbatch_lines(logdir: str, spec: GameSpec, config: MCCFRConfig) -> list[str]:
     from holdem_lab.cli.sbatch import bucket_file_bytes, cpus_per_task, sbatch_lines
     from holdem_lab.games import build_game
+    from holdem_lab.solver.solver import strategy_layout
 
     spec = RunDir(logdir).with_buckets_found(spec)
     game = build_game(spec)
-    return sbatch_lines(game, logdir, bucket_file_bytes(spec), cpus_per_task(config, game))
+    return sbatch_lines(game, logdir, bucket_file_bytes(spec), cpus_per_task(config, game),
+                        config.table_dtype, strategy_layout(game, config.average_rounds)[1])
 
 
 def _default(field: str) -> str:

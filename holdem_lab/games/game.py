@@ -269,6 +269,9 @@ class Game:
     row_offset: np.ndarray = field(init=False)
     row_stride: np.ndarray = field(init=False)
     num_rows: int = field(init=False)
+    row_groups: np.ndarray | None = field(init=False)
+    """Hold'em: the rows [start, end) of each (player, round), shape (players, rounds, 2), in
+    row order; None for Kuhn and Leduc, whose rows follow the tree."""
 
     def __post_init__(self) -> None:
         tree = self.tree
@@ -292,14 +295,19 @@ class Game:
             offsets[decision] = group_base[keys] + local
             strides[decision] = counts[keys]
             total = int(group_rows.sum())
+            row_groups: np.ndarray | None = np.stack(
+                [group_base, group_base + group_rows], axis=1).reshape(
+                tree.num_players, tree.num_rounds, 2)
         else:
             sizes = buckets[tree.round[decision].astype(np.int64)]
             offsets[decision] = np.cumsum(sizes) - sizes
             strides[decision] = 1
             total = int(sizes.sum())
+            row_groups = None
         object.__setattr__(self, "row_offset", offsets)
         object.__setattr__(self, "row_stride", strides)
         object.__setattr__(self, "num_rows", total)
+        object.__setattr__(self, "row_groups", row_groups)
 
     @property
     def num_players(self) -> int:

@@ -28,6 +28,7 @@ from holdem_lab.solver.kernels import (
     F_BETA,
     F_GAMMA,
     F_REGRET_FLOOR,
+    F_SCALE_FLOOR,
     I_DISCOUNT_INTERVAL,
     I_DISCOUNT_MODE,
     I_DISCOUNT_STOP,
@@ -54,7 +55,7 @@ PREFETCH_AHEAD = 12
 
 
 @njit(cache=True, nogil=True)
-def _run_shard(g, regrets, strategy_sum, seed, batch_index, shard, first_iteration,
+def _run_shard(g, regrets, strategy_sum, sum_shift, seed, batch_index, shard, first_iteration,
                num_iterations, iparams, fparams, schedule_iterations, schedule_values,
                discount, scale, shard_stats, control, log_rows, log_values, log_count):
     """One shard: its stream, its iterations, its log."""
@@ -72,7 +73,8 @@ def _run_shard(g, regrets, strategy_sum, seed, batch_index, shard, first_iterati
            g.node_contrib, g.node_folded, g.hole_cards, g.board_total, g.board_visible,
            g.deck_size, g.card_rank, g.showdown_kind, g.small_bucket_table, g.bucket_kind,
            g.holdem_bucket_tables, g.holdem_table_offsets, cards, hand, buckets, strength,
-           regrets, strategy_sum, rng, first_iteration, num_iterations, iparams, fparams,
+           regrets, strategy_sum, sum_shift, rng, first_iteration, num_iterations, iparams,
+           fparams,
            schedule_iterations, schedule_values, discount, scale, shard_stats, control, log_rows,
            log_values, log_count)
 
@@ -130,9 +132,9 @@ def discount_steps_in(iparams, first_iteration, last_iteration):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, shard_iterations,
-                iparams, fparams, schedule_iterations, schedule_values, discount, scale,
-                stats, shard_stats, control, log_rows, log_values, log_counts):
+def run_batches(g, regrets, strategy_sum, sum_shift, seed, first_iteration, num_batches,
+                shard_iterations, iparams, fparams, schedule_iterations, schedule_values,
+                discount, scale, stats, shard_stats, control, log_rows, log_values, log_counts):
     """Run `num_batches` batches from iteration `first_iteration` (a batch boundary) on
     numba's threads (the caller sets their number). Returns (batches completed, log entries a
     log part needed): a batch whose logs overflowed is not merged and the second value says
@@ -148,7 +150,7 @@ def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, sh
         t0 = first_iteration + batch * batch_iterations
         batch_index = (t0 - 1) // batch_iterations
         for s in prange(shards):
-            _run_shard(g, regrets, strategy_sum, seed, batch_index, s,
+            _run_shard(g, regrets, strategy_sum, sum_shift, seed, batch_index, s,
                        t0 + s * shard_iterations, shard_iterations, iparams, fparams,
                        schedule_iterations, schedule_values, discount, scale, shard_stats[s],
                        control,
@@ -167,11 +169,12 @@ def run_batches(g, regrets, strategy_sum, seed, first_iteration, num_batches, sh
         t1 = t0 + batch_iterations - 1
         count = discount_steps_in(iparams, t0, t1)
         if count > 0 and advance_discount(mode, discount, scale, count, fparams[F_ALPHA],
-                                          fparams[F_BETA], fparams[F_GAMMA]):
+                                          fparams[F_BETA], fparams[F_GAMMA],
+                                          fparams[F_SCALE_FLOOR]):
             group = 1 << LOG_GROUP_SHIFT
             for part in prange(LOG_PARTS):
-                rescale_rows(regrets, strategy_sum, part * group, regrets.shape[0],
-                             LOG_PARTS * group, group, scale)
+                rescale_rows(regrets, strategy_sum, part * group, LOG_PARTS * group, group,
+                             scale)
             end_window(discount, scale)
         for s in range(shards):
             for k in range(NUM_STATS):

@@ -83,14 +83,17 @@ def _atomic_store(typingctx, array, index, value):
 # its class since the window start (positive regrets, negative regrets, strategy sums): a discount
 # step then only multiplies three scalars, and an update converts between the two units. A
 # window ends, and every value is brought to true units (a rescale: one pass over the tables),
-# once a product falls below SCALE_FLOOR, whose inverse keeps stored values far from overflow, or
-# after WINDOW_STEPS steps, which bounds the rounding of the products.
+# once a product falls below the scale floor of the table's dtype (SCALE_FLOORS), whose inverse
+# keeps stored values far from overflow, or after WINDOW_STEPS steps, which bounds the rounding
+# of the products.
 SCALE_POSITIVE, SCALE_NEGATIVE, SCALE_STRATEGY = 0, 1, 2
 """Indices into the float64[6] scale vector: the products, then their inverses at +3."""
 NUM_SCALES = 6
 D_STEPS, D_WINDOW_START = 0, 1
 """Indices into the int64[2] discount vector: steps so far, and the step its window starts at."""
-SCALE_FLOOR = 2.0 ** -512
+SCALE_FLOORS = {"float64": 2.0 ** -512, "float32": 2.0 ** -48}
+"""The least scale product per table dtype: stored values are at most the true ones times its
+inverse, which leaves float64 about 2^511 of headroom and float32 2^79."""
 WINDOW_STEPS = 1 << 16
 
 
@@ -132,7 +135,7 @@ def step_factors(mode, step, alpha, beta, gamma):
 
 
 @njit(cache=True, nogil=True)
-def advance_discount(mode, discount, scale, count, alpha, beta, gamma):
+def advance_discount(mode, discount, scale, count, alpha, beta, gamma, floor):
     """Take `count` discount steps: multiply the scale products by their factors, one step at a
     time. Returns True when the window must end (`rescale_rows` over every row, then
     `end_window`)."""
@@ -145,7 +148,7 @@ def advance_discount(mode, discount, scale, count, alpha, beta, gamma):
     for c in range(3):
         scale[3 + c] = _inverse(scale[c])
     return min(scale[SCALE_POSITIVE], scale[SCALE_NEGATIVE], scale[SCALE_STRATEGY]) \
-        < SCALE_FLOOR or discount[D_STEPS] - discount[D_WINDOW_START] >= WINDOW_STEPS
+        < floor or discount[D_STEPS] - discount[D_WINDOW_START] >= WINDOW_STEPS
 
 
 @njit(cache=True, nogil=True)
@@ -157,13 +160,14 @@ def end_window(discount, scale):
 
 
 @njit(cache=True, nogil=True)
-def rescale_rows(regrets, strategy_sum, first, end, stride, group, scale):
-    """Bring rows to true units: rows first .. first+group-1, then every `stride` rows on, below
-    `end` (strided so that threads can rescale disjoint groups of rows)."""
+def rescale_rows(regrets, strategy_sum, first, stride, group, scale):
+    """Bring rows to true units: rows first .. first+group-1 of both tables, then every
+    `stride` rows on (strided so that threads can rescale disjoint groups of rows)."""
     positive = scale[SCALE_POSITIVE]
     negative = scale[SCALE_NEGATIVE]
     average = scale[SCALE_STRATEGY]
     width = regrets.shape[1]
+    end = regrets.shape[0]
     for start in range(first, end, stride):
         for row in range(start, min(start + group, end)):
             for b in range(width):
@@ -172,6 +176,10 @@ def rescale_rows(regrets, strategy_sum, first, end, stride, group, scale):
                     regrets[row, b] = r * positive
                 elif r < 0.0:
                     regrets[row, b] = r * negative
+    end = strategy_sum.shape[0]
+    for start in range(first, end, stride):
+        for row in range(start, min(start + group, end)):
+            for b in range(width):
                 strategy_sum[row, b] *= average
 
 
@@ -185,23 +193,23 @@ def window_scale(mode, window_start, steps, alpha, beta, gamma):
     discount[D_STEPS] = window_start
     discount[D_WINDOW_START] = window_start
     scale = np.ones(NUM_SCALES)
-    advance_discount(mode, discount, scale, steps - window_start, alpha, beta, gamma)
+    advance_discount(mode, discount, scale, steps - window_start, alpha, beta, gamma, 0.0)
     return scale
 
 
 # Parameter vectors passed to run_iterations (see Solver._parameters).
 I_SAMPLING, I_DISCOUNT_MODE, I_DISCOUNT_INTERVAL, I_DISCOUNT_STOP, I_PRUNING, I_PRUNE_WARMUP, \
     I_USE_FLOOR = range(7)
-F_EPSILON, F_ALPHA, F_BETA, F_GAMMA, F_PRUNE_THRESHOLD, F_PRUNE_PROBABILITY, F_REGRET_FLOOR = \
-    range(7)
+F_EPSILON, F_ALPHA, F_BETA, F_GAMMA, F_PRUNE_THRESHOLD, F_PRUNE_PROBABILITY, F_REGRET_FLOOR, \
+    F_SCALE_FLOOR = range(8)
 NUM_IPARAMS = 7
-NUM_FPARAMS = 7
+NUM_FPARAMS = 8
 
 
 @njit(cache=True, nogil=True)
-def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
-                   fparams, schedule_iterations, schedule_values, discount, scale, stats,
-                   control):
+def run_iterations(g, regrets, strategy_sum, sum_shift, rng, first_iteration, num_iterations,
+                   iparams, fparams, schedule_iterations, schedule_values, discount, scale,
+                   stats, control):
     """Run iterations first_iteration .. first_iteration + num_iterations - 1 (1-based t). One
     iteration deals the cards once, then runs one traversal per player on that deal: each walk
     is still an unbiased sample of its player's regrets, and sharing the chance outcome between
@@ -221,7 +229,8 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
         g.num_players, g.num_rounds, g.max_depth, g.node_table, g.node_amounts, g.node_contrib,
         g.node_folded, g.hole_cards, g.board_total, g.board_visible, g.deck_size, g.card_rank,
         g.showdown_kind, g.small_bucket_table, g.bucket_kind, g.holdem_bucket_tables,
-        g.holdem_table_offsets, cards, hand, buckets, strength, regrets, strategy_sum, rng,
+        g.holdem_table_offsets, cards, hand, buckets, strength, regrets, strategy_sum, sum_shift,
+        rng,
         first_iteration, num_iterations, iparams, fparams, schedule_iterations, schedule_values,
         discount, scale, stats, control, None, None, None)
 
@@ -230,7 +239,8 @@ def run_iterations(g, regrets, strategy_sum, rng, first_iteration, num_iteration
 def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, node_folded,
            hole_cards, board_total, board_visible, deck_size, card_rank, showdown_kind,
            bucket_table, bucket_kind, holdem_tables, holdem_offsets, cards, hand, buckets,
-           strength, regrets, strategy_sum, rng, first_iteration, num_iterations, iparams,
+           strength, regrets, strategy_sum, sum_shift, rng, first_iteration, num_iterations,
+           iparams,
            fparams, schedule_iterations, schedule_values, discount, scale, stats, control,
            log_rows, log_values, log_count):
     """The MCCFR loop, both sampling schemes (Lanctot et al. 2009).
@@ -389,7 +399,11 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                         # a branch on `is None` alone).
                                         if log_rows is None:  # noqa: SIM102
                                             if q_player != traverser:
-                                                prefetch(strategy_sum, child_row * row_width)
+                                                shift = sum_shift[q_player,
+                                                                  (child_word >> 8) & 0xFF]
+                                                if shift >= 0:
+                                                    prefetch(strategy_sum,
+                                                             (child_row - shift) * row_width)
                             total = 0.0
                             for b in range(num_actions):
                                 positive = max(regrets[row, b], 0.0)
@@ -416,14 +430,18 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                         cumulative += q
                                         if x < cumulative:
                                             break
-                                if log_rows is None:
+                                shift = sum_shift[p, rnd]
+                                srow = row - shift  # the row's strategy sum, if it has one
+                                if shift < 0:
+                                    pass
+                                elif log_rows is None:
                                     for b in range(num_actions):
-                                        strategy_sum[row, b] += sigma[depth, b] * unit
+                                        strategy_sum[srow, b] += sigma[depth, b] * unit
                                 else:
-                                    lp = (row >> LOG_GROUP_SHIFT) & part_mask
+                                    lp = (srow >> LOG_GROUP_SHIFT) & part_mask
                                     le = log_count[lp]
                                     if le < log_capacity:
-                                        log_rows[lp, le] = 2 * row + 1
+                                        log_rows[lp, le] = 2 * srow + 1
                                         for b in range(num_actions):
                                             log_values[lp, le, b] = sigma[depth, b] * unit
                                         for b in range(num_actions, row_width):
@@ -597,6 +615,12 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                         child_value = tail / path_q[d]
                         value = sigma[d, a] * child_value
                         weight = path_opp_reach[d] / path_sample_reach[d]
+                        if word & 0xFF != traverser:
+                            shift = sum_shift[word & 0xFF, (word >> 8) & 0xFF]
+                            if shift < 0:  # a round whose average is not kept
+                                tail = value
+                                continue
+                            row -= shift  # the row's strategy sum
                         store = False
                         if log_rows is not None:
                             lp = (row >> LOG_GROUP_SHIFT) & part_mask
@@ -649,13 +673,13 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                 inverse_positive = _inverse(scale_positive)
                 inverse_negative = _inverse(scale_negative)
                 inverse_strategy = _inverse(scale_strategy)
-                if min(scale_positive, scale_negative, scale_strategy) < SCALE_FLOOR \
+                if min(scale_positive, scale_negative, scale_strategy) < fparams[F_SCALE_FLOOR] \
                         or steps - window_start >= WINDOW_STEPS:
                     scale[SCALE_POSITIVE] = scale_positive
                     scale[SCALE_NEGATIVE] = scale_negative
                     scale[SCALE_STRATEGY] = scale_strategy
                     rows = regrets.shape[0]
-                    rescale_rows(regrets, strategy_sum, 0, rows, max(rows, 1), rows, scale)
+                    rescale_rows(regrets, strategy_sum, 0, max(rows, 1), rows, scale)
                     window_start = steps
                     scale_positive = scale_negative = scale_strategy = 1.0
                     inverse_positive = inverse_negative = inverse_strategy = 1.0

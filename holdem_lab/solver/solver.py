@@ -1,6 +1,7 @@
 """The MCCFR solver: dense tables, its random streams, and the config that drives the kernels.
 
-`Solver(game, config)` owns `regrets` and `strategy_sum` (num_rows, max_actions float64 arrays),
+`Solver(game, config)` owns `regrets` (num_rows, max_actions) and `strategy_sum` (the rows of
+the rounds whose average is kept: `config.average_rounds`), arrays of `config.table_dtype`,
 `iteration` (t_global: iterations completed) and `discount_steps`. Discounting is lazy: the
 tables hold values divided by the discount factors of the current window (`table_scale()`; the
 policies need no conversion, `true_regrets()` gives regrets in chips). Two engines train them
@@ -24,7 +25,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numba
@@ -117,11 +118,12 @@ class Solver:
         if game.max_actions > kernels.MAX_ACTIONS:
             raise GameError(f"the game has nodes with {game.max_actions} actions; the training "
                             f"kernel supports at most {kernels.MAX_ACTIONS} per node")
-        check_memory(game)
+        self._sum_shift, sum_rows = strategy_layout(game, config.average_rounds)
+        check_memory(game, table_dtype=config.table_dtype, strategy_rows=sum_rows)
         self._arrays = game.arrays()
-        shape = (game.num_rows, game.max_actions)
-        self.regrets = np.zeros(shape, dtype=np.float64)
-        self.strategy_sum = np.zeros(shape, dtype=np.float64)
+        self.table_dtype = np.dtype(config.table_dtype)
+        self.regrets = np.zeros((game.num_rows, game.max_actions), dtype=self.table_dtype)
+        self.strategy_sum = np.zeros((sum_rows, game.max_actions), dtype=self.table_dtype)
         self.rng = np.random.default_rng(config.seed)
         self.iteration = 0
         self._discount = np.zeros(2, dtype=np.int64)
@@ -174,7 +176,8 @@ class Solver:
             job: Callable[[], int] = lambda: self._run_batches(  # noqa: E731
                 -(-int(iterations) // self.batch_iterations))
         else:
-            args = (self._arrays, self.regrets, self.strategy_sum, self.rng, self.iteration + 1,
+            args = (self._arrays, self.regrets, self.strategy_sum, self._sum_shift, self.rng,
+                    self.iteration + 1,
                     int(iterations), self._iparams, self._fparams, self._schedule_iterations,
                     self._schedule_values, self._discount, self._scale, self.stats, self.control)
             job = lambda: int(kernels.run_iterations(*args))  # noqa: E731
@@ -231,7 +234,8 @@ class Solver:
                 # A first guess from the batch; logs that overflow grow and rerun their batch.
                 self._grow_logs(8 * (self.batch_iterations // self.shards))
             done, needed = batches.run_batches(
-                self._arrays, self.regrets, self.strategy_sum, self.config.seed, first, count,
+                self._arrays, self.regrets, self.strategy_sum, self._sum_shift, self.config.seed,
+                first, count,
                 self.batch_iterations // self.shards, self._iparams, self._fparams,
                 self._schedule_iterations, self._schedule_values, self._discount, self._scale,
                 self.stats,
@@ -318,8 +322,33 @@ class Solver:
 
     def average_policy(self) -> np.ndarray:
         """The average strategy (normalised strategy sums; uniform for rows never reached). This
-        is the policy that converges to equilibrium."""
-        return _normalise(self.strategy_sum, self.game.row_action_mask())
+        is the policy that converges to equilibrium. On rounds whose average is not kept
+        (`average_rounds`), the current strategy."""
+        mask = self.game.row_action_mask()
+        if self.strategy_sum.shape[0] == self.regrets.shape[0]:
+            return _normalise(self.strategy_sum, mask)
+        return np.concatenate([block for block in self.policy_blocks(mask)])
+
+    def policy_blocks(self, mask: np.ndarray, block_rows: int | None = None
+                      ) -> Iterator[np.ndarray]:
+        """`average_policy()` as consecutive blocks of at most `block_rows` rows (the same bits:
+        the normalisation is row by row), `mask` being the game's `row_action_mask()`."""
+        rows = self.regrets.shape[0]
+        step = block_rows or rows
+        if self.strategy_sum.shape[0] == rows:
+            for start in range(0, rows, step):
+                yield _normalise(self.strategy_sum[start:start + step], mask[start:start + step])
+            return
+        assert self.game.row_groups is not None  # a layout with fewer rows needs groups
+        for group, (first, end) in zip(self._sum_shift.ravel(),
+                                       self.game.row_groups.reshape(-1, 2), strict=True):
+            for start in range(int(first), int(end), step):
+                stop = min(start + step, int(end))
+                if group >= 0:
+                    weights = self.strategy_sum[start - group:stop - group]
+                else:
+                    weights = np.maximum(self.regrets[start:stop], 0.0)
+                yield _normalise(weights, mask[start:stop])
 
     def epsilon(self) -> float:
         """Outcome-sampling exploration in force for the next iteration."""
@@ -356,17 +385,17 @@ class Solver:
         if iteration % self.batch_iterations:
             raise ValueError(f"iteration {iteration} is not on a batch boundary of this "
                              f"engine (batches of {self.batch_iterations} iterations)")
-        shape = (self.game.num_rows, self.game.max_actions)
         tables: list[np.ndarray] = []
-        for name in ("regrets", "strategy_sum"):
+        for name, table in (("regrets", self.regrets), ("strategy_sum", self.strategy_sum)):
+            shape = table.shape
             array = np.asarray(state[name])
-            if array.shape != shape or array.dtype != np.float64:
+            if array.shape != shape or array.dtype != self.table_dtype:
                 raise ValueError(f"{name}: shape {array.shape} dtype {array.dtype}, "
-                                 f"expected {shape} float64")
+                                 f"expected {shape} {self.table_dtype}")
             flags = array.flags
             if copy or not (flags.c_contiguous and flags.writeable and flags.owndata) \
                     or any(np.shares_memory(array, other) for other in tables):
-                array = np.array(array, dtype=np.float64, order="C", copy=True)
+                array = np.array(array, dtype=self.table_dtype, order="C", copy=True)
             tables.append(array)
         self.regrets, self.strategy_sum = tables
         self.stats = np.array(state.get("stats", np.zeros(kernels.NUM_STATS)), dtype=np.int64)
@@ -446,21 +475,29 @@ class _KernelThread:
             self._done.set()
 
 
-def memory_needed(game: Game) -> int:
-    """Bytes a chunk of this game holds at its peak: regrets and strategy sums (float64, rows x
-    actions), the average policy its evaluation holds (a checkpoint streams it instead) with
-    the row action mask it is normalised with, and the game's tables."""
+def memory_needed(game: Game, table_dtype: str = "float64",
+                  strategy_rows: int | None = None) -> int:
+    """Bytes a chunk of this game holds at its peak: regrets and strategy sums (`table_dtype`;
+    rows x actions, the sums on `strategy_rows` rows, default all), the float64 average policy
+    its evaluation holds (a checkpoint streams it instead) with the row action mask it is
+    normalised with, and the game's tables."""
     return solver_bytes(num_rows=game.num_rows, max_actions=game.max_actions,
                         num_nodes=game.tree.num_nodes, num_players=game.num_players,
-                        bucket_table_bytes=int(game.holdem_bucket_tables.nbytes))
+                        bucket_table_bytes=int(game.holdem_bucket_tables.nbytes),
+                        table_itemsize=np.dtype(table_dtype).itemsize,
+                        strategy_rows=strategy_rows)
 
 
 def solver_bytes(*, num_rows: int, max_actions: int, num_nodes: int, num_players: int,
-                 bucket_table_bytes: int, table_itemsize: int = 8) -> int:
-    """`memory_needed` from the sizes alone (a game sized before it is built): three tables of
-    `table_itemsize`-byte entries and a one-byte action mask of the same shape, the tree's
-    per-node arrays and labels, the kernels' node table and the bucket tables."""
+                 bucket_table_bytes: int, table_itemsize: int = 8,
+                 strategy_rows: int | None = None) -> int:
+    """`memory_needed` from the sizes alone (a game sized before it is built): regrets and
+    strategy sums of `table_itemsize`-byte entries (the sums on `strategy_rows` rows), a float64
+    policy and a one-byte action mask of the regrets' shape, the tree's per-node arrays and
+    labels, the kernels' node table and the bucket tables."""
     table = num_rows * max_actions * table_itemsize
+    sums = (num_rows if strategy_rows is None else strategy_rows) * max_actions * table_itemsize
+    policy = num_rows * max_actions * 8
     mask = num_rows * max_actions
     # Per node: children int32, action kinds int8 and amounts float64 per action;
     # contributions float64 and folded flags per player; parent int32; player, round, terminal
@@ -468,16 +505,17 @@ def solver_bytes(*, num_rows: int, max_actions: int, num_nodes: int, num_players
     # kernel row int64 each; the label.
     per_node = max_actions * (4 + 1 + 8) + num_players * (8 + 1) + 4 + 4 + 4 * 8 + _LABEL_BYTES
     tree = num_nodes * per_node + node_table_bytes_for(num_nodes, max_actions, num_players)
-    return 3 * table + mask + tree + bucket_table_bytes
+    return table + sums + policy + mask + tree + bucket_table_bytes
 
 
 # A node's label is a Python str of a few dozen characters (49 bytes of header) in a tuple.
 _LABEL_BYTES = 96
 
 
-def check_memory(game: Game, available: int | None = None) -> int:
+def check_memory(game: Game, available: int | None = None, table_dtype: str = "float64",
+                 strategy_rows: int | None = None) -> int:
     """Refuse a game whose solver would not fit in the memory available now, with the figure."""
-    needed = memory_needed(game)
+    needed = memory_needed(game, table_dtype, strategy_rows)
     if available is None:
         import psutil
 
@@ -486,8 +524,36 @@ def check_memory(game: Game, available: int | None = None) -> int:
         raise ConfigError("game", game.name,
                           f"needs {needed / 2**30:.2f} GiB for {game.num_rows:,} infosets x "
                           f"{game.max_actions} actions but only {available / 2**30:.2f} GiB "
-                          "is available: use fewer buckets, bet sizes or players")
+                          "is available: use fewer buckets, bet sizes or players"
+                          + (", or table_dtype float32" if table_dtype == "float64" else ""))
     return needed
+
+
+def strategy_layout(game: Game, average_rounds: tuple[int, ...] | None
+                    ) -> tuple[np.ndarray, int]:
+    """Where strategy sums live: per (player, round), the shift from an infoset row to its row
+    of the strategy-sum table (-1: the round keeps none), and that table's row count. With
+    every round averaged the two tables share rows. Otherwise the kept (player, round) groups
+    of rows are packed in row order (Hold'em's rows are grouped so)."""
+    shift = np.zeros((game.num_players, game.tree.num_rounds), dtype=np.int64)
+    if average_rounds is None:
+        return shift, game.num_rows
+    if game.row_groups is None:
+        raise ConfigError("average_rounds", list(average_rounds),
+                          f"needs a Hold'em game ({game.name} keeps every round's average)")
+    if max(average_rounds) >= game.tree.num_rounds:
+        raise ConfigError("average_rounds", list(average_rounds),
+                          f"the game has rounds 0 .. {game.tree.num_rounds - 1}")
+    kept = 0
+    for player in range(game.num_players):
+        for rnd in range(game.tree.num_rounds):
+            first, end = (int(v) for v in game.row_groups[player, rnd])
+            if rnd in average_rounds:
+                shift[player, rnd] = first - kept
+                kept += end - first
+            else:
+                shift[player, rnd] = -1
+    return shift, kept
 
 
 def _parameters(config: MCCFRConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -509,6 +575,7 @@ def _parameters(config: MCCFRConfig) -> tuple[np.ndarray, np.ndarray]:
     fparams[kernels.F_PRUNE_PROBABILITY] = config.prune_probability
     fparams[kernels.F_REGRET_FLOOR] = config.regret_floor if config.regret_floor is not None \
         else 0.0
+    fparams[kernels.F_SCALE_FLOOR] = kernels.SCALE_FLOORS[config.table_dtype]
     return iparams, fparams
 
 
