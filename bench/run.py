@@ -24,6 +24,8 @@ BENCHMARKS: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...] = (
     ("bench.bench_chunks", {"target_seconds": 60.0}, {"target_seconds": 10.0}),
     ("bench.bench_buckets", {}, {"ks": (10,)}),
     ("bench.bench_discount", {}, {"rounds": 2, "seconds": 0.5}),
+    ("bench.bench_compact", {}, {"leduc_seconds": 1.0, "seeds": 2, "holdem_seconds": 10.0,
+                                  "lbr_seconds": 5.0}),
     ("bench.bench_parallel", {}, {"rounds": 1, "seconds": 2.0, "budgets": (5.0,)}),
     ("bench.bench_lbr", {}, {"train_seconds": 10.0, "core_seconds": 5.0, "budget_seconds": 20.0}),
     ("bench.bench_sweep", {}, {"quick": True}),
