@@ -327,6 +327,7 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
     lp = 0  # the log part and entry of the row being logged
     le = 0
     mode = iparams[I_DISCOUNT_MODE]
+    discounted = mode != DISCOUNT_NONE  # without discounting every scale stays 1
     stop = iparams[I_DISCOUNT_STOP]
     interval = iparams[I_DISCOUNT_INTERVAL]
     # The discount state lives in locals while the loop runs (see advance_discount, whose
@@ -497,12 +498,14 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                             for b in range(num_actions):
                                 if (mask >> b) & 1:
                                     r = regrets[row, b]
-                                    r = r * (scale_positive if r > 0.0 else scale_negative) \
-                                        + values[depth, b] - value
+                                    if discounted:
+                                        r *= scale_positive if r > 0.0 else scale_negative
+                                    r = r + values[depth, b] - value
                                     if use_floor and r < regret_floor:
                                         r = regret_floor
-                                    regrets[row, b] = \
-                                        r * (inverse_positive if r > 0.0 else inverse_negative)
+                                    if discounted:
+                                        r *= inverse_positive if r > 0.0 else inverse_negative
+                                    regrets[row, b] = r
                                 else:
                                     stats[STAT_PRUNED_ACTIONS] += 1
                         else:
@@ -643,12 +646,14 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                 sampled = child_value if b == a else 0.0
                                 if log_rows is None:
                                     r = regrets[row, b]
-                                    r = r * (scale_positive if r > 0.0 else scale_negative) \
-                                        + weight * (sampled - value)
+                                    if discounted:
+                                        r *= scale_positive if r > 0.0 else scale_negative
+                                    r += weight * (sampled - value)
                                     if use_floor and r < regret_floor:
                                         r = regret_floor
-                                    regrets[row, b] = \
-                                        r * (inverse_positive if r > 0.0 else inverse_negative)
+                                    if discounted:
+                                        r *= inverse_positive if r > 0.0 else inverse_negative
+                                    regrets[row, b] = r
                                 else:
                                     if store:
                                         log_values[lp, le, b] = weight * (sampled - value)
