@@ -41,10 +41,10 @@ from holdem_lab.solver.kernels import (
     STAT_NODES,
     _atomic_load,
     _atomic_store,
-    _train,
     advance_discount,
     end_window,
     rescale_rows,
+    run_iterations,
 )
 
 LOG_PARTS = 16
@@ -61,22 +61,13 @@ def _run_shard(g, regrets, strategy_sum, sum_shift, seed, batch_index, shard, fi
     """One shard: its stream, its iterations, its log."""
     rng = np.empty(1, dtype=np.uint64)
     rng[0] = stream_key(seed, batch_index, shard)
-    cards = np.empty(g.deck_size, dtype=np.int64)
-    hand = np.empty(7, dtype=np.int64)
-    buckets = np.empty((g.num_players, g.num_rounds), dtype=np.int64)
-    strength = np.empty(g.num_players, dtype=np.int64)
     for k in range(shard_stats.shape[0]):
         shard_stats[k] = 0
     for k in range(log_count.shape[0]):
         log_count[k] = 0
-    _train(g.num_players, g.num_rounds, g.max_depth, g.node_table, g.node_amounts,
-           g.node_contrib, g.node_folded, g.hole_cards, g.board_total, g.board_visible,
-           g.deck_size, g.card_rank, g.showdown_kind, g.small_bucket_table, g.bucket_kind,
-           g.holdem_bucket_tables, g.holdem_table_offsets, cards, hand, buckets, strength,
-           regrets, strategy_sum, sum_shift, rng, first_iteration, num_iterations, iparams,
-           fparams,
-           schedule_iterations, schedule_values, discount, scale, shard_stats, control, log_rows,
-           log_values, log_count)
+    run_iterations(g, regrets, strategy_sum, sum_shift, rng, first_iteration, num_iterations,
+                   iparams, fparams, schedule_iterations, schedule_values, discount, scale,
+                   shard_stats, control, log_rows, log_values, log_count)
 
 
 @njit(cache=True, nogil=True)

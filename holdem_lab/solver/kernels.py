@@ -209,7 +209,7 @@ NUM_FPARAMS = 8
 @njit(cache=True, nogil=True)
 def run_iterations(g, regrets, strategy_sum, sum_shift, rng, first_iteration, num_iterations,
                    iparams, fparams, schedule_iterations, schedule_values, discount, scale,
-                   stats, control):
+                   stats, control, log_rows=None, log_values=None, log_count=None):
     """Run iterations first_iteration .. first_iteration + num_iterations - 1 (1-based t). One
     iteration deals the cards once, then runs one traversal per player on that deal: each walk
     is still an unbiased sample of its player's regrets, and sharing the chance outcome between
@@ -220,7 +220,8 @@ def run_iterations(g, regrets, strategy_sum, sum_shift, rng, first_iteration, nu
 
     `control` (int64[2]) is shared with the caller while the kernel runs without the GIL:
     control[1] receives each completed iteration, and a non-zero control[0] stops the run after
-    the iteration in progress (a signal handler's graceful stop)."""
+    the iteration in progress (a signal handler's graceful stop). With the `log_*` arrays, the
+    iterations are a shard's of the sharded engine (`_train`'s logged mode)."""
     cards = np.empty(g.deck_size, dtype=np.int64)
     hand = np.empty(7, dtype=np.int64)
     buckets = np.empty((g.num_players, g.num_rounds), dtype=np.int64)
@@ -232,7 +233,7 @@ def run_iterations(g, regrets, strategy_sum, sum_shift, rng, first_iteration, nu
         g.holdem_table_offsets, cards, hand, buckets, strength, regrets, strategy_sum, sum_shift,
         rng,
         first_iteration, num_iterations, iparams, fparams, schedule_iterations, schedule_values,
-        discount, scale, stats, control, None, None, None)
+        discount, scale, stats, control, log_rows, log_values, log_count)
 
 
 @njit(cache=True, nogil=True)
