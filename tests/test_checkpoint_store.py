@@ -159,7 +159,7 @@ def test_round_trip_is_bit_identical_and_records_hashes(tmp_path: Path) -> None:
             assert restored[name].tobytes() == array.tobytes(), name
     assert loaded.iteration == 300
     assert loaded.metadata["iteration"] == 300
-    assert loaded.metadata["format_version"] == FORMAT_VERSION == 2
+    assert loaded.metadata["format_version"] == FORMAT_VERSION == 3
     assert loaded.metadata["elapsed_seconds"] == 12.5
     assert loaded.metadata["game"] == "leduc"
     assert loaded.metadata["config"] == {"seed": 7, "buckets": [1, 2, 3]}
@@ -993,3 +993,24 @@ def test_read_metadata_and_load_apply_the_migrations(
     assert metadata["format_version"] == FORMAT_VERSION + 1
     assert load_checkpoint(info).metadata == metadata
     verify_checkpoint(info)
+
+
+
+def test_payloads_beside_their_metadata_temp_file_are_an_unfinished_write(
+        tmp_path: Path) -> None:
+    killed = _write(tmp_path, 20)  # payloads in place, metadata not yet renamed
+    killed.metadata_path.rename(
+        tmp_path / ".checkpoint_iter000000000020_metadata.json.tmp-7-00000000000000aa")
+    lost = _write(tmp_path, 30)  # metadata lost some other way: no temp file
+    lost.metadata_path.unlink()
+    complete = _write(tmp_path, 40)
+    (tmp_path / ".checkpoint_iter000000000040_metadata.json.tmp-7-00000000000000bb").touch()
+
+    removed = clean_temp_files(tmp_path)
+
+    assert [p.name for p in removed] == [
+        ".checkpoint_iter000000000020_metadata.json.tmp-7-00000000000000aa",
+        ".checkpoint_iter000000000040_metadata.json.tmp-7-00000000000000bb",
+        "checkpoint_iter000000000020.npz", "checkpoint_iter000000000020_regrets.npz"]
+    assert lost.policy_path.exists() and lost.state_path.exists()
+    verify_checkpoint(complete)

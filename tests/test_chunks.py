@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -630,3 +631,46 @@ def test_a_signal_right_after_an_interval_checkpoint_stops_on_it(tmp_path: Path)
     assert out.getvalue().count("Saving checkpoint") == 1
     _run_to_completion(tmp_path, config)
     assert_same_state(tmp_path, reference(config, 400))
+
+
+KILL_BEFORE_METADATA = """
+import os, sys
+from holdem_lab import MCCFRConfig
+from holdem_lab.checkpoint import store
+from holdem_lab.chunks import run_chunk
+from holdem_lab.config import GameSpec
+
+def die(self, document):  # the writer is killed between its payloads and its metadata
+    os.kill(os.getpid(), 9)
+
+store._AtomicWriter.write_metadata = die
+run_chunk(sys.argv[1], GameSpec(game="leduc"),
+          MCCFRConfig(num_iterations=60, enable_chunked_training=True, chunk_size_iterations=20,
+                      seed=4), progress=False, tensorboard=False)
+"""
+
+
+def test_a_first_checkpoint_write_killed_before_its_metadata_starts_over(tmp_path: Path) -> None:
+    """SIGKILL after the payloads of a run's first checkpoint are in place but before its
+    metadata: the next chunk removes them (the metadata's temp file beside them says they
+    never completed) and starts fresh, and the run ends as one run would."""
+    done = subprocess.run([sys.executable, "-c", KILL_BEFORE_METADATA, str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    checkpoints = tmp_path / "checkpoints"
+    names = sorted(p.name for p in checkpoints.iterdir())
+    assert names[1:] == ["checkpoint_iter000000000020.npz",
+                         "checkpoint_iter000000000020_regrets.npz"]
+    assert names[0].startswith(".checkpoint_iter000000000020_metadata.json.tmp-")
+    config = MCCFRConfig(num_iterations=60, enable_chunked_training=True,
+                         chunk_size_iterations=20, seed=4)
+    out = io.StringIO()
+    result = run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False, out=out)
+    assert result.start_iteration == 0 and result.iteration == 20
+    assert "Removed checkpoint_iter000000000020_regrets.npz: its checkpoint's write was " \
+        "stopped" in out.getvalue()
+    for _ in range(2):
+        run_chunk(tmp_path, LEDUC, config, progress=False, tensorboard=False)
+    reference = Solver(load_game("leduc"), config)
+    reference.run(60)
+    assert_same_state(tmp_path, reference)

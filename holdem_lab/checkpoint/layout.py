@@ -50,7 +50,8 @@ _NAME_RE = re.compile(
 )
 
 _TEMP_RE = re.compile(
-    rf"\.{_PREFIX}[0-9]{{{ITERATION_DIGITS}}}(?:\.npz|_regrets\.npz|_metadata\.json)"
+    rf"\.{_PREFIX}(?P<iteration>[0-9]{{{ITERATION_DIGITS}}})"
+    r"(?P<suffix>\.npz|_regrets\.npz|_metadata\.json)"
     r"\.tmp-[0-9]+-[0-9a-f]{16}"
 )
 
@@ -73,6 +74,14 @@ def parse_checkpoint_name(name: str) -> int | None:
 def is_temp_name(name: str) -> bool:
     """True if ``name`` is a temp file left by a checkpoint writer (see :func:`temp_name`)."""
     return _TEMP_RE.fullmatch(name) is not None
+
+
+def unfinished_metadata_iteration(name: str) -> int | None:
+    """The iteration if ``name`` is the temp file of a checkpoint's metadata: the writer holds
+    it from before the payloads until the end of the write."""
+    match = _TEMP_RE.fullmatch(name)
+    return int(match["iteration"]) if match and match["suffix"] == _SUFFIXES["metadata"] \
+        else None
 
 
 def temp_name(final_name: str, pid: int, token: str) -> str:

@@ -36,7 +36,7 @@ import math
 import operator
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -76,6 +76,7 @@ from holdem_lab.checkpoint.layout import (
     PayloadRole,
     is_temp_name,
     parse_checkpoint_name,
+    unfinished_metadata_iteration,
 )
 from holdem_lab.errors import CheckpointError, CheckpointVerificationError, PayloadError
 
@@ -224,18 +225,23 @@ def write_checkpoint(
 
     writer = _AtomicWriter(info)
     try:
-        files: dict[str, Any] = {}
-        with SerialWorkers(*WRITER_WORKERS) as workers:
-            for role, arrays in payloads.items():
-                files[role.value] = writer.write_payload(role, arrays, workers)
-        document = {
-            "format_version": FORMAT_VERSION,
-            "iteration": info.iteration,
-            **user_metadata,
-            "files": files,
-        }
-        document["metadata_sha256"] = metadata_digest(document)
-        writer.write_metadata(document)
+        # The metadata's temp file is created before the payloads and renamed after them: a
+        # writer killed on the way leaves it beside the payloads, which tells the next start
+        # that they are an unfinished write (clean_temp_files), not a checkpoint whose
+        # metadata was lost.
+        with writer.metadata_file():
+            files: dict[str, Any] = {}
+            with SerialWorkers(*WRITER_WORKERS) as workers:
+                for role, arrays in payloads.items():
+                    files[role.value] = writer.write_payload(role, arrays, workers)
+            document = {
+                "format_version": FORMAT_VERSION,
+                "iteration": info.iteration,
+                **user_metadata,
+                "files": files,
+            }
+            document["metadata_sha256"] = metadata_digest(document)
+            writer.write_metadata(document)
     except BaseException:
         writer.roll_back()
         raise
@@ -248,6 +254,7 @@ class _AtomicWriter:
     def __init__(self, info: CheckpointInfo) -> None:
         self._info = info
         self._placed: list[Path] = []
+        self._metadata_fd = -1
 
     def write_payload(
         self, role: PayloadRole, arrays: Mapping[str, Array | StreamedArray],
@@ -281,11 +288,31 @@ class _AtomicWriter:
             "arrays": {name: ArraySpec.of(array).to_json() for name, array in arrays.items()},
         }
 
+    @contextlib.contextmanager
+    def metadata_file(self) -> Iterator[None]:
+        """The metadata's atomic file around the whole write: created on entry, renamed into
+        place on a normal exit (the checkpoint is then complete), removed on an exception."""
+        final = self._info.metadata_path
+        target: AtomicFile | None = None
+        try:
+            with atomic_file(final) as target:
+                self._metadata_fd = target.fd
+                yield
+        except AtomicWriteError as exc:
+            raise CheckpointError(
+                f"cannot write checkpoint iteration {self._info.iteration}: "
+                f"{exc.step} {exc.path}: {exc.strerror}"
+            ) from exc
+        finally:
+            self._metadata_fd = -1
+            if target is not None and target.renamed:
+                self._placed.append(final)
+
     def write_metadata(self, document: Mapping[str, Any]) -> None:
-        """Write the metadata JSON atomically; after this returns the checkpoint is complete."""
+        """Write the metadata JSON into the file `metadata_file` holds open (its errors are
+        reported as that file's)."""
         text = json.dumps(document, indent=2, allow_nan=False, default=_json_default) + "\n"
-        data = text.encode("utf-8")
-        self._write_atomically(self._info.metadata_path, lambda fd: write_all(fd, data))
+        write_all(self._metadata_fd, text.encode("utf-8"))  # an OSError: see metadata_file
 
     def _write_atomically(self, final: Path, body: Callable[[int], None]) -> int:
         """:func:`atomic_file` around ``body(fd)``; return the size written."""
@@ -926,12 +953,16 @@ def prune_checkpoints(directory: str | os.PathLike[str], keep_last: int) -> list
 
 
 def clean_temp_files(directory: str | os.PathLike[str]) -> list[Path]:
-    """Remove temp files left in ``directory`` by a checkpoint writer that crashed.
+    """Remove temp files left in ``directory`` by a checkpoint writer that crashed, and the
+    payloads of the checkpoint it was writing.
 
     Only names of the writer's exact temp pattern (``.checkpoint_iter…<suffix>.tmp-<pid>-
-    <16 hex>``) are removed. Call it while holding the run lock, before training starts:
-    a concurrently running writer would lose its temp file (its write would then fail
-    cleanly). Returns the removed paths.
+    <16 hex>``) are removed. The writer creates the metadata's temp file before its payloads
+    and renames it last, so payloads of that iteration without its metadata beside such a
+    temp file were never complete: they go first (payloads without metadata and without the
+    temp file are a checkpoint whose metadata was lost, which a resume refuses instead). Call
+    it while holding the run lock, before training starts: a concurrently running writer would
+    lose its files (its write would then fail cleanly). Returns the removed paths.
     """
     root = Path(directory)
     doomed: list[Path] = []
@@ -946,6 +977,14 @@ def clean_temp_files(directory: str | os.PathLike[str]) -> list[Path]:
         raise CheckpointError(
             f"cannot list checkpoint directory {root}: {_os_detail(exc)}"
         ) from exc
+    unfinished: list[Path] = []
+    for temp in doomed:
+        iteration = unfinished_metadata_iteration(temp.name)
+        if iteration is not None:
+            paths = CheckpointInfo(iteration, root).paths
+            if not os.path.lexists(paths.metadata):
+                unfinished += [p for p in (paths.policy, paths.state) if os.path.lexists(p)]
+    doomed = unfinished + doomed  # payloads before the temp file that vouches they are doomed
     current = root
     try:
         for current in doomed:

@@ -3,7 +3,8 @@
 `run_chunk` is the only place that decides when a run checkpoints, stops or resumes; the CLI
 (`holdem-train-blueprint`) and the chunk notebook are thin callers. One call is one chunk:
 
-1. take the run lock, remove temp files a crashed writer left, find the newest complete
+1. take the run lock, remove temp files a crashed writer left (and the payloads it had put in
+   place before its metadata, which it writes last), find the newest complete
    checkpoint (a corrupt newer one is reported and skipped; checkpoint files that are all
    incomplete are refused rather than silently replaced by a fresh start);
 2. rebuild the game, refuse a changed game, bucket file or training setting (see `resume`),
@@ -120,7 +121,10 @@ def run_chunk(logdir: str | os.PathLike[str], spec: GameSpec, config: MCCFRConfi
             say("Chunked Training Mode Initialized")
             say(f"Chunk size: {limits}")
         run.checkpoints.mkdir(parents=True, exist_ok=True)
-        clean_temp_files(run.checkpoints)
+        for path in clean_temp_files(run.checkpoints):
+            if not path.name.startswith("."):
+                say(f"Removed {path.name}: its checkpoint's write was stopped before its "
+                    "metadata, so it was never complete")
         needed = memory_needed(game, config.table_dtype,
                                strategy_layout(game, config.average_rounds)[1])
         size = f"{needed / 2**20:,.1f} MiB" if needed >= 2**20 else f"{needed / 2**10:,.0f} KiB"
