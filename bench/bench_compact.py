@@ -1,4 +1,4 @@
-"""Compact tables against float64 at equal wall time: what float32 entries and strategy sums
+"""Compact tables against float64 at equal wall time: what float32 regrets and strategy sums
 kept on preflop only cost in quality, and what they save in memory.
 
 * Leduc (sequential engine): exact exploitability after `--leduc-seconds` of training, median
@@ -7,13 +7,16 @@ kept on preflop only cost in quality, and what they save in memory.
   core): each variant trains for `--holdem-seconds`, then local best response (`fcpa`) plays
   its blueprint for `--lbr-seconds` on one deal list shared by all variants; the variants are
   compared on the deals all of them played, each against float64 as a paired difference.
-  Variants: float64; float32; float32 with strategy sums on preflop only (the current strategy
-  plays the later rounds).
+  Variants: float64; float32 regrets; float32 regrets with strategy sums on preflop only (the
+  current strategy plays the later rounds). `--holdem-iterations N` trains each for N
+  iterations instead, for a machine shared with other work, where equal time is not equal
+  work (float32 regrets run at least as fast as float64: `bench_discount`-style timing in the
+  README).
 
 Memory is `memory_needed` (bytes per infoset-action).
 
     python -m bench.bench_compact [--leduc-seconds 10] [--seeds 5] [--holdem-seconds 120]
-        [--lbr-seconds 40] [--out FILE]
+        [--holdem-iterations N] [--lbr-seconds 40] [--out FILE]
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.bench_sweep import LBR_PAIRS_PER_SECOND_BOUND, train_for
+from bench.bench_sweep import LBR_PAIRS_PER_SECOND_BOUND, TrainResult, train_for
 from holdem_lab import MCCFRConfig, Solver, exploitability, load_game
 from holdem_lab.config import load_run_config
 from holdem_lab.solver.solver import memory_needed, strategy_layout
@@ -36,8 +39,8 @@ from holdem_lab.solver.solver import memory_needed, strategy_layout
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "holdem_lab/configs/default_hu.yaml"
 VARIANTS: dict[str, dict[str, Any]] = {
     "float64": {"table_dtype": "float64"},
-    "float32": {"table_dtype": "float32"},
-    "float32, preflop averages": {"table_dtype": "float32", "average_rounds": (0,)},
+    "float32 regrets": {"table_dtype": "float32"},
+    "float32 regrets, preflop averages": {"table_dtype": "float32", "average_rounds": (0,)},
 }
 
 
@@ -49,7 +52,7 @@ def _bytes_per_entry(game: Any, setting: dict[str, Any]) -> float:
 def leduc(seconds: float, seeds: int) -> dict[str, Any]:
     game = load_game("leduc")
     out: dict[str, Any] = {}
-    for name in ("float64", "float32"):
+    for name in ("float64", "float32 regrets"):
         setting = VARIANTS[name]
         values, rates = [], []
         for seed in range(seeds):
@@ -64,8 +67,8 @@ def leduc(seconds: float, seeds: int) -> dict[str, Any]:
     return out
 
 
-def holdem(seconds: float, lbr_seconds: float, config_path: Path = DEFAULT_CONFIG
-           ) -> dict[str, Any]:
+def holdem(seconds: float, lbr_seconds: float, config_path: Path = DEFAULT_CONFIG,
+           iterations: int | None = None) -> dict[str, Any]:
     from holdem_lab.eval.lbr import local_best_response, make_deals
     from holdem_lab.solver.solver import resolve_workers
 
@@ -81,7 +84,13 @@ def holdem(seconds: float, lbr_seconds: float, config_path: Path = DEFAULT_CONFI
     for name, setting in VARIANTS.items():
         config = base.replace(seed=0, num_workers=None, **setting)
         Solver(game, config).run(1)
-        result = train_for(Solver(game, config), seconds)
+        solver = Solver(game, config)
+        if iterations is None:
+            result = train_for(solver, seconds)
+        else:
+            started = time.perf_counter()
+            solver.run(iterations)
+            result = TrainResult(solver.iteration, time.perf_counter() - started, solver)
         started = time.perf_counter()
         lbr = local_best_response(
             game, result.solver.average_policy(), deals=deals, threads=threads,
@@ -96,8 +105,8 @@ def holdem(seconds: float, lbr_seconds: float, config_path: Path = DEFAULT_CONFI
         row["lbr_mbb"], row["lbr_ci95"] = _interval(own)
         row["vs_float64_mbb"], row["vs_float64_ci95"] = _interval(own - scores["float64"][:common])
     return {"abstraction": "bucket file" if built else "lossless preflop, one bucket postflop",
-            "infosets": int(game.num_rows), "seconds": seconds, "deal_pairs": common,
-            "variants": rows}
+            "infosets": int(game.num_rows), "seconds": seconds, "iterations": iterations,
+            "deal_pairs": common, "variants": rows}
 
 
 def _interval(scores: np.ndarray) -> tuple[float, float]:
@@ -109,9 +118,9 @@ def _interval(scores: np.ndarray) -> tuple[float, float]:
 
 
 def run(leduc_seconds: float = 10.0, seeds: int = 5, holdem_seconds: float = 120.0,
-        lbr_seconds: float = 40.0) -> dict[str, Any]:
+        lbr_seconds: float = 40.0, holdem_iterations: int | None = None) -> dict[str, Any]:
     return {"leduc": leduc(leduc_seconds, seeds),
-            "holdem": holdem(holdem_seconds, lbr_seconds)}
+            "holdem": holdem(holdem_seconds, lbr_seconds, iterations=holdem_iterations)}
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -120,8 +129,10 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"{name:<30}{row['iterations_per_second']:>12,.0f}"
               f"{row['exploitability_median']:>16.5f}{row['bytes_per_entry']:>13.1f}")
     hold = results["holdem"]
-    print(f"Hold'em ({hold['abstraction']}, {hold['infosets']:,} infosets, "
-          f"{hold['seconds']:g} s each, LBR on {hold['deal_pairs']:,} deal pairs)")
+    budget = f"{hold['iterations']:,} iterations" if hold["iterations"] else \
+        f"{hold['seconds']:g} s"
+    print(f"Hold'em ({hold['abstraction']}, {hold['infosets']:,} infosets, {budget} each, "
+          f"LBR on {hold['deal_pairs']:,} deal pairs)")
     print(f"{'variant':<30}{'it/s':>12}{'LBR mbb/hand':>20}{'vs float64':>20}{'bytes/entry':>13}")
     for name, row in hold["variants"].items():
         print(f"{name:<30}{row['iterations_per_second']:>12,.0f}"
@@ -136,10 +147,13 @@ def main() -> None:
     parser.add_argument("--leduc-seconds", type=float, default=10.0)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--holdem-seconds", type=float, default=120.0)
+    parser.add_argument("--holdem-iterations", type=int,
+                        help="train each Hold'em variant this many iterations, not seconds")
     parser.add_argument("--lbr-seconds", type=float, default=40.0)
     parser.add_argument("--out", help="write the figures as JSON here")
     args = parser.parse_args()
-    results = run(args.leduc_seconds, args.seeds, args.holdem_seconds, args.lbr_seconds)
+    results = run(args.leduc_seconds, args.seeds, args.holdem_seconds, args.lbr_seconds,
+                  args.holdem_iterations)
     print_table(results)
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -74,7 +74,7 @@ def interleaved_rates(rounds: int = 5, seconds: float = 1.0) -> dict[str, float]
     import pyspiel
 
     game = load_game("leduc")
-    ours = Solver(game, MCCFRConfig(seed=2, discount_mode="none"))
+    ours = Solver(game, MCCFRConfig(seed=2))  # the defaults
     ours.run(10)
     theirs = pyspiel.ExternalSamplingMCCFRSolver(pyspiel.load_game("leduc_poker"), seed=2)
     our_rates, their_rates = [], []
@@ -102,6 +102,7 @@ def run(budgets: tuple[float, ...] = (10.0, 30.0)) -> dict[str, Any]:
     checkpoints = list(budgets)
     theirs = _openspiel(checkpoints)
     variants = {
+        "defaults": MCCFRConfig(seed=1),
         "external_none": MCCFRConfig(seed=1, discount_mode="none"),
         "external_linear": MCCFRConfig(seed=1, discount_mode="linear", discount_interval=100),
     }

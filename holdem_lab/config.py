@@ -106,7 +106,9 @@ class MCCFRConfig:
     by k/(k+1) at discount step k (Linear CFR, Brown & Sandholm 2019, as Pluribus applied it);
     `dcfr` multiplies positive regrets by k^a/(k^a+1), negative ones by k^b/(k^b+1) and the
     strategy sum by (k/(k+1))^g. `discount_stop_iteration` ends discounting (Pluribus stopped after
-    its first 400 minutes).
+    its first 400 minutes). The default, linear every 100 iterations, is the setting with the
+    lowest Leduc exploitability at equal wall time in the sweep of bench/bench_sweep.py (the
+    README's table; DCFR with a = b = g = 1 is the same discount).
 
     Engine: `sharded` trains in batches of `batch_iterations` iterations cut into `shards` shards,
     each with its own random stream, run against the tables as they were at the batch start and
@@ -118,8 +120,11 @@ class MCCFRConfig:
     sequential for games too small for a batch to keep its accuracy (Kuhn, Leduc; see
     holdem_lab.solver.resolve_engine).
 
-    Tables: `table_dtype` float64 (the default) or float32 for regrets and strategy sums: float32
-    halves their memory and rounds each stored value to a relative 6e-8. `average_rounds` keeps
+    Tables: `table_dtype` float64 (the default) or float32 for the regrets: float32 halves them
+    and rounds each stored value to a relative 6e-8, which regrets can afford (their positive
+    part, the one that plays, grows only like the square root of the iterations); strategy
+    sums stay float64, since they grow with every visit and float32 would soon round their new
+    contributions away. `average_rounds` keeps
     strategy sums only on those betting rounds (Hold'em; None: every round): the blueprint plays
     the average strategy there and the current strategy (regret matching) on the others, as
     Pluribus did with preflop only, whose tree is a small share of the infosets.
@@ -145,11 +150,11 @@ class MCCFRConfig:
     exploration_epsilon: float = 0.6
     epsilon_schedule: tuple[tuple[int, float], ...] = ()
 
-    discount_mode: DiscountMode = "dcfr"
+    discount_mode: DiscountMode = "linear"
     dcfr_alpha: float = 1.5
     dcfr_beta: float = 0.0
     dcfr_gamma: float = 2.0
-    discount_interval: int = 1
+    discount_interval: int = 100
     discount_stop_iteration: int | None = None
 
     enable_pruning: bool = False

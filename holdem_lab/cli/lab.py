@@ -183,8 +183,8 @@ def _size(args: argparse.Namespace) -> int:
     from holdem_lab.cli.size import size_lines
     from holdem_lab.config import load_run_config
 
-    spec, _ = load_run_config(args.config, {"num_players": args.num_players})
-    print("\n".join(size_lines(spec)))
+    spec, config = load_run_config(args.config, {"num_players": args.num_players})
+    print("\n".join(size_lines(spec, config.table_dtype)))
     return 0
 
 

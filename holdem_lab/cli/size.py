@@ -90,8 +90,9 @@ def _bytes(count: int) -> str:
     return f"{count} B"
 
 
-def size_lines(spec: GameSpec) -> list[str]:
-    """The report of ``holdem-lab size``."""
+def size_lines(spec: GameSpec, table_dtype: str = "float64") -> list[str]:
+    """The report of ``holdem-lab size``; the ``#SBATCH --mem`` line is for `table_dtype`,
+    the config's."""
     size = size_game(spec)
     lines = [
         f"game: {size.game}, {size.num_players} players",
@@ -104,11 +105,14 @@ def size_lines(spec: GameSpec) -> list[str]:
         lines.append(size.breakdown)
     lines.append("memory at a chunk's peak (solver tables, action mask, tree and buckets), by "
                  "table dtype:")
-    lines += [f"  {dtype.name:<8} {_bytes(size.solver_bytes(dtype))}" for dtype in TABLE_DTYPES]
+    lines += [f"  {dtype.name:<8} {_bytes(size.solver_bytes(dtype))}"
+              + ("  (this config's table_dtype)" if dtype.name == table_dtype else "")
+              for dtype in TABLE_DTYPES]
     if size.game == "holdem" and size.nodes > DEFAULT_MAX_NODES:
         lines.append(f"over max_nodes={DEFAULT_MAX_NODES:,}: training refuses this game")
     # The default engine's CPUs (a config's --workers would replace them).
     cpus = CPUS_PER_TASK if resolve_engine("auto", size.infosets) == "sequential" \
         else SHARDED_CPUS_PER_TASK
-    lines += resource_lines(size.solver_bytes(), bucket_file_bytes(spec), cpus)
+    lines += resource_lines(size.solver_bytes(np.dtype(table_dtype)), bucket_file_bytes(spec),
+                            cpus)
     return lines

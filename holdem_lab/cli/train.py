@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                             + _default("exploration_epsilon"))
     group.add_argument("--seed", type=int, help="random seed" + _default("seed"))
     group.add_argument("--table-dtype", choices=["float64", "float32"],
-                       help="entries of the regret and strategy-sum tables: float32 halves "
-                            "their memory" + _default("table_dtype"))
+                       help="entries of the regret table: float32 halves it (strategy sums "
+                            "stay float64)" + _default("table_dtype"))
     group.add_argument("--average-rounds", type=int, nargs="+", metavar="ROUND",
                        help="keep strategy sums only on these betting rounds (0 preflop .. 3 "
                             "river; Hold'em): the blueprint plays the current strategy on the "

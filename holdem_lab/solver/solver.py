@@ -1,7 +1,7 @@
 """The MCCFR solver: dense tables, its random streams, and the config that drives the kernels.
 
-`Solver(game, config)` owns `regrets` (num_rows, max_actions) and `strategy_sum` (the rows of
-the rounds whose average is kept: `config.average_rounds`), arrays of `config.table_dtype`,
+`Solver(game, config)` owns `regrets` (num_rows, max_actions, of `config.table_dtype`) and
+`strategy_sum` (float64, the rows of the rounds whose average is kept: `config.average_rounds`),
 `iteration` (t_global: iterations completed) and `discount_steps`. Discounting is lazy: the
 tables hold values divided by the discount factors of the current window (`table_scale()`; the
 policies need no conversion, `true_regrets()` gives regrets in chips). Two engines train them
@@ -123,7 +123,9 @@ class Solver:
         self._arrays = game.arrays()
         self.table_dtype = np.dtype(config.table_dtype)
         self.regrets = np.zeros((game.num_rows, game.max_actions), dtype=self.table_dtype)
-        self.strategy_sum = np.zeros((sum_rows, game.max_actions), dtype=self.table_dtype)
+        # Strategy sums stay float64: a frequently visited row's sum grows with the iterations,
+        # and float32 would round away every contribution below 2^-24 of it.
+        self.strategy_sum = np.zeros((sum_rows, game.max_actions), dtype=np.float64)
         self.rng = np.random.default_rng(config.seed)
         self.iteration = 0
         self._discount = np.zeros(2, dtype=np.int64)
@@ -387,15 +389,15 @@ class Solver:
                              f"engine (batches of {self.batch_iterations} iterations)")
         tables: list[np.ndarray] = []
         for name, table in (("regrets", self.regrets), ("strategy_sum", self.strategy_sum)):
-            shape = table.shape
+            shape, dtype = table.shape, table.dtype
             array = np.asarray(state[name])
-            if array.shape != shape or array.dtype != self.table_dtype:
+            if array.shape != shape or array.dtype != dtype:
                 raise ValueError(f"{name}: shape {array.shape} dtype {array.dtype}, "
-                                 f"expected {shape} {self.table_dtype}")
+                                 f"expected {shape} {dtype}")
             flags = array.flags
             if copy or not (flags.c_contiguous and flags.writeable and flags.owndata) \
                     or any(np.shares_memory(array, other) for other in tables):
-                array = np.array(array, dtype=self.table_dtype, order="C", copy=True)
+                array = np.array(array, dtype=dtype, order="C", copy=True)
             tables.append(array)
         self.regrets, self.strategy_sum = tables
         self.stats = np.array(state.get("stats", np.zeros(kernels.NUM_STATS)), dtype=np.int64)
@@ -477,9 +479,9 @@ class _KernelThread:
 
 def memory_needed(game: Game, table_dtype: str = "float64",
                   strategy_rows: int | None = None) -> int:
-    """Bytes a chunk of this game holds at its peak: regrets and strategy sums (`table_dtype`;
-    rows x actions, the sums on `strategy_rows` rows, default all), the float64 average policy
-    its evaluation holds (a checkpoint streams it instead) with the row action mask it is
+    """Bytes a chunk of this game holds at its peak: regrets (`table_dtype`, rows x actions)
+    and float64 strategy sums (on `strategy_rows` rows, default all), the float64 average
+    policy its evaluation holds (a checkpoint streams it instead) with the row action mask it is
     normalised with, and the game's tables."""
     return solver_bytes(num_rows=game.num_rows, max_actions=game.max_actions,
                         num_nodes=game.tree.num_nodes, num_players=game.num_players,
@@ -491,12 +493,12 @@ def memory_needed(game: Game, table_dtype: str = "float64",
 def solver_bytes(*, num_rows: int, max_actions: int, num_nodes: int, num_players: int,
                  bucket_table_bytes: int, table_itemsize: int = 8,
                  strategy_rows: int | None = None) -> int:
-    """`memory_needed` from the sizes alone (a game sized before it is built): regrets and
-    strategy sums of `table_itemsize`-byte entries (the sums on `strategy_rows` rows), a float64
+    """`memory_needed` from the sizes alone (a game sized before it is built): regrets of
+    `table_itemsize`-byte entries, float64 strategy sums on `strategy_rows` rows, a float64
     policy and a one-byte action mask of the regrets' shape, the tree's per-node arrays and
     labels, the kernels' node table and the bucket tables."""
     table = num_rows * max_actions * table_itemsize
-    sums = (num_rows if strategy_rows is None else strategy_rows) * max_actions * table_itemsize
+    sums = (num_rows if strategy_rows is None else strategy_rows) * max_actions * 8
     policy = num_rows * max_actions * 8
     mask = num_rows * max_actions
     # Per node: children int32, action kinds int8 and amounts float64 per action;
