@@ -21,8 +21,8 @@ from holdem_lab.errors import (
     USAGE,
 )
 
-__all__ = ["CHECKPOINT", "CHUNK_DONE", "CLUSTER", "COMPLETE", "DESCRIPTIONS", "ERROR", "INTERRUPTED", "IO",
-           "LOCKED", "MISMATCH", "STOPPED", "USAGE", "epilog"]
+__all__ = ["CHECKPOINT", "CHUNK_DONE", "CLUSTER", "COMPLETE", "DESCRIPTIONS", "ERROR",
+           "INTERRUPTED", "IO", "LOCKED", "MISMATCH", "STOPPED", "USAGE", "epilog"]
 
 DESCRIPTIONS: Mapping[int, str] = EXIT_CODES
 

@@ -1,0 +1,120 @@
+"""The sharded engine on a Ray cluster (holdem_lab.solver.cluster): replicas that run ranges of
+shards and merge every shard's packed logs give the single-process tables bit for bit; through
+a real multi-node cluster on loopback (tests/hostile/cluster.py), also across chunks, a killed
+worker and a killed driver."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hostile.parallel import HOLDEM_MENU
+
+from holdem_lab import MCCFRConfig, Solver, load_game
+from holdem_lab.errors import ConfigError
+from holdem_lab.solver.cluster import Replica, assign_shards
+
+SETTINGS = dict(engine="sharded", discount_mode="dcfr", discount_interval=5,
+                enable_pruning=True, prune_warmup_iterations=32, prune_probability=0.5,
+                prune_threshold=-20.0, regret_floor=-40.0, seed=11)
+
+
+def test_shards_are_assigned_in_contiguous_ranges_by_cpus() -> None:
+    assert assign_shards(16, [1, 1]) == [(0, 8), (8, 8)]
+    assert assign_shards(16, [1, 3]) == [(0, 4), (4, 12)]
+    assert assign_shards(7, [2, 2, 2]) == [(0, 3), (3, 2), (5, 2)]
+    assert assign_shards(2, [1, 1, 1]) == [(0, 1), (1, 1), (2, 0)]
+    for shards, cpus in ((32, [4, 4, 8, 1]), (9, [1] * 9), (5, [3, 1])):
+        ranges = assign_shards(shards, cpus)
+        assert sum(count for _, count in ranges) == shards
+        assert all(first == sum(c for _, c in ranges[:i]) for i, (first, _) in enumerate(ranges))
+    with pytest.raises(ValueError):
+        assign_shards(4, [])
+
+
+def _replicas(solver: Solver, cpus: list[int]) -> list[Replica]:
+    state = solver.state_dict()
+    return [Replica(solver.game, solver.config, solver.engine_info(), state, first, count, 1)
+            for first, count in assign_shards(solver.shards, cpus) if count]
+
+
+def _train_replicas(replicas: list[Replica], first: int, batch: int, count: int) -> None:
+    """What the chunk process asks of the actors, in one process: each call merges the
+    previous batch (every replica's packed logs, its own in place) and runs the next."""
+    logs: list[object] = [None] * len(replicas)
+    for call in range(count + 1):
+        next_t0 = first + call * batch if call < count else None
+        results = [r.step(next_t0, *[p if i != j else None for i, p in enumerate(logs)])
+                   for j, r in enumerate(replicas)]
+        logs = [packed for _, packed in results]
+
+
+@pytest.mark.parametrize("game_name", ["leduc", "holdem"])
+def test_replicas_merging_every_shard_equal_one_process(game_name: str) -> None:
+    game = load_game(game_name, bet_sizing=HOLDEM_MENU) if game_name == "holdem" \
+        else load_game(game_name)
+    batch, shards = (64, 8) if game_name == "leduc" else (128, 16)
+    config = MCCFRConfig(batch_iterations=batch, shards=shards, num_workers=1,
+                         **SETTINGS)  # type: ignore[arg-type]
+    if game_name == "leduc":  # Leduc's regrets are a few chips
+        config = config.replace(discount_mode="linear", prune_threshold=-0.5, regret_floor=-5.0)
+    reference = Solver(game, config)
+    reference.run(3 * batch)
+    start = Solver(game, config)
+    start.run(batch)  # replicas start from a state with history, as after a resume
+    replicas = _replicas(start, [1, 2, 1])
+    _train_replicas(replicas, batch + 1, batch, 2)
+    for replica in replicas:
+        tables = replica.tables()
+        assert tables["iteration"] == 3 * batch
+        for name in ("regrets", "strategy_sum", "stats"):
+            assert np.array_equal(tables[name], getattr(reference, name)), name
+        assert np.array_equal(tables["scale"], reference._scale)
+        assert np.array_equal(tables["discount"], reference._discount)
+    # Pruning acted (Leduc) or at least drew its iterations (Hold'em, too early to skip).
+    assert reference.statistics()["pruned_actions" if game_name == "leduc"
+                                  else "pruned_iterations"] > 0
+    adopted = Solver(game, config)
+    adopted.load_state_dict(start.state_dict())
+    adopted._adopt_replica(replicas[1].tables())
+    assert np.array_equal(adopted.average_policy(), reference.average_policy())
+
+
+def test_a_replica_grows_its_logs_and_keeps_the_merge_exact() -> None:
+    game = load_game("leduc")
+    config = MCCFRConfig(batch_iterations=64, shards=8, num_workers=1,
+                         **SETTINGS)  # type: ignore[arg-type]
+    reference = Solver(game, config)
+    reference.run(128)
+    replicas = _replicas(Solver(game, config), [1, 1])
+    for replica in replicas:
+        replica._grow(1)  # far too small: every batch overflows first
+    _train_replicas(replicas, 1, 64, 2)
+    assert replicas[0].capacity > 1
+    assert np.array_equal(replicas[0].tables()["regrets"], reference.regrets)
+    assert np.array_equal(replicas[1].tables()["strategy_sum"], reference.strategy_sum)
+
+
+def test_a_cluster_address_is_checked_and_needs_the_sharded_engine() -> None:
+    assert MCCFRConfig(ray_address="auto").ray_address == "auto"
+    assert MCCFRConfig(ray_address="10.0.0.1:6379").ray_address == "10.0.0.1:6379"
+    for bad in ("", "host", "host:port", "host:0", ":6379", "a b:1", 6379):
+        with pytest.raises(ConfigError, match="ray_address"):
+            MCCFRConfig(ray_address=bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="engine"):
+        MCCFRConfig(engine="sequential", ray_address="auto")
+    with pytest.raises(ConfigError, match="sharded"):
+        Solver(load_game("leduc"), MCCFRConfig(ray_address="auto"))  # auto: sequential
+
+
+def test_a_plain_run_never_imports_ray() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom holdem_lab import MCCFRConfig, Solver, load_game\n"
+            "s = Solver(load_game('leduc'), MCCFRConfig(engine='sharded', num_workers=1))\n"
+            "s.run(64)\nimport holdem_lab.cli.train, holdem_lab.chunks\n"
+            "print('ray' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
