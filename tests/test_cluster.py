@@ -5,14 +5,29 @@ worker and a killed driver."""
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
+from hostile.cluster import CASES as CLUSTER_CASES
+from hostile.cluster import CHUNK_CONFIG, DRIVER_ARGS, DRIVER_CONFIG
 from hostile.parallel import HOLDEM_MENU
+from hostile.runs import REPO, assert_same_state
 
 from holdem_lab import MCCFRConfig, Solver, load_game
+from holdem_lab.checkpoint import list_checkpoints, load_checkpoint
+from holdem_lab.chunks.runner import latest_checkpoint
 from holdem_lab.errors import ConfigError
 from holdem_lab.solver.cluster import Replica, assign_shards
 
+FULL = os.environ.get("HOLDEM_LAB_FULL") == "1"
 SETTINGS = dict(engine="sharded", discount_mode="dcfr", discount_interval=5,
                 enable_pruning=True, prune_warmup_iterations=32, prune_probability=0.5,
                 prune_threshold=-20.0, regret_floor=-40.0, seed=11)
@@ -118,3 +133,79 @@ def test_a_plain_run_never_imports_ray() -> None:
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+# A real cluster ----------------------------------------------------------------------------
+
+def _cluster_run(workdir: Path, *scenarios: str) -> dict[str, Any]:
+    """hostile/cluster.py's scenarios on a fresh two-node cluster in a network namespace that
+    has only loopback."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.fail("the cluster tests need root and unshare(1) for a private network namespace")
+    command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "hostile.cluster",
+                                                 str(workdir), *scenarios))
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", RAY_DEDUP_LOGS="0",
+               RAY_USAGE_STATS_ENABLED="0")
+    done = subprocess.run(["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {command}"],
+                          cwd=REPO / "tests", env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def cluster_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    scenarios = ["identity", "chunks", "kill-worker"] + (["kill-driver"] if FULL else [])
+    return _cluster_run(tmp_path_factory.mktemp("cluster"), *scenarios)
+
+
+@pytest.mark.parametrize("case", sorted(CLUSTER_CASES))
+def test_a_two_node_cluster_gives_the_single_process_tables(
+        cluster_results: dict[str, Any], case: str) -> None:
+    result = cluster_results["identity"][case]
+    assert result["nodes"] == 2 and result["node_ips"] == ["127.0.0.1", "127.0.0.1"]
+    assert sorted(result["shards"]) == ([[0, 4], [4, 4]] if case == "leduc"
+                                        else [[0, 8], [8, 8]])
+    assert result["cluster"] == result["local"]
+    assert result["statistics"]["pruned_actions"] > 0
+    assert result["bytes_per_batch"] > 0
+
+
+def test_chunks_moving_between_a_cluster_and_one_process_equal_one_run(
+        cluster_results: dict[str, Any]) -> None:
+    result = cluster_results["chunks"]
+    config = CHUNK_CONFIG
+    assert result["ends"] == [512, 1024, 1536]
+    reference = Solver(load_game("holdem", bet_sizing=HOLDEM_MENU), config)
+    reference.run(1536)
+    logdir = Path(result["logdir"])
+    assert_same_state(logdir, reference)
+    info = latest_checkpoint(logdir)
+    assert info is not None
+    meta = load_checkpoint(info).metadata
+    changes = [c["changes"] for c in meta["config_changes"]]
+    assert any("ray_address" in change for change in changes)
+    first = load_checkpoint(sorted(list_checkpoints(logdir / "checkpoints"),
+                                   key=lambda c: c.iteration)[0]).metadata
+    assert first["cluster"] is not None and len(first["cluster"]["nodes"]) == 2
+    assert meta["engine"] == reference.engine_info()
+
+
+def test_a_worker_killed_mid_batch_is_recovered_and_the_run_ends_identical(
+        cluster_results: dict[str, Any]) -> None:
+    result = cluster_results["kill-worker"]
+    assert result["killed_at"], "the actor was not killed during the run"
+    assert result["recoveries"] >= 1
+    assert result["cluster"] == result["local"]
+
+
+@pytest.mark.slow
+def test_a_killed_driver_leaves_a_run_the_next_chunk_resumes(
+        cluster_results: dict[str, Any]) -> None:
+    if not FULL:
+        pytest.skip("reduced form: HOLDEM_LAB_FULL=1 runs the killed driver on a cluster")
+    result = cluster_results["kill-driver"]
+    assert result["kills"] == 1
+    reference = Solver(load_game("leduc"), DRIVER_CONFIG)
+    reference.run(int(DRIVER_ARGS[DRIVER_ARGS.index("--iters") + 1]))
+    assert_same_state(Path(result["logdir"]), reference)
