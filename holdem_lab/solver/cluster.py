@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -112,7 +113,7 @@ class Replica:
         self.solver.load_state_dict(state)
         self.pending = None
 
-    def step(self, next_t0: int | None, *packs: Any) -> tuple[dict[str, int], Any]:
+    def step(self, next_t0: int | None, *packs: Any) -> tuple[dict[str, float], Any]:
         """Merge the pending batch (every actor's packed logs, in actor order; None stands for
         this actor's own, which are in place), then run this node's shards of the batch that
         starts at `next_t0`, if any. Returns (a summary, this node's packed logs)."""
@@ -121,17 +122,23 @@ class Replica:
         numba.set_num_threads(self.threads)
         numba.set_parallel_chunksize(1)
         merged = 0
+        clock = [time.perf_counter()]
         if self.pending is not None:
             merged = self._merge(self.pending, packs)
             self.pending = None
+        clock.append(time.perf_counter())
         packed: Any = None
         if next_t0 is not None:
             self._run_shards(next_t0)
+            clock.append(time.perf_counter())
             self.pending = next_t0
             packed = batches.pack_logs(self.first_shard, self.num_shards, self.shard_stats,
                                        self.log_rows, self.log_values, self.log_counts)
+        clock += [time.perf_counter()] * (4 - len(clock))
         packed_bytes = 0 if packed is None else sum(int(a.nbytes) for a in packed)
-        return {"merged_through": merged, "packed_bytes": packed_bytes}, packed
+        return {"merged_through": merged, "packed_bytes": packed_bytes,
+                "merge_seconds": clock[1] - clock[0], "shard_seconds": clock[2] - clock[1],
+                "pack_seconds": clock[3] - clock[2]}, packed
 
     def tables(self) -> dict[str, Any]:
         """The replica's state, for the chunk process to take over."""
@@ -202,6 +209,9 @@ class ClusterEngine:
     nodes: list[dict[str, Any]] = field(default_factory=list)
     recoveries: int = 0
     bytes_per_batch: float = 0.0
+    timing: dict[str, float] = field(default_factory=dict)
+    """Totals for benchmarks: batches, the slowest actor's merge, shard and pack seconds per
+    call, and the seconds spent fetching the tables."""
     _synced: tuple[int, int] | None = None  # the solver state the replicas hold (`_key`)
 
     def connect(self) -> None:
@@ -341,13 +351,20 @@ class ClusterEngine:
                     solver.control[1] = merged
                 # Each actor's logs go to every other actor.
                 sent += sum(s["packed_bytes"] for s in summaries) * (len(actors) - 1)
+                for key in ("merge_seconds", "shard_seconds", "pack_seconds"):
+                    self.timing[key] = self.timing.get(key, 0.0) + max(s[key] for s in summaries)
+                self.timing["batches"] = self.timing.get("batches", 0.0) + (
+                    1.0 if merged else 0.0)
             if final:
                 break
         self.bytes_per_batch = sent / submitted
 
     def _take_tables(self, solver: Solver) -> None:
+        started = time.perf_counter()
         tables = self._get([self.actors[0].tables.remote()])[0]
         solver._adopt_replica(tables)
+        self.timing["fetch_seconds"] = self.timing.get("fetch_seconds", 0.0) \
+            + time.perf_counter() - started
         self._synced = (solver._state_token, int(tables["iteration"]))
 
     @staticmethod
