@@ -46,6 +46,39 @@ def test_shards_are_assigned_in_contiguous_ranges_by_cpus() -> None:
         assign_shards(4, [])
 
 
+def test_packed_logs_unpack_to_the_same_bits() -> None:
+    """Packing drops unused capacity and trailing +0.0 values; unpacking restores every entry
+    bit for bit, -0.0 included."""
+    from holdem_lab.solver import batches
+
+    rng = np.random.default_rng(3)
+    shards, parts, capacity, width = 5, batches.LOG_PARTS, 6, 4
+    rows = rng.integers(0, 1000, size=(shards, parts, capacity))
+    values = rng.choice(np.array([0.0, -0.0, 1.5, -2.25, 3e-300]),
+                        size=(shards, parts, capacity, width))
+    counts = np.zeros((shards, parts + 8), dtype=np.int64)
+    counts[:, :parts] = rng.integers(0, capacity + 1, size=(shards, parts))
+    stats = rng.integers(0, 99, size=(shards, 8))
+    for code_type in (np.int32, np.int64):
+        packed = batches.pack_logs(1, 3, stats, rows, values, counts,
+                                   np.zeros(0, dtype=code_type))
+        assert packed[1].dtype == code_type
+        assert packed[3].size < 3 * parts * capacity * width
+        out_rows = np.full_like(rows, -1)
+        out_values = np.full_like(values, np.nan)
+        out_counts = np.zeros_like(counts)
+        out_stats = np.zeros_like(stats)
+        batches.unpack_logs(1, *packed, out_stats, out_rows, out_values, out_counts)
+        assert np.array_equal(out_counts[1:4, :parts], counts[1:4, :parts])
+        assert np.array_equal(out_stats[1:4, :4], stats[1:4, :4])
+        for s in range(1, 4):
+            for part in range(parts):
+                n = counts[s, part]
+                assert np.array_equal(out_rows[s, part, :n], rows[s, part, :n])
+                assert np.array_equal(out_values[s, part, :n].view(np.uint64),
+                                      values[s, part, :n].view(np.uint64))
+
+
 def _replicas(solver: Solver, cpus: list[int]) -> list[Replica]:
     state = solver.state_dict()
     return [Replica(solver.game, solver.config, solver.engine_info(), state, first, count, 1)

@@ -18,6 +18,8 @@ a regret at the batch end choosing its factor.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
@@ -214,42 +216,66 @@ def run_batches(g, regrets, strategy_sum, sum_shift, seed, first_iteration, num_
     return done, 0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _kept_values(log_values, s, part, entry):
+    """An entry's values up to its last one that is not +0.0 (the rest are the padding of rows
+    with fewer actions than the widest, or true +0.0 deltas, restored exactly on unpacking)."""
+    kept = log_values.shape[3]
+    while kept > 0:
+        v = log_values[s, part, entry, kept - 1]
+        if v != 0.0 or math.copysign(1.0, v) < 0.0:
+            break
+        kept -= 1
+    return kept
+
+
 @njit(cache=True, nogil=True)
-def pack_logs(first_shard, num_shards, shard_stats, log_rows, log_values, log_counts):
-    """The logs of shards first_shard .. first_shard + num_shards - 1 without their unused
-    capacity, to send: (counts per shard and part, rows and values of every entry in shard
-    then part order, the shards' statistics)."""
-    width = log_values.shape[3]
+def pack_logs(first_shard, num_shards, shard_stats, log_rows, log_values, log_counts,
+              code_type):
+    """The logs of shards first_shard .. first_shard + num_shards - 1, compacted to send:
+    (entry counts per shard and part, each entry's row code in shard then part order, as
+    `code_type`'s dtype, each entry's number of values kept, the kept values one after another,
+    the shards' statistics). Unused log capacity and trailing +0.0 values are dropped."""
     counts = np.zeros((num_shards, LOG_PARTS), dtype=np.int64)
     total = 0
+    kept_total = 0
     for i in range(num_shards):
+        s = first_shard + i
         for part in range(LOG_PARTS):
-            counts[i, part] = log_counts[first_shard + i, part]
+            counts[i, part] = log_counts[s, part]
             total += counts[i, part]
-    rows = np.empty(total, dtype=np.int64)
-    values = np.empty((total, width))
+            for entry in range(counts[i, part]):
+                kept_total += _kept_values(log_values, s, part, entry)
+    codes = np.empty(total, dtype=code_type.dtype)
+    lengths = np.empty(total, dtype=np.uint8)
+    values = np.empty(kept_total)
     stats = np.empty((num_shards, NUM_STATS), dtype=np.int64)
     e = 0
+    v = 0
     for i in range(num_shards):
         s = first_shard + i
         for k in range(NUM_STATS):
             stats[i, k] = shard_stats[s, k]
         for part in range(LOG_PARTS):
             for entry in range(counts[i, part]):
-                rows[e] = log_rows[s, part, entry]
-                for b in range(width):
-                    values[e, b] = log_values[s, part, entry, b]
+                codes[e] = log_rows[s, part, entry]
+                kept = _kept_values(log_values, s, part, entry)
+                lengths[e] = kept
+                for b in range(kept):
+                    values[v + b] = log_values[s, part, entry, b]
+                v += kept
                 e += 1
-    return counts, rows, values, stats
+    return counts, codes, lengths, values, stats
 
 
 @njit(cache=True, nogil=True)
-def unpack_logs(first_shard, counts, rows, values, stats, shard_stats, log_rows, log_values,
-                log_counts):
-    """Put packed logs (`pack_logs`) back in place as shards first_shard onwards; the logs must
-    hold the largest count."""
+def unpack_logs(first_shard, counts, codes, lengths, values, stats, shard_stats, log_rows,
+                log_values, log_counts):
+    """Put packed logs (`pack_logs`) back in place as shards first_shard onwards, exactly as
+    they were logged; the logs must hold the largest count."""
     width = log_values.shape[3]
     e = 0
+    v = 0
     for i in range(counts.shape[0]):
         s = first_shard + i
         for k in range(NUM_STATS):
@@ -257,9 +283,13 @@ def unpack_logs(first_shard, counts, rows, values, stats, shard_stats, log_rows,
         for part in range(LOG_PARTS):
             log_counts[s, part] = counts[i, part]
             for entry in range(counts[i, part]):
-                log_rows[s, part, entry] = rows[e]
-                for b in range(width):
-                    log_values[s, part, entry, b] = values[e, b]
+                log_rows[s, part, entry] = codes[e]
+                kept = lengths[e]
+                for b in range(kept):
+                    log_values[s, part, entry, b] = values[v + b]
+                for b in range(kept, width):
+                    log_values[s, part, entry, b] = 0.0
+                v += kept
                 e += 1
 
 

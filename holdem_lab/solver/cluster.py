@@ -103,6 +103,9 @@ class Replica:
         self.log_rows = np.zeros((shards, batches.LOG_PARTS, 0), dtype=np.int64)
         self.log_values = np.zeros((shards, batches.LOG_PARTS, 0, game.max_actions))
         self.pending: int | None = None  # the batch (first iteration) whose shards ran last
+        # Row codes (2 * row + table) travel as int32 when every code fits.
+        largest = 2 * max(solver.regrets.shape[0], solver.strategy_sum.shape[0]) + 1
+        self.code_type = np.zeros(0, dtype=np.int32 if largest < 2**31 else np.int64)
         self.control = np.zeros(2, dtype=np.int64)
 
     def platform(self) -> dict[str, str]:
@@ -133,7 +136,8 @@ class Replica:
             clock.append(time.perf_counter())
             self.pending = next_t0
             packed = batches.pack_logs(self.first_shard, self.num_shards, self.shard_stats,
-                                       self.log_rows, self.log_values, self.log_counts)
+                                       self.log_rows, self.log_values, self.log_counts,
+                                       self.code_type)
         clock += [time.perf_counter()] * (4 - len(clock))
         packed_bytes = 0 if packed is None else sum(int(a.nbytes) for a in packed)
         return {"merged_through": merged, "packed_bytes": packed_bytes,
@@ -169,10 +173,10 @@ class Replica:
             if pack is None:  # this actor's own logs, in place
                 first += self.num_shards
                 continue
-            counts, rows, values, stats = pack
+            counts, codes, lengths, values, stats = pack
             if counts.size and int(counts.max()) > self.capacity:
                 self._grow(int(counts.max()))
-            batches.unpack_logs(first, counts, rows, values, stats, self.shard_stats,
+            batches.unpack_logs(first, counts, codes, lengths, values, stats, self.shard_stats,
                                 self.log_rows, self.log_values, self.log_counts)
             first += counts.shape[0]
         if first != solver.shards:
@@ -276,6 +280,19 @@ class ClusterEngine:
                                "NUMBA_CPU_NAME=generic on every node for identical results")
         self._synced = self._key(solver)
 
+    def _start_checked(self, solver: Solver) -> None:
+        """`start`, any failure of which but a lost actor is the cluster's (exit code 9)."""
+        import ray.exceptions
+
+        try:
+            self.start(solver)
+        except (ClusterError, ray.exceptions.GetTimeoutError, ray.exceptions.RayActorError):
+            raise
+        except Exception as exc:  # the head or the connection is gone: Ray raises many kinds
+            self.actors = []
+            raise ClusterError(f"cannot start actors on the cluster at {self.address}: "
+                               f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
+
     def stop(self) -> None:
         """End the actors (the cluster stays up)."""
         import ray
@@ -301,7 +318,7 @@ class ClusterEngine:
         while True:
             try:
                 if self._synced != self._key(solver) or not self.actors:
-                    self.start(solver)
+                    self._start_checked(solver)
                 self._train(solver, count)
                 self._take_tables(solver)
                 return solver.discount_steps
@@ -311,6 +328,11 @@ class ClusterEngine:
                                    f"on the cluster at {self.address} (a node stalled or the "
                                    "network is down)") from None
             except ray.exceptions.RayError as exc:
+                cause = getattr(exc, "cause", None)
+                if isinstance(exc, ray.exceptions.RayTaskError) and cause is not None \
+                        and not isinstance(cause, ray.exceptions.RayError):
+                    self.stop()
+                    raise cause from exc  # the actor's code failed: not the cluster's fault
                 # A lost actor or node: start again from the state the run started from (the
                 # solver's own tables, untouched while the replicas train), on the nodes alive.
                 self.stop()
