@@ -238,17 +238,13 @@ def pack_logs(first_shard, num_shards, shard_stats, log_rows, log_values, log_co
     the shards' statistics). Unused log capacity and trailing +0.0 values are dropped."""
     counts = np.zeros((num_shards, LOG_PARTS), dtype=np.int64)
     total = 0
-    kept_total = 0
     for i in range(num_shards):
-        s = first_shard + i
         for part in range(LOG_PARTS):
-            counts[i, part] = log_counts[s, part]
+            counts[i, part] = log_counts[first_shard + i, part]
             total += counts[i, part]
-            for entry in range(counts[i, part]):
-                kept_total += _kept_values(log_values, s, part, entry)
     codes = np.empty(total, dtype=code_type.dtype)
     lengths = np.empty(total, dtype=np.uint8)
-    values = np.empty(kept_total)
+    values = np.empty(total * log_values.shape[3])  # the most; a view of the used part goes
     stats = np.empty((num_shards, NUM_STATS), dtype=np.int64)
     e = 0
     v = 0
@@ -265,6 +261,7 @@ def pack_logs(first_shard, num_shards, shard_stats, log_rows, log_values, log_co
                     values[v + b] = log_values[s, part, entry, b]
                 v += kept
                 e += 1
+    values = values[:v]
     return counts, codes, lengths, values, stats
 
 
