@@ -188,7 +188,8 @@ def _cluster_run(workdir: Path, *scenarios: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def cluster_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    scenarios = ["identity", "chunks", "kill-worker"] + (["kill-driver"] if FULL else [])
+    scenarios = ["identity", "chunks", "kill-worker", "stall"] + (["kill-driver"] if FULL
+                                                                  else [])
     return _cluster_run(tmp_path_factory.mktemp("cluster"), *scenarios)
 
 
@@ -230,6 +231,14 @@ def test_a_worker_killed_mid_batch_is_recovered_and_the_run_ends_identical(
     assert result["killed_at"], "the actor was not killed during the run"
     assert result["recoveries"] >= 1
     assert result["cluster"] == result["local"]
+
+
+def test_a_stalled_node_ends_the_batch_with_a_clear_error_not_a_hang(
+        cluster_results: dict[str, Any]) -> None:
+    result = cluster_results["stall"]
+    assert result["error"].startswith("Ray cluster: a batch did not finish within 3 s"), result
+    assert 3.0 <= result["waited"] < 30.0
+    assert result["exit_code"] == 9
 
 
 @pytest.mark.slow

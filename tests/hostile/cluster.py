@@ -138,6 +138,30 @@ def kill_worker(address: str, workdir: Path) -> dict[str, Any]:
             "local": digest(reference)}
 
 
+def stall(address: str, workdir: Path) -> dict[str, Any]:
+    """A run during which one actor stops (SIGSTOP): the batch times out with a ClusterError
+    that says why, instead of hanging."""
+    from holdem_lab.errors import ClusterError
+
+    case = "leduc"
+    solver = Solver(game_of("leduc"), config_of(case, address))
+    solver.run(CASES[case][1]["batch_iterations"])
+    engine = solver.cluster()
+    engine.batch_timeout = 3.0
+    victim = int(engine.nodes[0]["platform"]["pid"])
+    os.kill(victim, signal.SIGSTOP)
+    started = time.perf_counter()
+    try:
+        solver.run(100 * CASES[case][1]["batch_iterations"])
+        error = ""
+    except ClusterError as exc:
+        error = exc.message()
+    finally:
+        os.kill(victim, signal.SIGCONT)
+    return {"error": error, "waited": time.perf_counter() - started,
+            "exit_code": ClusterError.exit_code}
+
+
 def kill_driver(address: str, workdir: Path) -> dict[str, Any]:
     """The training command on the cluster, killed with SIGKILL mid-chunk, run to the end."""
     logdir = workdir / "driver"
@@ -147,7 +171,7 @@ def kill_driver(address: str, workdir: Path) -> dict[str, Any]:
 
 
 SCENARIOS = {"identity": identity, "chunks": chunks, "kill-worker": kill_worker,
-             "kill-driver": kill_driver}
+             "stall": stall, "kill-driver": kill_driver}
 
 
 def main(argv: list[str]) -> None:
