@@ -19,7 +19,7 @@ import pytest
 from hostile.cluster import CASES as CLUSTER_CASES
 from hostile.cluster import CHUNK_CONFIG, DRIVER_ARGS, DRIVER_CONFIG
 from hostile.parallel import HOLDEM_MENU
-from hostile.runs import REPO, assert_same_state
+from hostile.runs import REPO, assert_same_state, one_line_error, train_in_process
 
 from holdem_lab import MCCFRConfig, Solver, load_game
 from holdem_lab.checkpoint import list_checkpoints, load_checkpoint
@@ -152,6 +152,18 @@ def test_a_cluster_address_is_checked_and_needs_the_sharded_engine() -> None:
         MCCFRConfig(engine="sequential", ray_address="auto")
     with pytest.raises(ConfigError, match="sharded"):
         Solver(load_game("leduc"), MCCFRConfig(ray_address="auto"))  # auto: sequential
+
+
+def test_the_flag_reaches_the_config_and_a_bad_address_is_one_line(tmp_path: Path) -> None:
+    from holdem_lab.cli.train import build_parser, settings_from_args
+
+    args = build_parser().parse_args(["--logdir", str(tmp_path), "--ray-address", "auto"])
+    assert settings_from_args(args)["ray_address"] == "auto"
+    code, _, err = train_in_process("--logdir", str(tmp_path / "run"), "--game", "leduc",
+                                    "--engine", "sharded", "--ray-address", "head:port")
+    assert code == 2
+    assert "ray_address='head:port': must be auto or HOST:PORT" in one_line_error(err)
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_plain_run_never_imports_ray() -> None:
