@@ -175,14 +175,15 @@ SCENARIOS = {"identity": identity, "chunks": chunks, "kill-worker": kill_worker,
 
 
 def main(argv: list[str]) -> None:
-    import ray
-    from ray.cluster_utils import Cluster
-
     workdir = Path(argv[0])
     names = argv[1:]
     # Short paths: Ray's sockets live under the temp dir and a socket path has ~100 bytes.
     temp_dir = workdir / "ray"
     temp_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["RAY_TMPDIR"] = str(workdir)  # Ray's address file too, not the machine's /tmp/ray
+    import ray
+    from ray.cluster_utils import Cluster
+
     node_args = {"num_cpus": 1, "object_store_memory": OBJECT_STORE_BYTES}
     cluster = Cluster(initialize_head=True, head_node_args={
         **node_args, "temp_dir": str(temp_dir), "include_dashboard": False})
