@@ -23,6 +23,7 @@ Ray is imported here only: a run that never names a cluster never imports it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -76,7 +77,9 @@ def node_platform() -> dict[str, str]:
     features = os.environ.get("NUMBA_CPU_FEATURES") or (
         "" if os.environ.get("NUMBA_CPU_NAME") else llvm.get_host_cpu_features().flatten())
     return {"numba": numba.__version__, "llvmlite": llvmlite.__version__,
-            "numpy": np.__version__, "cpu_target": cpu, "cpu_features": features}
+            "numpy": np.__version__, "cpu_target": cpu,
+            # The feature list is long: its digest says whether two nodes share it.
+            "cpu_features": hashlib.sha256(features.encode()).hexdigest()[:16]}
 
 
 class Replica:

@@ -49,10 +49,14 @@ CHUNK_CONFIG = MCCFRConfig(num_iterations=1536, enable_chunked_training=True,
                            batch_iterations=128, shards=16, seed=5, engine="sharded",
                            discount_mode="dcfr", discount_interval=5, tensorboard_log_interval=256,
                            evaluation_deal_pairs=0, lbr_hands=0)
+FULL = os.environ.get("HOLDEM_LAB_FULL") == "1"
+DRIVER_KILLS = 2 if FULL else 1
+DRIVER_ITERATIONS = 120_000 if FULL else 40_000
 DRIVER_ARGS = ["--game", "leduc", "--engine", "sharded", "--batch-iterations", "64",
                "--shards", "8", "--discount-mode", "linear", "--discount-interval", "7",
-               "--iters", "120000", "--chunked", "--chunk-iterations", "60000",
-               "--checkpoint-interval", "6400", "--seed", "21", "--no-tensorboard"]
+               "--iters", str(DRIVER_ITERATIONS), "--chunked", "--chunk-iterations",
+               str(DRIVER_ITERATIONS // 2), "--checkpoint-interval", "6400", "--seed", "21",
+               "--no-tensorboard"]
 DRIVER_CONFIG = MCCFRConfig(engine="sharded", batch_iterations=64, shards=8, seed=21,
                             discount_mode="linear", discount_interval=7)
 
@@ -165,8 +169,8 @@ def stall(address: str, workdir: Path) -> dict[str, Any]:
 def kill_driver(address: str, workdir: Path) -> dict[str, Any]:
     """The training command on the cluster, killed with SIGKILL mid-chunk, run to the end."""
     logdir = workdir / "driver"
-    kills = train_with_kills(logdir, [*DRIVER_ARGS, "--ray-address", address], kills=1,
-                             max_delay=4.0, seed=3)
+    kills = train_with_kills(logdir, [*DRIVER_ARGS, "--ray-address", address],
+                             kills=DRIVER_KILLS, max_delay=4.0, seed=3)
     return {"logdir": str(logdir), "kills": kills}
 
 
