@@ -18,8 +18,10 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -68,11 +70,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     warm = Solver(game, config.replace(num_workers=2))
     warm.run(args.warm)
     state = warm.state_dict()
-    temp = Path(f"/tmp/hlbench{os.getpid()}")
-    temp.mkdir(exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix="hlbench"))
+    os.environ["RAY_TMPDIR"] = str(temp)  # Ray's address file too, not the machine's /tmp/ray
+    (temp / "ray").mkdir()
     node = {"num_cpus": 1, "object_store_memory": 512 << 20}
     cluster = Cluster(initialize_head=True,
-                      head_node_args={**node, "temp_dir": str(temp), "include_dashboard": False})
+                      head_node_args={**node, "temp_dir": str(temp / "ray"),
+                                      "include_dashboard": False})
     cluster.add_node(**node)
     cluster.wait_for_nodes()
     variants = {"one_process_1_worker": config.replace(num_workers=1),
@@ -104,6 +108,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         ray.shutdown()
         cluster.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
     best = {name: max(values) for name, values in speeds.items()}
     one = best["one_process_1_worker"]
     return {"game": f"default heads-up Hold'em ({source}), {game.num_rows:,} infosets",
