@@ -199,7 +199,7 @@ def _cluster_run(workdir: Path, *scenarios: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def cluster_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    scenarios = ["identity", "chunks", "kill-worker", "stall", "kill-driver"]
+    scenarios = ["identity", "chunks", "kill-worker", "stall", "kill-driver", "sigterm"]
     return _cluster_run(tmp_path_factory.mktemp("cluster"), *scenarios)
 
 
@@ -249,6 +249,18 @@ def test_a_stalled_node_ends_the_batch_with_a_clear_error_not_a_hang(
     assert result["error"].startswith("Ray cluster: a batch did not finish within 3 s"), result
     assert 3.0 <= result["waited"] < 30.0
     assert result["exit_code"] == 9
+
+
+def test_sigterm_checkpoints_a_chunk_on_the_cluster_and_exits_8(
+        cluster_results: dict[str, Any]) -> None:
+    result = cluster_results["sigterm"]
+    assert result["exit_code"] == 8, result["stderr"]
+    assert "Chunk stopped early by request" in result["stdout"]
+    info = latest_checkpoint(Path(result["logdir"]))
+    assert info is not None and info.iteration > 0
+    reference = Solver(load_game("leduc"), DRIVER_CONFIG)
+    reference.run(info.iteration)
+    assert_same_state(Path(result["logdir"]), reference)
 
 
 @pytest.mark.slow

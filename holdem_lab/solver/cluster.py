@@ -26,6 +26,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import signal
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -44,6 +46,8 @@ BATCH_TIMEOUT_SECONDS = 900.0
 """How long the chunk process waits for one batch (the first includes the actors' start and
 numba's compilation or cache loading) before it gives up with a ClusterError."""
 MAX_RECOVERIES = 3
+KEPT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
+"""Signals whose handlers (a chunk's graceful stop) survive joining the cluster."""
 """Lost actors a single `run` recovers from before it gives up."""
 
 
@@ -227,12 +231,20 @@ class ClusterEngine:
 
         if ray.is_initialized():
             return
+        # Ray's driver installs a fatal-signal handler for SIGTERM that would end the chunk
+        # without its checkpoint: the handlers in place before go back once it is connected.
+        main = threading.current_thread() is threading.main_thread()
+        handlers = {sig: signal.getsignal(sig) for sig in KEPT_SIGNALS} if main else {}
         try:
             ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False,
                      configure_logging=False)
         except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
             raise ClusterError(f"cannot connect to the Ray cluster at {self.address}: "
                                f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
+        finally:
+            for sig, handler in handlers.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
 
     def describe(self) -> dict[str, Any]:
         """What a checkpoint records of the cluster that trained the chunk."""

@@ -27,7 +27,7 @@ from holdem_lab import MCCFRConfig, Solver, load_game
 from holdem_lab.chunks import ChunkStatus, run_chunk
 from holdem_lab.config import GameSpec
 from hostile.parallel import HOLDEM_MENU, digest
-from hostile.runs import train_with_kills
+from hostile.runs import start, train_with_kills, wait_for_line
 
 NODES = 2
 OBJECT_STORE_BYTES = 100 << 20
@@ -174,8 +174,21 @@ def kill_driver(address: str, workdir: Path) -> dict[str, Any]:
     return {"logdir": str(logdir), "kills": kills}
 
 
+def sigterm(address: str, workdir: Path) -> dict[str, Any]:
+    """SIGTERM to a chunk training on the cluster: it checkpoints and exits 8, as on one
+    machine (Ray's driver set-up must leave the chunk's signal handling in place)."""
+    logdir = workdir / "sigterm"
+    process = start(logdir, *DRIVER_ARGS, "--ray-address", address)
+    wait_for_line(process, "Starting fresh")
+    time.sleep(6.0)  # connected, the actors started, training
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    return {"logdir": str(logdir), "exit_code": process.returncode, "stdout": out[-2000:],
+            "stderr": err[-2000:]}
+
+
 SCENARIOS = {"identity": identity, "chunks": chunks, "kill-worker": kill_worker,
-             "stall": stall, "kill-driver": kill_driver}
+             "stall": stall, "kill-driver": kill_driver, "sigterm": sigterm}
 
 
 def main(argv: list[str]) -> None:
