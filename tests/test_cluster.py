@@ -165,6 +165,15 @@ def test_the_flag_reaches_the_config_and_a_bad_address_is_one_line(tmp_path: Pat
     assert not (tmp_path / "run").exists()
 
 
+def test_the_slurm_recipe_is_valid_bash_and_adds_the_cluster_address() -> None:
+    script = REPO / "scripts" / "slurm" / "ray_chunks.sbatch"
+    done = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    text = script.read_text()
+    assert '"$train" "$@" --ray-address "$address"' in text
+    assert "start --head" in text and "--address=\"$address\"" in text
+
+
 def test_a_plain_run_never_imports_ray() -> None:
     import subprocess
     import sys
