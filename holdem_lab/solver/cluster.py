@@ -5,8 +5,9 @@ mutable replica of the game and the tables, initialised once from the object sto
 of a batch are cut into one contiguous range per actor, in proportion to its CPUs (the result
 depends only on the shard order, never on who ran a shard). Per batch every actor runs its
 shards against its replica and returns their logs packed (`batches.pack_logs`: the entries
-without the logs' spare capacity); every actor then merges all the logs in shard order
-(`batches.merge_batch`, the kernel the local engine runs), so the replicas stay identical to
+without the logs' spare capacity, row codes as int32, trailing zeros dropped); every actor
+then merges all the logs in shard order (`batches.merge_batch`, the kernel the local engine
+runs), so the replicas stay identical to
 each other and to a single-process run bit for bit. One call per batch does both: the merge of
 batch k and the shards of batch k+1, and the chunk process keeps the next call queued while it
 waits for the last, so an actor only waits for the others' logs, never for the chunk process.
@@ -117,11 +118,6 @@ class Replica:
 
     def platform(self) -> dict[str, str]:
         return {**node_platform(), "pid": str(os.getpid())}
-
-    def load(self, state: dict[str, Any]) -> None:
-        """Take the state a run starts from (the chunk process's, after a resume)."""
-        self.solver.load_state_dict(state)
-        self.pending = None
 
     def step(self, next_t0: int | None, *packs: Any) -> tuple[dict[str, float], Any]:
         """Merge the pending batch (every actor's packed logs, in actor order; None stands for
