@@ -119,6 +119,9 @@ class MCCFRConfig:
     every iteration, on one core. `auto` (the default) is sharded for Hold'em-sized games and
     sequential for games too small for a batch to keep its accuracy (Kuhn, Leduc; see
     holdem_lab.solver.resolve_engine).
+    `ray_address` (`auto` or HOST:PORT) runs the sharded engine's shards on the nodes of a
+    running Ray cluster instead of this process's threads, to the same tables bit for bit
+    (holdem_lab.solver.cluster); it may change between chunks.
 
     Tables: `table_dtype` float64 (the default) or float32 for the regrets: float32 halves them
     and rounds each stored value to a relative 6e-8, which regrets can afford (their positive
@@ -173,6 +176,7 @@ class MCCFRConfig:
     batch_iterations: int | None = None
     shards: int | None = None
     num_workers: int | None = None
+    ray_address: str | None = None
     num_players: int = 2
     seed: int = 0
 
@@ -293,6 +297,12 @@ class MCCFRConfig:
             raise ConfigError("num_workers", self.num_workers,
                               "the sequential engine runs on one core: use engine: sharded "
                               "for more workers", related=("engine",))
+        if self.ray_address is not None:
+            _check_ray_address(self.ray_address)
+            if self.engine == "sequential":
+                raise ConfigError("ray_address", self.ray_address,
+                                  "a Ray cluster runs the sharded engine's shards: use engine: "
+                                  "sharded (or auto on a Hold'em game)", related=("engine",))
         _require_int("num_players", self.num_players, minimum=2)
         if self.num_players > 6:
             raise ConfigError("num_players", self.num_players, "must be <= 6")
@@ -431,6 +441,7 @@ SETTING_FLAGS: tuple[SettingFlag, ...] = (
     SettingFlag("batch_iterations", "--batch-iterations"),
     SettingFlag("shards", "--shards"),
     SettingFlag("num_workers", "--workers", "workers"),
+    SettingFlag("ray_address", "--ray-address", "ray_address"),
     SettingFlag("game", "--game", "game"),
     SettingFlag("buckets", "--buckets"),
 )
@@ -442,6 +453,19 @@ FIELD_FLAGS: dict[str, str] = {row.field: row.flag for row in SETTING_FLAGS}
 NOTEBOOK_OVERRIDE_FIELDS: dict[str, str] = {
     row.notebook_parameter: row.field for row in SETTING_FLAGS if row.notebook_parameter}
 """Chunk-notebook parameter -> the config field it overrides."""
+
+
+def _check_ray_address(address: object) -> None:
+    """`auto` (the cluster this machine belongs to) or HOST:PORT of a running Ray head."""
+    if not isinstance(address, str):
+        raise ConfigError("ray_address", address, "must be auto or HOST:PORT")
+    if address == "auto":
+        return
+    host, _, port = address.rpartition(":")
+    if not host or any(c.isspace() for c in host) or "/" in host or not port.isdigit() \
+            or not 0 < int(port) < 65536:
+        raise ConfigError("ray_address", address,
+                          "must be auto or HOST:PORT of a running Ray head (e.g. 10.0.0.1:6379)")
 
 
 def _coerce_numbers(values: dict[str, Any]) -> dict[str, Any]:

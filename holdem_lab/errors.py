@@ -36,6 +36,7 @@ MISMATCH = 5
 LOCKED = 6
 IO = 7
 STOPPED = 8
+CLUSTER = 9
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C ended
 
 EXIT_CODES: dict[int, str] = {
@@ -50,6 +51,8 @@ EXIT_CODES: dict[int, str] = {
     LOCKED: "another process is training this run",
     IO: "I/O error (disk full, permissions)",
     STOPPED: "stopped by SIGTERM/SIGINT after writing a checkpoint: run again to continue",
+    CLUSTER: "the Ray cluster was lost (head, node or connection) or a batch did not finish "
+             "in time; the last complete checkpoint is kept: run again to resume",
     INTERRUPTED: "interrupted by Ctrl-C outside training (training stops with 8 instead)",
 }
 """Every exit code of the commands and what it means (the single table)."""
@@ -179,6 +182,14 @@ class BucketError(HoldemLabError):
 
     exit_code = MISMATCH
     label = "bucket file refused"
+
+
+class ClusterError(HoldemLabError):
+    """Training on a Ray cluster could not go on: the cluster cannot be reached, its nodes
+    differ, every recovery from a lost actor failed, or a batch did not finish in time."""
+
+    exit_code = CLUSTER
+    label = "Ray cluster"
 
 
 class RunLockedError(HoldemLabError):

@@ -185,7 +185,7 @@ def test_the_flag_table_names_real_fields_flags_and_notebook_parameters() -> Non
     assert OVERRIDE_FIELDS == NOTEBOOK_OVERRIDE_FIELDS == {
         "chunk_iterations": "chunk_size_iterations", "chunk_minutes": "chunk_size_minutes",
         "num_iterations": "num_iterations", "game": "game", "seed": "seed",
-        "workers": "num_workers"}
+        "workers": "num_workers", "ray_address": "ray_address"}
 
 
 def test_every_flag_of_the_table_reaches_its_field(tmp_path: Path) -> None:

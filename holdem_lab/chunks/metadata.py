@@ -210,6 +210,8 @@ def checkpoint_metadata(game: Game, solver: Solver, config: MCCFRConfig, spec: G
         "discount_window_start": solver.discount_window_start,
         "engine": solver.engine_info(),
         "platform": platform_record(),
+        # The nodes that trained on a Ray cluster (None on one machine): where the bits came from.
+        "cluster": solver.cluster_info(),
         "discount": {"mode": config.discount_mode, "interval": config.discount_interval,
                      "alpha": config.dcfr_alpha, "beta": config.dcfr_beta,
                      "gamma": config.dcfr_gamma, "stop_iteration": config.discount_stop_iteration,

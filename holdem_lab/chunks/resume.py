@@ -28,7 +28,7 @@ SAFE_FIELDS: frozenset[str] = frozenset({
     "num_iterations", "time_budget_seconds", "checkpoint_interval", "snapshot_interval_seconds",
     "tensorboard_log_interval", "exploitability_interval", "evaluation_deal_pairs", "lbr_hands",
     "enable_chunked_training",
-    "chunk_size_iterations", "chunk_size_minutes", "num_workers",
+    "chunk_size_iterations", "chunk_size_minutes", "num_workers", "ray_address",
 })
 
 # Settings compared by what they resolve to (`engine: auto` and a batch size left to the rule

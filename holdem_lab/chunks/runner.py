@@ -164,9 +164,10 @@ def describe_engine(solver: Solver) -> str:
         return ("Engine: sequential (one random stream, one core)"
                 + ("; the worker count is ignored: use --engine sharded for more" if ignored
                    else ""))
+    where = (f"on the Ray cluster at {solver.config.ray_address}" if solver.config.ray_address
+             else f"on {solver.workers} worker{'s' if solver.workers != 1 else ''}")
     return (f"Engine: sharded, batches of {solver.batch_iterations:,} iterations in "
-            f"{solver.shards} shards, on {solver.workers} worker"
-            f"{'s' if solver.workers != 1 else ''}")
+            f"{solver.shards} shards, {where}")
 
 
 def _resume(run: RunDir, game: Game, config: MCCFRConfig, solver: Solver, say: _Printer

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from holdem_lab.errors import (
     CHECKPOINT,
     CHUNK_DONE,
+    CLUSTER,
     COMPLETE,
     ERROR,
     EXIT_CODES,
@@ -20,8 +21,8 @@ from holdem_lab.errors import (
     USAGE,
 )
 
-__all__ = ["CHECKPOINT", "CHUNK_DONE", "COMPLETE", "DESCRIPTIONS", "ERROR", "INTERRUPTED", "IO",
-           "LOCKED", "MISMATCH", "STOPPED", "USAGE", "epilog"]
+__all__ = ["CHECKPOINT", "CHUNK_DONE", "CLUSTER", "COMPLETE", "DESCRIPTIONS", "ERROR",
+           "INTERRUPTED", "IO", "LOCKED", "MISMATCH", "STOPPED", "USAGE", "epilog"]
 
 DESCRIPTIONS: Mapping[int, str] = EXIT_CODES
 

@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     chunks.add_argument("--workers", type=positive_count, metavar="N",
                         help="threads each chunk trains on (default: every core); the tables "
                              "are the same for any number")
+    chunks.add_argument("--ray-address", metavar="auto|HOST:PORT",
+                        help="train each chunk on this running Ray cluster (the same tables as "
+                             "on one machine); may change between chunks")
     chunks.add_argument("--keep-last", type=positive_count, metavar="N",
                         help="keep only the newest N checkpoints (notebooks are kept)")
     chunks.add_argument("--no-analysis", action="store_true",

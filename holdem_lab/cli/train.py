@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--shards", type=positive_count, metavar="N",
                        help="shards per batch, at least the most workers the run will use "
                             "(default: chosen with the batch)")
+    group.add_argument("--ray-address", metavar="auto|HOST:PORT",
+                       help="run the shards of each batch on the nodes of this running Ray "
+                            "cluster (auto: the one this machine belongs to); the same tables "
+                            "bit for bit as on one machine, and may change between chunks "
+                            "(needs the ray extra: pip install 'holdem_lab[ray]')")
     group = parser.add_argument_group("discounting")
     group.add_argument("--discount-mode", choices=["none", "linear", "dcfr"],
                        help="regret and strategy-sum discounting" + _default("discount_mode"))

@@ -45,6 +45,7 @@ PARAMETERS: dict[str, Any] = {
     "game": None,
     "seed": None,
     "workers": None,
+    "ray_address": None,
     "keep_last": None,
     "tensorboard": True,
     "progress": True,
@@ -145,6 +146,7 @@ def prepare_chunk(**parameters: Any) -> ChunkRequest:
     _check("num_iterations", values["num_iterations"], kind="int", minimum=1)
     _check("seed", values["seed"], kind="int", minimum=0)
     _check("workers", values["workers"], kind="int", minimum=1)
+    _check("ray_address", values["ray_address"], kind="str")
     _check("keep_last", values["keep_last"], kind="int", minimum=1)
     _check("chunk_minutes", values["chunk_minutes"], kind="number", minimum=0, strict=True)
     _check("game", values["game"], kind="str")

@@ -444,10 +444,10 @@ def run_chunks(config_path: str | os.PathLike[str], run_dir: str | os.PathLike[s
 
     ``max_chunks`` stops after that many chunks (run again to continue); ``overrides`` are
     chunk-notebook parameters that override the config (``chunk_iterations``,
-    ``chunk_minutes``, ``num_iterations``, ``game``, ``seed``, ``workers``); ``keep_last``
-    keeps only the newest checkpoints (their notebooks stay, as the record of each chunk);
-    ``progress`` shows a progress bar in each chunk notebook; ``analysis=False`` skips the
-    analysis.
+    ``chunk_minutes``, ``num_iterations``, ``game``, ``seed``, ``workers``, ``ray_address``);
+    ``keep_last`` keeps only the newest checkpoints (their notebooks stay, as the record of
+    each chunk); ``progress`` shows a progress bar in each chunk notebook; ``analysis=False``
+    skips the analysis.
     ``out`` receives the driver's messages (default stdout), ``echo`` the kernels' output.
 
     Raises ConfigError / LabError before anything runs when the config, the overrides, the

@@ -26,7 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
@@ -35,6 +35,9 @@ from holdem_lab.config import MAX_BATCH_ITERATIONS, MCCFRConfig
 from holdem_lab.errors import ConfigError, GameError
 from holdem_lab.games.game import Game, GameArrays, node_table_bytes_for
 from holdem_lab.solver import batches, kernels
+
+if TYPE_CHECKING:  # imported when a run names a cluster: it imports Ray
+    from holdem_lab.solver.cluster import ClusterEngine
 
 DISCOUNT_CODES = {"none": kernels.DISCOUNT_NONE, "linear": kernels.DISCOUNT_LINEAR,
                    "dcfr": kernels.DISCOUNT_DCFR}
@@ -156,6 +159,13 @@ class Solver:
                                   f"must be a multiple of shards ({self.shards}){source}",
                                   related=("shards",))
             self.workers = resolve_workers(config.num_workers)
+        elif config.ray_address is not None:
+            raise ConfigError("ray_address", config.ray_address,
+                              f"a Ray cluster runs the sharded engine, and engine "
+                              f"{config.engine!r} is sequential for {game.name}: set engine: "
+                              "sharded", related=("engine",))
+        self._cluster: ClusterEngine | None = None
+        self._state_token = 0  # changes whenever a state is loaded (replicas must reload)
         self._log_capacity = 0
         self._log_rows = np.zeros((0, 0, 0), dtype=np.int64)
         self._log_values = np.zeros((0, 0, 0, 0))
@@ -174,6 +184,8 @@ class Solver:
             return 0
         started = time.perf_counter()
         self.control[1] = self.iteration
+        if self.engine == "sharded" and self.config.ray_address is not None:
+            self.cluster().connect()  # in this thread: Ray's set-up expects the main thread
         if self.engine == "sharded":
             job: Callable[[], int] = lambda: self._run_batches(  # noqa: E731
                 -(-int(iterations) // self.batch_iterations))
@@ -226,6 +238,8 @@ class Solver:
         if self.iteration % self.batch_iterations:
             raise ValueError(f"iteration {self.iteration} is not on a batch boundary "
                              f"(batches of {self.batch_iterations})")
+        if self.config.ray_address is not None:
+            return self.cluster().run_batches(self, count)
         numba.set_num_threads(self.workers)
         # Shards differ in work (their deals differ): hand them out one at a time, so a worker
         # that finishes early takes the next instead of idling at the end of the batch.
@@ -250,6 +264,32 @@ class Solver:
             elif count > 0:  # stopped by request_stop
                 break
         return self.discount_steps
+
+    def cluster(self) -> ClusterEngine:
+        """The engine that runs this solver's batches on the Ray cluster `config.ray_address`
+        (made on first use)."""
+        if self._cluster is None:
+            from holdem_lab.solver.cluster import ClusterEngine
+
+            assert self.config.ray_address is not None
+            self._cluster = ClusterEngine(self.config.ray_address)
+        return self._cluster
+
+    def cluster_info(self) -> dict[str, Any] | None:
+        """The Ray cluster that trained this solver's last batches (its nodes, their platform,
+        the shards each ran), or None on one machine."""
+        if self._cluster is None or not self._cluster.nodes:
+            return None
+        return self._cluster.describe()
+
+    def _adopt_replica(self, tables: dict[str, Any]) -> None:
+        """Take over a cluster replica's state at the end of a run (the iteration comes through
+        `control`, as from the local kernels)."""
+        np.copyto(self.regrets, tables["regrets"])
+        np.copyto(self.strategy_sum, tables["strategy_sum"])
+        np.copyto(self.stats, tables["stats"])
+        np.copyto(self._discount, tables["discount"])
+        np.copyto(self._scale, tables["scale"])
 
     def _grow_logs(self, capacity: int) -> None:
         self._log_capacity = capacity
@@ -282,6 +322,8 @@ class Solver:
             raise ValueError(f"engine record {record!r} names no engine")
         self._log_capacity = 0
         self._log_counts, self._shard_stats = _shard_counters(self.shards)
+        if self._cluster is not None:
+            self._cluster.stop()  # its actors hold the shards of the engine it had
 
     def engine_info(self) -> dict[str, Any]:
         """What a checkpoint records of the engine: part of the run's identity."""
@@ -400,6 +442,7 @@ class Solver:
                 array = np.array(array, dtype=dtype, order="C", copy=True)
             tables.append(array)
         self.regrets, self.strategy_sum = tables
+        self._state_token += 1
         self.stats = np.array(state.get("stats", np.zeros(kernels.NUM_STATS)), dtype=np.int64)
         self.iteration = iteration
         steps = int(state["discount_steps"])
