@@ -98,7 +98,7 @@ def test_changing_chunk_size_between_chunks_is_safe_and_recorded(tmp_path: Path)
     assert changes[0]["changes"]["chunk_size_iterations"] == [30, 50]
 
 
-@pytest.mark.parametrize(("field", "value"), [("seed", 3), ("discount_mode", "linear"),
+@pytest.mark.parametrize(("field", "value"), [("seed", 3), ("discount_mode", "dcfr"),
                                               ("sampling", "outcome"), ("dcfr_alpha", 2.0)])
 def test_unsafe_config_change_is_refused_with_both_values(tmp_path: Path, field: str,
                                                           value: object) -> None:

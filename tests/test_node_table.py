@@ -129,9 +129,12 @@ def test_training_on_an_int64_table_matches_int32(sampling: str) -> None:
     for arrays in (narrow, wide):
         tables = np.zeros((2, game.num_rows, game.max_actions))
         stats = np.zeros(kernels.NUM_STATS, dtype=np.int64)
-        kernels.run_iterations(arrays, tables[0], tables[1], np.random.default_rng(9), 1, 3000,
-                               iparams, fparams, np.zeros(0, dtype=np.int64), np.zeros(0), 0,
-                               stats, np.zeros(2, dtype=np.int64))
+        sum_shift = np.zeros((game.num_players, game.tree.num_rounds), dtype=np.int64)
+        kernels.run_iterations(arrays, tables[0], tables[1], sum_shift,
+                               np.random.default_rng(9), 1, 3000, iparams, fparams,
+                               np.zeros(0, dtype=np.int64), np.zeros(0),
+                               np.zeros(2, dtype=np.int64), np.ones(kernels.NUM_SCALES), stats,
+                               np.zeros(2, dtype=np.int64))
         results.append((tables, stats))
     assert np.array_equal(results[0][0], results[1][0])
     assert np.array_equal(results[0][1], results[1][1]) and results[0][1][0] > 0
