@@ -26,21 +26,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from holdem_lab import MCCFRConfig, Solver
-from holdem_lab.config import GameSpec, load_run_config
-from holdem_lab.games import build_game
+from bench.bench_parallel import _holdem
+from holdem_lab import Solver
 
 REPO = Path(__file__).resolve().parents[1]
 INSIDE = "HOLDEM_LAB_BENCH_NETNS"
-
-
-def _holdem() -> tuple[Any, MCCFRConfig, str]:
-    spec, config = load_run_config(REPO / "holdem_lab/configs/default_hu.yaml")
-    source = "default buckets"
-    if spec.buckets is not None and not Path(spec.buckets).exists():
-        spec = GameSpec(game="holdem", game_params=dict(spec.game_params))
-        source = "lossless preflop, no bucket file (make buckets for the default buckets)"
-    return build_game(spec), config, source
 
 
 def _speed(solver: Solver, seconds: float) -> dict[str, float]:

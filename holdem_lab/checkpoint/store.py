@@ -292,21 +292,12 @@ class _AtomicWriter:
     def metadata_file(self) -> Iterator[None]:
         """The metadata's atomic file around the whole write: created on entry, renamed into
         place on a normal exit (the checkpoint is then complete), removed on an exception."""
-        final = self._info.metadata_path
-        target: AtomicFile | None = None
-        try:
-            with atomic_file(final) as target:
-                self._metadata_fd = target.fd
+        with self._atomic(self._info.metadata_path) as target:
+            self._metadata_fd = target.fd
+            try:
                 yield
-        except AtomicWriteError as exc:
-            raise CheckpointError(
-                f"cannot write checkpoint iteration {self._info.iteration}: "
-                f"{exc.step} {exc.path}: {exc.strerror}"
-            ) from exc
-        finally:
-            self._metadata_fd = -1
-            if target is not None and target.renamed:
-                self._placed.append(final)
+            finally:
+                self._metadata_fd = -1
 
     def write_metadata(self, document: Mapping[str, Any]) -> None:
         """Write the metadata JSON into the file `metadata_file` holds open (its errors are
@@ -316,10 +307,18 @@ class _AtomicWriter:
 
     def _write_atomically(self, final: Path, body: Callable[[int], None]) -> int:
         """:func:`atomic_file` around ``body(fd)``; return the size written."""
+        with self._atomic(final) as target:
+            body(target.fd)
+        return target.size
+
+    @contextlib.contextmanager
+    def _atomic(self, final: Path) -> Iterator[AtomicFile]:
+        """:func:`atomic_file`, its failures as CheckpointError, and the final name kept for
+        the roll-back once it is in place."""
         target: AtomicFile | None = None
         try:
             with atomic_file(final) as target:
-                body(target.fd)
+                yield target
         except AtomicWriteError as exc:
             raise CheckpointError(
                 f"cannot write checkpoint iteration {self._info.iteration}: "
@@ -328,7 +327,6 @@ class _AtomicWriter:
         finally:
             if target is not None and target.renamed:
                 self._placed.append(final)  # roll back by unlinking the final name
-        return target.size
 
     def roll_back(self) -> None:
         """Best-effort removal of every file this writer put in place, metadata first (each
