@@ -229,8 +229,11 @@ class ClusterEngine:
             return
         # Ray's driver installs a fatal-signal handler for SIGTERM that would end the chunk
         # without its checkpoint: the handlers in place before go back once it is connected.
+        # A signal that arrives meanwhile is held until they are back (blocked, not lost).
         main = threading.current_thread() is threading.main_thread()
         handlers = {sig: signal.getsignal(sig) for sig in KEPT_SIGNALS} if main else {}
+        if main:
+            signal.pthread_sigmask(signal.SIG_BLOCK, KEPT_SIGNALS)
         try:
             ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False,
                      configure_logging=False)
@@ -241,6 +244,8 @@ class ClusterEngine:
             for sig, handler in handlers.items():
                 if handler is not None:
                     signal.signal(sig, handler)
+            if main:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, KEPT_SIGNALS)
 
     def describe(self) -> dict[str, Any]:
         """What a checkpoint records of the cluster that trained the chunk."""

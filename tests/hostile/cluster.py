@@ -180,7 +180,7 @@ def sigterm(address: str, workdir: Path) -> dict[str, Any]:
     logdir = workdir / "sigterm"
     process = start(logdir, *DRIVER_ARGS, "--ray-address", address)
     wait_for_line(process, "Starting fresh")
-    time.sleep(6.0)  # connected, the actors started, training
+    wait_for_line(process, "Checkpoint saved")  # the interval checkpoint: training on the cluster
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=120)
     return {"logdir": str(logdir), "exit_code": process.returncode, "stdout": out[-2000:],
