@@ -49,6 +49,7 @@ from holdem_lab.solver.kernels import (
     end_window,
     rescale_rows,
     run_iterations,
+    updated_regret,
 )
 
 LOG_PARTS = 16
@@ -104,12 +105,10 @@ def _merge_part(regrets, strategy_sum, log_rows, log_values, log_counts, part, u
                     strategy_sum[row, b] += log_values[s, part, e, b] * inverse_strategy
             else:
                 for b in range(width):
-                    r = regrets[row, b]
-                    r = r * (scale_positive if r > 0.0 else scale_negative) \
-                        + log_values[s, part, e, b]
-                    if use_floor and r < regret_floor:
-                        r = regret_floor
-                    regrets[row, b] = r * (inverse_positive if r > 0.0 else inverse_negative)
+                    regrets[row, b] = updated_regret(
+                        regrets[row, b], log_values[s, part, e, b], 0.0, True, scale_positive,
+                        scale_negative, inverse_positive, inverse_negative, use_floor,
+                        regret_floor)
 
 
 @njit(cache=True, nogil=True)

@@ -134,6 +134,35 @@ def step_factors(mode, step, alpha, beta, gamma):
     return ka / (ka + 1.0), kb / (kb + 1.0), _power(k / (k + 1.0), gamma)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def updated_regret(stored, add, subtract, discounted, scale_positive, scale_negative,
+                   inverse_positive, inverse_negative, use_floor, regret_floor):
+    """A stored regret after `add - subtract` (true units) is added to it: converted to true
+    units by the scale of its sign, floored, and stored back by the inverse of its new sign.
+    The two addends keep the external update's `(r + v) - value` order, so that its bits
+    without discounting stay as they are; scalars only, so that inlining costs no reference
+    counting."""
+    r = stored
+    if discounted:
+        r *= scale_positive if r > 0.0 else scale_negative
+    r = r + add - subtract
+    if use_floor and r < regret_floor:
+        r = regret_floor
+    if discounted:
+        r *= inverse_positive if r > 0.0 else inverse_negative
+    return r
+
+
+@njit(cache=True, nogil=True, inline="always")
+def discounted_scales(mode, step, alpha, beta, gamma, positive, negative, average):
+    """The three scale products after discount step `step`, as `advance_discount` and the
+    training loop both take it (they must agree bit for bit: `window_scale` rebuilds a
+    resumed run's scales by the former)."""
+    factor_positive, factor_negative, factor_average = step_factors(mode, step, alpha, beta,
+                                                                    gamma)
+    return positive * factor_positive, negative * factor_negative, average * factor_average
+
+
 @njit(cache=True, nogil=True)
 def advance_discount(mode, discount, scale, count, alpha, beta, gamma, floor):
     """Take `count` discount steps: multiply the scale products by their factors, one step at a
@@ -141,10 +170,10 @@ def advance_discount(mode, discount, scale, count, alpha, beta, gamma, floor):
     `end_window`)."""
     for _ in range(count):
         discount[D_STEPS] += 1
-        positive, negative, average = step_factors(mode, discount[D_STEPS], alpha, beta, gamma)
-        scale[SCALE_POSITIVE] *= positive
-        scale[SCALE_NEGATIVE] *= negative
-        scale[SCALE_STRATEGY] *= average
+        scale[SCALE_POSITIVE], scale[SCALE_NEGATIVE], scale[SCALE_STRATEGY] = \
+            discounted_scales(mode, discount[D_STEPS], alpha, beta, gamma,
+                              scale[SCALE_POSITIVE], scale[SCALE_NEGATIVE],
+                              scale[SCALE_STRATEGY])
     for c in range(3):
         scale[3 + c] = _inverse(scale[c])
     return min(scale[SCALE_POSITIVE], scale[SCALE_NEGATIVE], scale[SCALE_STRATEGY]) \
@@ -498,15 +527,10 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                         if log_rows is None:
                             for b in range(num_actions):
                                 if (mask >> b) & 1:
-                                    r = regrets[row, b]
-                                    if discounted:
-                                        r *= scale_positive if r > 0.0 else scale_negative
-                                    r = r + values[depth, b] - value
-                                    if use_floor and r < regret_floor:
-                                        r = regret_floor
-                                    if discounted:
-                                        r *= inverse_positive if r > 0.0 else inverse_negative
-                                    regrets[row, b] = r
+                                    regrets[row, b] = updated_regret(
+                                        regrets[row, b], values[depth, b], value, discounted,
+                                        scale_positive, scale_negative, inverse_positive,
+                                        inverse_negative, use_floor, regret_floor)
                                 else:
                                     stats[STAT_PRUNED_ACTIONS] += 1
                         else:
@@ -646,15 +670,11 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
                                     continue
                                 sampled = child_value if b == a else 0.0
                                 if log_rows is None:
-                                    r = regrets[row, b]
-                                    if discounted:
-                                        r *= scale_positive if r > 0.0 else scale_negative
-                                    r += weight * (sampled - value)
-                                    if use_floor and r < regret_floor:
-                                        r = regret_floor
-                                    if discounted:
-                                        r *= inverse_positive if r > 0.0 else inverse_negative
-                                    regrets[row, b] = r
+                                    regrets[row, b] = updated_regret(
+                                        regrets[row, b], weight * (sampled - value), 0.0,
+                                        discounted, scale_positive, scale_negative,
+                                        inverse_positive, inverse_negative, use_floor,
+                                        regret_floor)
                                 else:
                                     if store:
                                         log_values[lp, le, b] = weight * (sampled - value)
@@ -671,11 +691,9 @@ def _train(num_players, num_rounds, max_depth, nodes, amounts, node_contrib, nod
         if log_rows is None:
             if mode != DISCOUNT_NONE and t % interval == 0 and (stop <= 0 or t <= stop):
                 steps += 1
-                positive, negative, average = step_factors(mode, steps, fparams[F_ALPHA],
-                                                           fparams[F_BETA], fparams[F_GAMMA])
-                scale_positive *= positive
-                scale_negative *= negative
-                scale_strategy *= average
+                scale_positive, scale_negative, scale_strategy = discounted_scales(
+                    mode, steps, fparams[F_ALPHA], fparams[F_BETA], fparams[F_GAMMA],
+                    scale_positive, scale_negative, scale_strategy)
                 inverse_positive = _inverse(scale_positive)
                 inverse_negative = _inverse(scale_negative)
                 inverse_strategy = _inverse(scale_strategy)
