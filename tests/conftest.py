@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
-from hostile.runs import CONFIG, first_chunk, reference
+from hostile.runs import CONFIG, REPO, first_chunk, reference
 from hypothesis import HealthCheck, settings
 
 from holdem_lab import Solver
+from holdem_lab.abstraction.buckets import BucketConfig, buckets_up_to_date, build_buckets
 
 # Numba compiles on first use; the first example of a property test can take seconds.
 settings.register_profile("holdem_lab", deadline=None,
@@ -30,3 +33,33 @@ def base_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def expected() -> Solver:
     """The uninterrupted 40-iteration run every recovered run must equal."""
     return reference(CONFIG, 40)
+
+
+# Small bucket tables: a Hold'em game with them has eight rows per postflop node, and they build
+# in about a minute.
+SMALL_BUCKETS = BucketConfig(flop=8, turn=8, river=8, histogram_bins=8, kmeans_sample=20_000,
+                             kmeans_iterations=20, seed=3)
+
+
+def _bucket_code_digest() -> str:
+    digest = hashlib.sha256()
+    for folder in ("cards", "abstraction"):
+        for path in sorted((REPO / "holdem_lab" / folder).glob("*.py")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def small_buckets() -> Path:
+    """`SMALL_BUCKETS` built once per code version and cached like the default build."""
+    root = os.environ.get("HOLDEM_LAB_CACHE")
+    cache = Path(root) if root else Path.home() / ".cache" / "holdem_lab"
+    key = hashlib.sha256((SMALL_BUCKETS.digest() + _bucket_code_digest()).encode()
+                         ).hexdigest()[:20]
+    out = cache / f"small-buckets-{key}"
+    if buckets_up_to_date(out, SMALL_BUCKETS) is None:
+        for old in cache.glob("small-buckets-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        build_buckets(SMALL_BUCKETS, out, progress=False)
+    return out

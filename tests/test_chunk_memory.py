@@ -121,3 +121,64 @@ def test_a_streamed_array_with_nan_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="'policy': contains NaN or infinity"):
         write_checkpoint(tmp_path, 1, {"policy": array}, {"state": np.ones(2)}, {})
     assert list(tmp_path.iterdir()) == []
+
+
+def _heads_up_solver(buckets: Path) -> Solver:
+    game = load_game("holdem", num_players=2, stack=200, small_blind=1, big_blind=2,
+                     buckets=str(buckets / "buckets.npz"),
+                     bet_sizing=dict(bet_sizes=[[0.5, 1.0, 2.0], [0.5, 1.0], [0.5, 1.0],
+                                                [0.5, 1.0]], max_raises=[3, 2, 2, 2]))
+    solver = Solver(game, MCCFRConfig(seed=2, engine="sequential"))
+    solver.run(3000)
+    return solver
+
+
+def test_evaluation_reads_the_strategy_sums_in_place_and_allocates_nothing_of_their_size(
+        small_buckets: Path) -> None:
+    """A heads-up chunk's matches and local best response play the strategy-sum table itself
+    (normalised row by row as it is read), with the same results as the average policy, and
+    allocate nothing of the table's size: no normalised copy, no temporaries."""
+    import tracemalloc
+
+    from holdem_lab.chunks.policy import evaluation_policy
+    from holdem_lab.eval.lbr import local_best_response, make_deals
+    from holdem_lab.eval.match import play_match
+
+    solver = _heads_up_solver(small_buckets)
+    game = solver.game
+    assert evaluation_policy(solver) is solver.strategy_sum
+    policy = solver.average_policy()
+    deals = make_deals(40, 1)
+    local_best_response(game, policy, deals=make_deals(2, 1))  # compiled outside the trace
+    play_match(game, policy, "always_call", deal_pairs=2)
+    tracemalloc.start()
+    try:
+        lbr = local_best_response(game, solver.strategy_sum, deals=deals)
+        match = play_match(game, solver.strategy_sum, "equity_threshold", deal_pairs=200,
+                           arrays=solver.arrays)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Normalising a copy took about five tables; what is left is per betting-tree node (the
+    # kernels' int64 copies of the tree), which a bucketed game has far fewer of than rows.
+    assert peak < solver.strategy_sum.nbytes, (peak, solver.strategy_sum.nbytes)
+    assert lbr.mbb_per_hand == local_best_response(game, policy, deals=deals).mbb_per_hand
+    assert match.mbb_per_hand == play_match(game, policy, "equity_threshold",
+                                            deal_pairs=200).mbb_per_hand
+
+
+def test_a_packed_strategy_sum_table_is_evaluated_through_the_average_policy() -> None:
+    """With strategy sums on some rounds only, evaluation plays the average policy, which is
+    the current strategy elsewhere, and the sizing counts that policy."""
+    from holdem_lab.chunks.policy import evaluation_policy
+
+    game = load_game("holdem", num_players=2, stack=40,
+                     bet_sizing=dict(bet_sizes=[[1.0]] * 4, max_raises=[2, 1, 1, 1]))
+    solver = Solver(game, MCCFRConfig(seed=2, engine="sequential", average_rounds=(0,)))
+    solver.run(200)
+    rows = solver.strategy_sum.shape[0]
+    assert rows < game.num_rows
+    assert evaluation_policy(solver).tobytes() == solver.average_policy().tobytes()
+    policy_bytes = game.num_rows * game.max_actions * 8
+    assert memory_needed(game, strategy_rows=rows) - memory_needed(game) == \
+        policy_bytes - (game.num_rows - rows) * game.max_actions * 8

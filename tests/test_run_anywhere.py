@@ -6,7 +6,6 @@ from a directory other than the one the run was trained from: a resume through t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -15,9 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hostile.runs import REPO, train_in_process, write_settings
+from hostile.runs import train_in_process, write_settings
 
-from holdem_lab.abstraction.buckets import BucketConfig, buckets_up_to_date, build_buckets
 from holdem_lab.errors import BucketError
 from holdem_lab.eval.blueprint import load_blueprint
 from holdem_lab.lab.runfiles import game_of
@@ -25,9 +23,6 @@ from holdem_lab.rundir import BUCKET_DIR_ENV, RunDir
 
 pytestmark = pytest.mark.timeout(900)
 
-# Small tables: a Hold'em game with them has few rows, and they build in about a minute.
-SMALL = BucketConfig(flop=8, turn=8, river=8, histogram_bins=8, kmeans_sample=20_000,
-                     kmeans_iterations=20, seed=3)
 SETTINGS = {
     "game": "holdem",
     "game_params": {"bet_sizing": {"bet_sizes": [[1.0], [1.0], [1.0], [1.0]],
@@ -35,29 +30,6 @@ SETTINGS = {
     "num_iterations": 400, "enable_chunked_training": True, "chunk_size_iterations": 200,
     "evaluation_deal_pairs": 0, "seed": 2,
 }
-
-
-def _code_digest() -> str:
-    digest = hashlib.sha256()
-    for folder in ("cards", "abstraction"):
-        for path in sorted((REPO / "holdem_lab" / folder).glob("*.py")):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-@pytest.fixture(scope="session")
-def small_buckets() -> Path:
-    """The small tables, built once per code version and cached like the default build."""
-    root = os.environ.get("HOLDEM_LAB_CACHE")
-    cache = Path(root) if root else Path.home() / ".cache" / "holdem_lab"
-    key = hashlib.sha256((SMALL.digest() + _code_digest()).encode()).hexdigest()[:20]
-    out = cache / f"small-buckets-{key}"
-    if buckets_up_to_date(out, SMALL) is None:
-        for old in cache.glob("small-buckets-*"):
-            shutil.rmtree(old, ignore_errors=True)
-        build_buckets(SMALL, out, progress=False)
-    return out
 
 
 def _link_buckets(source: Path, target: Path) -> Path:

@@ -6,6 +6,10 @@ solver's two: the peak of a multiway chunk, far above what its tables take. The 
 is row by row, so the same function applied to blocks of rows gives the same bits: evaluation
 fills one table block by block, and a checkpoint streams the blocks straight to its file
 (`StreamedArray`) without holding the policy at all.
+
+Evaluation needs no normalised copy either when every round keeps its strategy sums: matches and
+local best response normalise each row as they read it, so they are handed the strategy-sum
+table itself (`evaluation_policy`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,16 @@ def average_policy(solver: Solver) -> np.ndarray:
         policy[start:start + block.shape[0]] = block
         start += block.shape[0]
     return policy
+
+
+def evaluation_policy(solver: Solver) -> np.ndarray:
+    """What a chunk's matches and local best response play: the strategy-sum table itself when
+    it has a row for every infoset (its rows are normalised as they are read, and lazy
+    discounting scales every row alike), otherwise the average policy, which plays the current
+    strategy on the rounds without sums."""
+    if solver.strategy_sum.shape == solver.regrets.shape:
+        return solver.strategy_sum
+    return average_policy(solver)
 
 
 def streamed_average_policy(solver: Solver) -> StreamedArray:

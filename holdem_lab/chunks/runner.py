@@ -43,7 +43,7 @@ from holdem_lab.chunks.metadata import (
     rng_state_to_json,
 )
 from holdem_lab.chunks.plan import ChunkPlan
-from holdem_lab.chunks.policy import average_policy, streamed_average_policy
+from holdem_lab.chunks.policy import evaluation_policy, streamed_average_policy
 from holdem_lab.chunks.resume import restore
 from holdem_lab.chunks.signals import GracefulStop
 from holdem_lab.chunks.tensorboard import ScalarLog
@@ -358,7 +358,7 @@ class _Chunk:
         game, config = self.game, self.config
         if game.name != "holdem":
             return
-        policy = average_policy(self.solver)
+        policy = evaluation_policy(self.solver)
         if config.evaluation_deal_pairs >= 2:
             self.play_matches(policy)
         if game.num_players == 2 and config.lbr_hands >= 2 and not game.tree.dead_money:
@@ -367,19 +367,20 @@ class _Chunk:
     def play_matches(self, policy: np.ndarray) -> None:
         from holdem_lab.eval.match import play_match, play_multiway_match
 
+        # The solver's kernel arrays are the game's: building another copy walks the whole
+        # tree again.
         results: dict[str, dict[str, float]] = {}
         seats: dict[str, dict[str, dict[str, float]]] = {}
         for baseline in EVALUATION_BASELINES:
             if self.game.num_players == 2:
                 match = play_match(self.game, policy, baseline,
                                    deal_pairs=self.config.evaluation_deal_pairs,
-                                   seed=self.config.seed)
+                                   seed=self.config.seed, arrays=self.solver.arrays)
                 self.say(match.summary())
                 results[baseline] = {"mbb_per_hand": match.mbb_per_hand,
                                      "ci95_mbb": match.ci95_mbb,
                                      "deal_pairs": float(match.deal_pairs)}
                 continue
-            # The solver's kernel arrays: building another copy walks the whole tree again.
             multiway = play_multiway_match(self.game, policy, baseline,
                                            deals=self.config.evaluation_deal_pairs,
                                            seed=self.config.seed, arrays=self.solver.arrays)

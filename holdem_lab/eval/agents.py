@@ -131,6 +131,20 @@ def preflop_equities(samples, rng):
     return out
 
 
+@njit(cache=True, inline="always")
+def policy_probability(weights, row, a, count):
+    """The blueprint's probability of action `a` at `row`: the row's weights (an average policy,
+    or the strategy sums themselves) normalised over the node's `count` actions, uniform where
+    none is positive. Normalising as the row is read lets a chunk evaluate its strategy-sum
+    table in place instead of holding a normalised copy of it."""
+    total = 0.0
+    for b in range(count):
+        total += weights[row, b]
+    if total > 0.0:
+        return weights[row, a] / total
+    return 1.0 / count
+
+
 @njit(cache=True)
 def _choose(agent, policy, row, node, num_actions, action_kind, action_amount, contrib, player,
             strength, rng, probs):
@@ -164,7 +178,7 @@ def _choose_with(agent, policy, row, node, num_actions, action_kind, action_amou
     facing = fold >= 0
     if agent == 0:
         for a in range(num_actions):
-            probs[a] = policy[row, a]
+            probs[a] = policy_probability(policy, row, a, num_actions)
     elif agent == 1:
         probs[call] = 1.0
     elif agent == 2:
@@ -301,4 +315,4 @@ def play_rotations(player, round_, num_actions_, children, terminal, row_offset,
 
 
 __all__ = ["AGENT_NAMES", "Agent", "FOLD_TERMINAL", "hand_strength",
-           "play_duplicate", "play_rotations", "preflop_equities"]
+           "play_duplicate", "play_rotations", "policy_probability", "preflop_equities"]

@@ -67,6 +67,7 @@ from numba import njit, prange
 
 from holdem_lab.cards.evaluator import eval7_kernel
 from holdem_lab.errors import GameError
+from holdem_lab.eval.agents import policy_probability
 from holdem_lab.eval.interval import Interval
 from holdem_lab.games.dealing import holdem_bucket
 from holdem_lab.games.game import Game
@@ -257,19 +258,21 @@ def baseline_policy(game: Game, name: str) -> np.ndarray:
     return policy
 
 
-def _normalized(game: Game, policy: np.ndarray) -> np.ndarray:
-    """Rows that sum to 1 over the legal actions (a row never trained is uniform)."""
-    policy = np.asarray(policy, dtype=np.float64)
+def checked_policy(game: Game, policy: np.ndarray) -> np.ndarray:
+    """`policy` as a C-contiguous float64 array of the game's shape, refused if any entry is
+    negative or not finite. Its rows need not be normalised: the kernels normalise each row as
+    they read it (`policy_probability`), so a chunk can pass its strategy-sum table itself.
+    The check goes block by block, so that it allocates nothing of the table's size."""
+    policy = np.ascontiguousarray(policy, dtype=np.float64)
     if policy.shape != (game.num_rows, game.max_actions):
         raise GameError(f"policy shape {policy.shape} does not fit the game "
                         f"{(game.num_rows, game.max_actions)}")
-    if not np.all(np.isfinite(policy)) or np.any(policy < 0.0):
-        raise GameError("policy has negative or non-finite entries")
-    mask = game.row_action_mask()
-    clean = np.where(mask, policy, 0.0)
-    sums = clean.sum(axis=1, keepdims=True)
-    uniform = mask / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-    return np.ascontiguousarray(np.where(sums > 0.0, clean / np.where(sums > 0, sums, 1), uniform))
+    step = max(1, (1 << 20) // max(game.max_actions, 1))
+    for start in range(0, policy.shape[0], step):
+        block = policy[start:start + step]
+        if not np.all(np.isfinite(block)) or np.any(block < 0.0):
+            raise GameError("policy has negative or non-finite entries")
+    return policy
 
 
 # --------------------------------------------------------------------------- the decision rule
@@ -591,7 +594,7 @@ def _play_hand(lbr_seat: int, lbr0: int, lbr1: int, opp_hand: int, deal_board: n
                     if w > 0.0:
                         row = row_offset[node] + buckets[h] * row_stride[node]
                         for a in range(count):
-                            probs[a] += w * policy[row, a]
+                            probs[a] += w * policy_probability(policy, row, a, count)
                         total += w
                 fold = _fold_column(node, num_actions, action_kind)
                 if fold >= 0:
@@ -605,13 +608,13 @@ def _play_hand(lbr_seat: int, lbr0: int, lbr1: int, opp_hand: int, deal_board: n
             else:
                 row = row_offset[node] + buckets[opp_hand] * row_stride[node]
                 for a in range(count):
-                    probs[a] = policy[row, a]
+                    probs[a] = policy_probability(policy, row, a, count)
                 chosen = _sample(probs, count)
             total = 0.0
             for h in range(NUM_HANDS):
                 if weights[h] > 0.0:
-                    weights[h] *= policy[row_offset[node] + buckets[h] * row_stride[node],
-                                         chosen]
+                    weights[h] *= policy_probability(
+                        policy, row_offset[node] + buckets[h] * row_stride[node], chosen, count)
                     total += weights[h]
             if total > 0.0:
                 for h in range(NUM_HANDS):
@@ -683,7 +686,8 @@ def _play_hand(lbr_seat: int, lbr0: int, lbr1: int, opp_hand: int, deal_board: n
                         for h in range(NUM_HANDS):
                             if weights[h] > 0.0:
                                 row = row_offset[child] + buckets[h] * row_stride[child]
-                                cont[num_bets, h] -= weights[h] * pe * policy[row, fold]
+                                cont[num_bets, h] -= weights[h] * pe * policy_probability(
+                                    policy, row, fold, num_actions[child])
                     for h in range(NUM_HANDS):
                         w = max(cont[num_bets, h], 0.0)
                         kept += w
@@ -844,7 +848,8 @@ def local_best_response(game: Game, policy: np.ndarray, *, deal_pairs: int = 10_
                         batch: int = 512,
                         progress: Callable[[int], None] | None = None,
                         should_stop: Callable[[], bool] | None = None) -> LBRResult:
-    """LBR's winnings against `policy` (an average-policy array over `game`'s rows) on
+    """LBR's winnings against `policy` (an average-policy array over `game`'s rows, or any
+    non-negative weights per row, such as strategy sums, which are normalised as read) on
     `deal_pairs` duplicate deals from `seed`, or on a fixed `deals` list, with the action set
     `actions` (`parse_actions`), the `estimator` of the module docstring and `runouts` sampled
     run-outs per flop or preflop equity. `threads` spreads the deals over that many threads
@@ -871,7 +876,7 @@ def local_best_response(game: Game, policy: np.ndarray, *, deal_pairs: int = 10_
         raise GameError(f"threads={threads!r}: must be an integer from 1 to {most}")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise GameError(f"batch={batch!r}: must be an integer >= 1")
-    clean = _normalized(game, policy)
+    clean = checked_policy(game, policy)
     tree = game.tree
     stacks = np.asarray(tree.starting_stacks, dtype=np.float64)
     big_blind = float(game.params.get("big_blind", 2))

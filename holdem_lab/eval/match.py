@@ -75,16 +75,18 @@ def _agent(spec: str | np.ndarray, game: Game) -> tuple[str, int, np.ndarray]:
 
 def play_match(game: Game, agent_a: str | np.ndarray, agent_b: str | np.ndarray, *,
                deal_pairs: int = 10_000, seed: int = 0, name_a: str | None = None,
-               name_b: str | None = None) -> MatchResult:
+               name_b: str | None = None, arrays: GameArrays | None = None) -> MatchResult:
     """Play `deal_pairs` duplicate deal pairs of heads-up Hold'em between two agents (a baseline
-    name or a blueprint's average-policy array)."""
+    name, or a blueprint's average-policy array or strategy sums: rows are normalised as they
+    are read). `arrays`: the game's `Game.arrays()`, if the caller holds them already."""
     if game.name != "holdem" or game.num_players != 2:
         raise GameError("matches are heads-up Hold'em: load_game('holdem', num_players=2, ...)")
     if deal_pairs < 2:
         raise GameError(f"deal_pairs={deal_pairs!r}: need at least 2 for a confidence interval")
     label_a, code_a, policy_a = _agent(agent_a, game)
     label_b, code_b, policy_b = _agent(agent_b, game)
-    arrays = game.arrays()
+    if arrays is None:
+        arrays = game.arrays()
     tree = game.tree
     rng = np.random.default_rng(seed)
     scores = play_duplicate(

@@ -523,9 +523,10 @@ class _KernelThread:
 def memory_needed(game: Game, table_dtype: str = "float64",
                   strategy_rows: int | None = None) -> int:
     """Bytes a chunk of this game holds at its peak: regrets (`table_dtype`, rows x actions)
-    and float64 strategy sums (on `strategy_rows` rows, default all), the float64 average
-    policy its evaluation holds (a checkpoint streams it instead) with the row action mask it is
-    normalised with, and the game's tables."""
+    and float64 strategy sums (on `strategy_rows` rows, default all), the row action mask a
+    checkpoint normalises the average policy with (it streams the policy itself), the float64
+    policy evaluation holds when strategy sums cover fewer rows (with sums on every row it reads
+    them in place), and the game's tables."""
     return solver_bytes(num_rows=game.num_rows, max_actions=game.max_actions,
                         num_nodes=game.tree.num_nodes, num_players=game.num_players,
                         bucket_table_bytes=int(game.holdem_bucket_tables.nbytes),
@@ -537,12 +538,14 @@ def solver_bytes(*, num_rows: int, max_actions: int, num_nodes: int, num_players
                  bucket_table_bytes: int, table_itemsize: int = 8,
                  strategy_rows: int | None = None) -> int:
     """`memory_needed` from the sizes alone (a game sized before it is built): regrets of
-    `table_itemsize`-byte entries, float64 strategy sums on `strategy_rows` rows, a float64
-    policy and a one-byte action mask of the regrets' shape, the tree's per-node arrays and
-    labels, the kernels' node table and the bucket tables."""
+    `table_itemsize`-byte entries, float64 strategy sums on `strategy_rows` rows, a one-byte
+    action mask of the regrets' shape, a float64 evaluation policy when `strategy_rows` is
+    fewer than the rows, the tree's per-node arrays and labels, the kernels' node table and the
+    bucket tables."""
     table = num_rows * max_actions * table_itemsize
     sums = (num_rows if strategy_rows is None else strategy_rows) * max_actions * 8
-    policy = num_rows * max_actions * 8
+    packed = strategy_rows is not None and strategy_rows < num_rows
+    policy = num_rows * max_actions * 8 if packed else 0
     mask = num_rows * max_actions
     # Per node: children int32, action kinds int8 and amounts float64 per action;
     # contributions float64 and folded flags per player; parent int32; player, round, terminal
