@@ -63,3 +63,33 @@ def test_describe_names_totals_and_chunk_limits_as_the_guide_prints_them() -> No
     assert plan.chunk_limits() == "100,000 iterations or 30 minutes"
     assert plan.describe() == ["total: 1,000,000 iterations or 7200 s",
                                "chunk: 100,000 iterations or 30 minutes"]
+
+
+def test_the_time_limit_a_chunk_meets_first_is_its_own_or_what_is_left_of_the_budget() -> None:
+    assert _plan(0, 100.0, time_budget_seconds=3600.0).seconds_end == 3500.0
+    assert _plan(0, 100.0, time_budget_seconds=3600.0, enable_chunked_training=True,
+                 chunk_size_minutes=30.0).seconds_end == 1800.0
+    assert _plan(0, 5000.0, time_budget_seconds=3600.0).seconds_end == 0.0
+    assert _plan(0, num_iterations=10).seconds_end is None
+
+
+def test_the_progress_bar_aims_at_the_iterations_the_time_limit_allows() -> None:
+    """A chunk of 30 minutes in a run of 10G iterations: after 60 s and 1M iterations the bar's
+    total is what 30 minutes reach at that speed (its remaining time, 29 minutes), not 10G."""
+    from types import SimpleNamespace
+
+    from holdem_lab.chunks.runner import _aim_at_time_limit
+
+    plan = _plan(500, num_iterations=10**10, enable_chunked_training=True,
+                 chunk_size_minutes=30.0)
+    bar = SimpleNamespace(n=1_000_000, total=10**10 - 500)
+    _aim_at_time_limit(bar, plan, 60.0)
+    assert bar.total == 30_000_000
+    short = _plan(500, num_iterations=2_000_500, enable_chunked_training=True,
+                  chunk_size_minutes=30.0)
+    _aim_at_time_limit(bar, short, 60.0)
+    assert bar.total == 2_000_000  # the iteration limit comes first
+    untimed = _plan(0, num_iterations=100)
+    bar = SimpleNamespace(n=10, total=100)
+    _aim_at_time_limit(bar, untimed, 1.0)
+    assert bar.total == 100

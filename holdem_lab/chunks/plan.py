@@ -58,6 +58,15 @@ class ChunkPlan:
         ends = [end for end in (self.num_iterations, self.chunk_end) if end is not None]
         return min(ends) if ends else None
 
+    @property
+    def seconds_end(self) -> float | None:
+        """The chunk's own seconds after which a time limit stops it: the chunk's limit or what
+        is left of the time budget, whichever is less (None without either)."""
+        left = None if self.time_budget_seconds is None else \
+            max(self.time_budget_seconds - self.previous_elapsed, 0.0)
+        ends = [end for end in (self.chunk_seconds, left) if end is not None]
+        return min(ends) if ends else None
+
     def why_complete(self, iteration: int, elapsed: float) -> str | None:
         """Why the run is complete at ``iteration`` after ``elapsed`` seconds in all, or None."""
         if self.num_iterations is not None and iteration >= self.num_iterations:

@@ -275,6 +275,7 @@ class _Chunk:
                     batch //= 2
                 if bar is not None:
                     bar.update(step)
+                    _aim_at_time_limit(bar, plan, self.seconds())
                 self.log_scalars()
                 done = plan.why_complete(solver.iteration,
                                          plan.previous_elapsed + self.seconds())
@@ -496,6 +497,18 @@ def _progress_bar(enabled: bool, start: int, end: int | None) -> Any:
     total = None if end is None else end - start
     return tqdm(total=total, unit="it", unit_scale=True, desc="MCCFR", dynamic_ncols=True,
                 mininterval=0.5)
+
+
+def _aim_at_time_limit(bar: Any, plan: ChunkPlan, seconds: float) -> None:
+    """With a time limit, the bar's total becomes the iterations the chunk will reach at its
+    speed so far when that limit comes first, so that the bar fills and its remaining time is
+    the chunk's, not that of an iteration total it will never reach."""
+    limit = plan.seconds_end
+    if limit is None or seconds <= 0.0 or bar.n <= 0:
+        return
+    reachable = bar.n + int(bar.n / seconds * max(limit - seconds, 0.0))
+    end = plan.iteration_end
+    bar.total = reachable if end is None else min(reachable, end - plan.start_iteration)
 
 
 def latest_checkpoint(logdir: str | os.PathLike[str]) -> CheckpointInfo | None:
