@@ -3,7 +3,7 @@ same run on the sequential kernel (one core, so the engine's parallel scaling do
 node visits/s of holdem_lab/configs/sixmax.yaml's game and of the same game for two players,
 interleaved, and their ratio (target: six-max keeps >= 40% of heads-up's per-node speed).
 
-    python -m bench.bench_multiway_nodes [--seconds 20] [--rounds 2]
+    python -m bench.bench_multiway_nodes [--seconds 20] [--rounds 2] [--table-dtype float32]
 
 Both games use sixmax.yaml's bucket file when it has been built (make buckets), else the
 lossless-preflop abstraction; each is warmed up until its strategy has left the uniform start
@@ -46,9 +46,11 @@ def _nodes_per_second(solver: Solver, seconds: float) -> float:
     return (solver.statistics()["nodes_visited"] - nodes) / spent
 
 
-def run(seconds: float = 20.0, rounds: int = 2, warmup: int = 200_000) -> dict[str, Any]:
+def run(seconds: float = 20.0, rounds: int = 2, warmup: int = 200_000,
+        table_dtype: str = "float64") -> dict[str, Any]:
     six, two, source = _games()
-    config = MCCFRConfig(engine="sequential", discount_mode="linear", discount_interval=10_000)
+    config = MCCFRConfig(engine="sequential", discount_mode="linear", discount_interval=10_000,
+                         table_dtype=table_dtype)  # type: ignore[arg-type]
     solvers = {"sixmax": Solver(six, config.replace(num_players=6)),
                "heads_up": Solver(two, config)}
     for solver in solvers.values():
@@ -58,14 +60,15 @@ def run(seconds: float = 20.0, rounds: int = 2, warmup: int = 200_000) -> dict[s
         for name, solver in solvers.items():
             rates[name].append(_nodes_per_second(solver, seconds))
     best = {name: max(values) for name, values in rates.items()}
-    return {"abstraction": source, "infosets": {"sixmax": six.num_rows, "heads_up": two.num_rows},
+    return {"abstraction": source, "table_dtype": table_dtype,
+            "infosets": {"sixmax": six.num_rows, "heads_up": two.num_rows},
             "nodes_per_second": best,
             "ns_per_node": {name: 1e9 / value for name, value in best.items()},
             "ratio": best["sixmax"] / best["heads_up"]}
 
 
 def print_table(figures: dict[str, Any]) -> None:
-    print(f"abstraction: {figures['abstraction']}")
+    print(f"abstraction: {figures['abstraction']}; regrets {figures['table_dtype']}")
     for name in ("heads_up", "sixmax"):
         print(f"  {name:9} {figures['infosets'][name]:>12,} infosets  "
               f"{figures['nodes_per_second'][name] / 1e6:6.1f}M nodes/s  "
@@ -79,8 +82,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=200_000)
+    parser.add_argument("--table-dtype", choices=("float64", "float32"), default="float64",
+                        help="regret table dtype of both games")
     args = parser.parse_args()
-    print_table(run(args.seconds, args.rounds, args.warmup))
+    print_table(run(args.seconds, args.rounds, args.warmup, args.table_dtype))
 
 
 if __name__ == "__main__":
