@@ -198,7 +198,7 @@ def test_holdem_lab_size_reports_the_solver_sizing(tmp_path: Path) -> None:
     lines = out.splitlines()
     assert lines[-2:] == sbatch_lines(game, tmp_path)[1:]
     float64 = next(line for line in lines if line.strip().startswith("float64"))
-    assert f"{memory_needed(game) / 2**20:,.2f} MiB" in float64
+    assert f"{memory_needed(game) / 2**10:,.2f} KiB" in float64
 
 
 def test_holdem_lab_size_refuses_a_contradicting_player_count(tmp_path: Path) -> None:
@@ -218,3 +218,23 @@ def test_holdem_lab_size_builds_the_small_games() -> None:
     assert f"{memory_needed(game) / 2**10:,.2f} KiB" in out
     code, out, err = _lab("size", str(config), "--num-players", "3")
     assert code == 2 and "the game 'leduc' is a 2-player game here" in err
+
+
+def test_holdem_lab_size_measures_the_speed_a_short_run_reaches(tmp_path: Path) -> None:
+    """--measure trains the config's game for that long and reports what it reached: the
+    figures are the solver's own counts over the time measured."""
+    import re
+
+    config = tmp_path / "run.yaml"
+    config.write_text("game: holdem\ngame_params:\n  stack: 30\n"
+                      "  bet_sizing:\n    bet_sizes: [[1.0], [1.0], [1.0], [1.0]]\n"
+                      "    max_raises: [2, 1, 1, 1]\nengine: sharded\nnum_workers: 2\n")
+    code, out, err = _lab("size", str(config), "--measure", "0.5", "--workers", "1")
+    assert (code, err) == (0, "")
+    found = re.search(r"speed measured over ([\d.]+) s \(sharded engine, 1 worker, after a "
+                      r"warm-up\): ([\d,]+) iterations/s, ([\d.]+)M node visits/s", out)
+    assert found is not None, out
+    seconds, rate, visits = (float(found.group(i).replace(",", "")) for i in (1, 2, 3))
+    assert seconds >= 0.5 and rate > 100 and visits * 1e6 > rate  # every iteration visits nodes
+    code, out, err = _lab("size", str(config), "--measure", "0")
+    assert code == 2 and "--measure" in err

@@ -127,11 +127,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the game's betting-tree nodes and infosets (Hold'em trees are "
                     "counted exactly without being built), the rounds and bet-menu entries "
                     "most infosets come from, the solver's memory per table dtype, and the "
-                    "#SBATCH --mem/--cpus-per-task lines of its Slurm jobs.")
+                    "#SBATCH --mem/--cpus-per-task lines of its Slurm jobs; with --measure, "
+                    "the speed a short training run of it reaches here.")
     size.add_argument("config", metavar="CONFIG", help="YAML run config")
     size.add_argument("--num-players", type=positive_count, metavar="N",
                       help="the config's player count (the game's, when it sets one, must "
                            "agree)")
+    size.add_argument("--measure", type=_positive_float, metavar="SECONDS",
+                      help="also build the game and train it for SECONDS with the config's "
+                           "engine, and print the iterations/s and node visits/s reached "
+                           "(needs the bucket file and the memory above)")
+    size.add_argument("--workers", type=positive_count, metavar="N",
+                      help="workers of the --measure run (default: the config's)")
     return parser
 
 
@@ -187,7 +194,11 @@ def _size(args: argparse.Namespace) -> int:
     from holdem_lab.config import load_run_config
 
     spec, config = load_run_config(args.config, {"num_players": args.num_players})
-    print("\n".join(size_lines(spec, config.table_dtype)))
+    print("\n".join(size_lines(spec, config.table_dtype)), flush=True)
+    if args.measure is not None:
+        from holdem_lab.cli.size import measured_speed_lines
+
+        print("\n".join(measured_speed_lines(spec, config, args.measure, args.workers)))
     return 0
 
 

@@ -4,10 +4,15 @@ Hold'em trees are counted, not built (holdem_lab.games.betting.holdem_tree_size)
 too large to train is sized in the time the count takes; Kuhn and Leduc are built (they are
 tiny). Memory comes from the same formula as the solver's own check and the ``#SBATCH`` lines
 from the same sizing as ``holdem-train-blueprint --print-sbatch``.
+
+Speed is measured, not estimated (``--measure SECONDS``): the game is built and trained for
+that long with the config's engine and workers. A node visit costs several times more once the
+tables outgrow the caches, so no formula from the sizes alone would say what a run will do.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +23,7 @@ from holdem_lab.cli.sbatch import (
     bucket_file_bytes,
     resource_lines,
 )
-from holdem_lab.config import GameSpec
+from holdem_lab.config import GameSpec, MCCFRConfig
 from holdem_lab.games.betting import DEFAULT_MAX_NODES
 from holdem_lab.solver.solver import resolve_engine, solver_bytes
 
@@ -116,3 +121,40 @@ def size_lines(spec: GameSpec, table_dtype: str = "float64") -> list[str]:
     lines += resource_lines(size.solver_bytes(np.dtype(table_dtype)), bucket_file_bytes(spec),
                             cpus)
     return lines
+
+
+def measured_speed_lines(spec: GameSpec, config: MCCFRConfig, seconds: float,
+                         workers: int | None = None) -> list[str]:
+    """Build the game, train it for `seconds` (after a warm-up that loads the kernels and
+    touches the tables) with the config's engine and `workers` (default: the config's), and
+    say what speed it reached. The speed of the first iterations: it changes as the regrets
+    grow and the sampled paths narrow, and with pruning."""
+    from holdem_lab.games import build_game
+    from holdem_lab.solver.solver import Solver, check_memory, strategy_layout
+
+    game = build_game(spec)
+    check_memory(game, table_dtype=config.table_dtype,
+                 strategy_rows=strategy_layout(game, config.average_rounds)[1])
+    settings = config.replace(num_workers=workers or config.num_workers, ray_address=None)
+    solver = Solver(game, settings)
+    amount = solver.batch_iterations if solver.engine == "sharded" else 64
+    started = time.perf_counter()
+    while time.perf_counter() - started < min(2.0, seconds):  # warm-up, not timed
+        solver.run(amount)
+    first, nodes = solver.iteration, solver.statistics()["nodes_visited"]
+    started = time.perf_counter()
+    while (spent := time.perf_counter() - started) < seconds:
+        before = time.perf_counter()
+        solver.run(amount)
+        if time.perf_counter() - before < 0.1:
+            amount *= 2
+    iterations = solver.iteration - first
+    visits = solver.statistics()["nodes_visited"] - nodes
+    rate = iterations / spent
+    engine = f"{solver.engine} engine, {solver.workers} worker" \
+        + ("s" if solver.workers != 1 else "")
+    return [f"speed measured over {spent:.1f} s ({engine}, after a warm-up): "
+            f"{rate:,.0f} iterations/s, {visits / spent / 1e6:,.1f}M node visits/s; "
+            f"an hour is about {rate * 3600 / 1e6:,.1f}M iterations at this speed, which is "
+            "that of the start of training (it changes as the strategy narrows, and with "
+            "pruning)"]
