@@ -373,6 +373,37 @@ def test_a_large_table_logs_its_regret_averages_at_checkpoints_only(
         {"round0", "round1"}
 
 
+def test_regret_scans_take_a_bounded_share_of_the_chunk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A regret scan that takes a second is repeated only once 1/REGRET_SCAN_SHARE seconds have
+    passed since it started: every step is logged, the scans only when they are due."""
+    from holdem_lab.chunks import runner
+
+    now = [0.0]
+    scans: list[float] = []
+
+    def clock() -> float:
+        now[0] += 0.5  # each look at the clock: half a second of training
+        return now[0]
+
+    real = runner.average_regret_by_round
+
+    def slow_scan(game: object, solver: Solver) -> dict[str, float]:
+        scans.append(now[0])
+        now[0] += 1.0
+        return real(game, solver)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "average_regret_by_round", slow_scan)
+    config = MCCFRConfig(num_iterations=2000, tensorboard_log_interval=10, seed=1)
+    run_chunk(tmp_path, LEDUC, config, progress=False, clock=clock)
+    scalars = read_scalars(tmp_path / "tensorboard")
+    assert [s for s, _ in scalars["train/epsilon"]] == list(range(10, 2001, 10))
+    logged = [s for s, _ in scalars["regret/average_round0"]]
+    assert logged[0] == 10 and 2 <= len(logged) < 200 / 10
+    gaps = np.diff(scans[:len(logged)])
+    assert gaps.min() >= 1.0 / runner.REGRET_SCAN_SHARE, gaps
+
+
 def test_peak_rss_is_the_chunks_own_not_its_parents(tmp_path: Path) -> None:
     """Linux carries ``ru_maxrss`` over from the parent through fork and exec; a chunk started
     by a process holding much more memory than the chunk uses must still report its own."""

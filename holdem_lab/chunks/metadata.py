@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import numpy as np
+from numba import njit
 
 from holdem_lab import __version__
 from holdem_lab.checkpoint import MAX_ITERATION, CheckpointInfo
@@ -112,17 +113,18 @@ def average_regret_by_round(game: Game, solver: Solver) -> dict[str, float]:
     """Mean over a round's infosets of max_a R+(I, a) / t: the quantity CFR's bound drives to 0."""
     if solver.iteration == 0:
         return {}
-    # Row blocks, so that no temporary the size of the regret table is made.
     regrets = solver.regrets
-    positive = np.empty(regrets.shape[0], dtype=np.float64)
-    step = max(1, (4 << 20) // max(regrets.shape[1] * regrets.itemsize, 1))
     # Only positive regrets count, and they share one scale.
     scale = solver.table_scale()["regret_positive"] / solver.iteration
-    for start in range(0, regrets.shape[0], step):
-        block = np.maximum(regrets[start:start + step], 0.0).max(axis=1)
-        positive[start:start + step] = block * scale
-    out = {}
     tree = game.tree
+    if game.row_groups is not None:
+        # Hold'em keeps each (player, round)'s rows together: one pass over the table, which a
+        # chunk may take every few seconds.
+        sums, counts = _row_group_maxima(regrets, game.row_groups)
+        return {f"round{r}": float(sums[r] / counts[r] * scale)
+                for r in range(tree.num_rounds) if counts[r]}
+    positive = np.maximum(regrets, 0.0).max(axis=1) * scale  # Kuhn and Leduc: tiny tables
+    out = {}
     decision = np.asarray(tree.decision_nodes, dtype=np.int64)
     for r in range(tree.num_rounds):
         nodes = decision[tree.round[decision] == r]
@@ -131,6 +133,27 @@ def average_regret_by_round(game: Game, solver: Solver) -> dict[str, float]:
             index = game.row_offset[nodes, None] + buckets[None, :] * game.row_stride[nodes, None]
             out[f"round{r}"] = float(positive[index.ravel()].mean())
     return out
+
+
+@njit(cache=True, nogil=True)
+def _row_group_maxima(regrets: np.ndarray, row_groups: np.ndarray) -> tuple[np.ndarray,
+                                                                            np.ndarray]:
+    """Per round, the sum over its rows of max(0, max_a regret) and the number of rows
+    (`row_groups`: [start, end) of each player's rows of each round)."""
+    rounds = row_groups.shape[1]
+    sums = np.zeros(rounds)
+    counts = np.zeros(rounds, dtype=np.int64)
+    for p in range(row_groups.shape[0]):
+        for r in range(rounds):
+            for row in range(row_groups[p, r, 0], row_groups[p, r, 1]):
+                best = 0.0
+                for b in range(regrets.shape[1]):
+                    value = float(regrets[row, b])
+                    if value > best:
+                        best = value
+                sums[r] += best
+            counts[r] += row_groups[p, r, 1] - row_groups[p, r, 0]
+    return sums, counts
 
 
 def epsilon_position(config: MCCFRConfig, iteration: int) -> int:

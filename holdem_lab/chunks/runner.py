@@ -155,6 +155,9 @@ REGRET_SCALARS_MAX_BYTES = 256 << 20
 """Regret tables up to this size get their per-round averages logged at every TensorBoard
 step; a larger one gets them at checkpoints only (the metadata), since scanning a table of
 several GiB at every step costs more than the training between steps."""
+REGRET_SCAN_SHARE = 0.02
+"""And at most this share of a chunk's time goes to those scans: a step skips them while less
+than 1/share times the last scan's duration has passed since it."""
 
 
 def describe_engine(solver: Solver) -> str:
@@ -213,6 +216,7 @@ class _Chunk:
         self.logged_exploitability = -1  # the iteration whose exploitability was last logged
         # (iteration, compute seconds) at the last logged rate: the rate is over the interval.
         self.rate_mark = (solver.iteration, solver.compute_seconds)
+        self.regret_scan = (0.0, 0.0)  # when the last regret scan started, and its seconds
         # The first batch of a process includes numba's compilation (or cache loading), and
         # Hold'em's matches run at the chunk's end: both are recorded apart from training.
         self.first_batch_seconds: float | None = None
@@ -344,9 +348,13 @@ class _Chunk:
                 "train/elapsed_seconds": self.plan.previous_elapsed + self.seconds(),
                 "memory/peak_rss_mb": peak_rss_bytes() / 2**20,
             })
-            if solver.regrets.nbytes <= REGRET_SCALARS_MAX_BYTES:
+            last_started, last_spent = self.regret_scan
+            if solver.regrets.nbytes <= REGRET_SCALARS_MAX_BYTES and \
+                    self.clock() - last_started >= last_spent / REGRET_SCAN_SHARE:
+                started = self.clock()
                 for name, value in average_regret_by_round(self.game, solver).items():
                     values[f"regret/average_{name}"] = value
+                self.regret_scan = (started, self.clock() - started)
             values.update(discount_factors(config, solver.discount_steps))
         if values:
             self.scalars.scalars(solver.iteration, values)
