@@ -238,3 +238,20 @@ def test_holdem_lab_size_measures_the_speed_a_short_run_reaches(tmp_path: Path) 
     assert seconds >= 0.5 and rate > 100 and visits * 1e6 > rate  # every iteration visits nodes
     code, out, err = _lab("size", str(config), "--measure", "0")
     assert code == 2 and "--measure" in err
+
+
+def test_holdem_lab_size_counts_strategy_sums_on_the_averaged_rounds_only(tmp_path: Path) -> None:
+    from holdem_lab.solver.solver import strategy_layout
+
+    config = tmp_path / "run.yaml"
+    config.write_text("game: holdem\ngame_params:\n  stack: 30\n"
+                      "  bet_sizing:\n    bet_sizes: [[1.0], [1.0], [1.0], [1.0]]\n"
+                      "    max_raises: [2, 1, 1, 1]\naverage_rounds: [0, 2]\n")
+    code, out, err = _lab("size", str(config))
+    assert (code, err) == (0, "")
+    game = load_game("holdem", stack=30, bet_sizing=ONE_SIZE)
+    rows = strategy_layout(game, (0, 2))[1]
+    assert 0 < rows < game.num_rows
+    assert "strategy sums on rounds 0, 2 only" in out
+    float64 = next(line for line in out.splitlines() if line.strip().startswith("float64"))
+    assert f"{memory_needed(game, strategy_rows=rows) / 2**10:,.2f} KiB" in float64

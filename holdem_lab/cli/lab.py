@@ -194,7 +194,7 @@ def _size(args: argparse.Namespace) -> int:
     from holdem_lab.config import load_run_config
 
     spec, config = load_run_config(args.config, {"num_players": args.num_players})
-    print("\n".join(size_lines(spec, config.table_dtype)), flush=True)
+    print("\n".join(size_lines(spec, config.table_dtype, config.average_rounds)), flush=True)
     if args.measure is not None:
         from holdem_lab.cli.size import measured_speed_lines
 

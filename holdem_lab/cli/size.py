@@ -47,13 +47,18 @@ class GameSizing:
     num_buckets: tuple[int, ...]
     bucket_table_bytes: int
     breakdown: str | None = None
+    infosets_by_round: tuple[int, ...] = ()
 
-    def solver_bytes(self, dtype: np.dtype[np.floating] = TABLE_DTYPES[0]) -> int:
-        """What a Solver of this game holds with its tables in `dtype`."""
+    def solver_bytes(self, dtype: np.dtype[np.floating] = TABLE_DTYPES[0],
+                     average_rounds: tuple[int, ...] | None = None) -> int:
+        """What a Solver of this game holds with its tables in `dtype` and strategy sums on
+        `average_rounds` (None: every round)."""
+        rows = None if average_rounds is None else \
+            sum(self.infosets_by_round[r] for r in set(average_rounds))
         return solver_bytes(num_rows=self.infosets, max_actions=self.max_actions,
                             num_nodes=self.nodes, num_players=self.num_players,
                             bucket_table_bytes=self.bucket_table_bytes,
-                            table_itemsize=dtype.itemsize)
+                            table_itemsize=dtype.itemsize, strategy_rows=rows)
 
 
 def size_game(spec: GameSpec) -> GameSizing:
@@ -63,11 +68,16 @@ def size_game(spec: GameSpec) -> GameSizing:
 
         game = build_game(spec)
         counts = game.tree.counts()
+        decision = np.asarray(game.tree.decision_nodes, dtype=np.int64)
+        rounds = game.tree.round[decision].astype(np.int64)
         return GameSizing(game=spec.game, num_players=game.num_players, nodes=counts["nodes"],
                           decision=counts["decision"], fold_terminal=counts["fold_terminal"],
                           showdown_terminal=counts["showdown_terminal"],
                           max_actions=game.max_actions, infosets=game.num_rows,
-                          num_buckets=tuple(game.num_buckets), bucket_table_bytes=0)
+                          num_buckets=tuple(game.num_buckets), bucket_table_bytes=0,
+                          infosets_by_round=tuple(
+                              int((rounds == r).sum()) * int(game.num_buckets[r])
+                              for r in range(game.tree.num_rounds)))
     from holdem_lab.games.holdem import holdem_size
 
     params = dict(spec.game_params)
@@ -85,7 +95,9 @@ def size_game(spec: GameSpec) -> GameSizing:
                       showdown_terminal=tree.showdown_terminal, max_actions=tree.max_actions,
                       infosets=size.infosets, num_buckets=size.num_buckets,
                       bucket_table_bytes=size.bucket_table_bytes,
-                      breakdown=tree.breakdown(size.num_buckets))
+                      breakdown=tree.breakdown(size.num_buckets),
+                      infosets_by_round=tuple(d * int(b) for d, b in zip(
+                          tree.decision_by_round, size.num_buckets, strict=True)))
 
 
 def _bytes(count: int) -> str:
@@ -95,9 +107,10 @@ def _bytes(count: int) -> str:
     return f"{count} B"
 
 
-def size_lines(spec: GameSpec, table_dtype: str = "float64") -> list[str]:
+def size_lines(spec: GameSpec, table_dtype: str = "float64",
+               average_rounds: tuple[int, ...] | None = None) -> list[str]:
     """The report of ``holdem-lab size``; the ``#SBATCH --mem`` line is for `table_dtype`,
-    the config's."""
+    the config's, and memory counts strategy sums on the config's `average_rounds`."""
     size = size_game(spec)
     lines = [
         f"game: {size.game}, {size.num_players} players",
@@ -108,9 +121,11 @@ def size_lines(spec: GameSpec, table_dtype: str = "float64") -> list[str]:
     ]
     if size.breakdown is not None:
         lines.append(size.breakdown)
-    lines.append("memory at a chunk's peak (solver tables, action mask, tree and buckets), by "
-                 "table dtype:")
-    lines += [f"  {dtype.name:<8} {_bytes(size.solver_bytes(dtype))}"
+    kept = "" if average_rounds is None else \
+        f"; strategy sums on rounds {', '.join(map(str, sorted(set(average_rounds))))} only"
+    lines.append("memory at a chunk's peak (solver tables, action mask, tree and buckets"
+                 f"{kept}), by table dtype:")
+    lines += [f"  {dtype.name:<8} {_bytes(size.solver_bytes(dtype, average_rounds))}"
               + ("  (this config's table_dtype)" if dtype.name == table_dtype else "")
               for dtype in TABLE_DTYPES]
     if size.game == "holdem" and size.nodes > DEFAULT_MAX_NODES:
@@ -118,7 +133,8 @@ def size_lines(spec: GameSpec, table_dtype: str = "float64") -> list[str]:
     # The default engine's CPUs (a config's --workers would replace them).
     cpus = CPUS_PER_TASK if resolve_engine("auto", size.infosets) == "sequential" \
         else SHARDED_CPUS_PER_TASK
-    lines += resource_lines(size.solver_bytes(np.dtype(table_dtype)), bucket_file_bytes(spec),
+    lines += resource_lines(size.solver_bytes(np.dtype(table_dtype), average_rounds),
+                            bucket_file_bytes(spec),
                             cpus)
     return lines
 
