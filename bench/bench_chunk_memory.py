@@ -20,7 +20,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from holdem_lab.cli.sbatch import PROCESS_BASE_BYTES, resource_lines
+from holdem_lab.cli.sbatch import PROCESS_BASE_BYTES, bucket_file_bytes, resource_lines
 from holdem_lab.config import load_run_config
 from holdem_lab.games import build_game
 from holdem_lab.solver.solver import memory_needed, strategy_layout
@@ -54,7 +54,8 @@ def measure(path: Path, iterations: int, lbr_hands: int) -> dict[str, float]:
                               cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"{path.name}: the chunk failed:\n{done.stderr[-3000:]}")
-    asked = resource_lines(sized)[0].removeprefix("#SBATCH --mem=").removesuffix("M")
+    asked = resource_lines(sized, bucket_file_bytes(spec))[0].removeprefix(
+        "#SBATCH --mem=").removesuffix("M")
     return {"peak_mib": int(done.stdout.split()[-1]) / 2**20, "sized_mib": sized / 2**20,
             "limit_mib": (sized + PROCESS_BASE_BYTES) / 2**20, "mem_mib": float(asked)}
 
