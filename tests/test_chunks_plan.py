@@ -89,6 +89,11 @@ def test_the_progress_bar_aims_at_the_iterations_the_time_limit_allows() -> None
                   chunk_size_minutes=30.0)
     _aim_at_time_limit(bar, short, 60.0)
     assert bar.total == 2_000_000  # the iteration limit comes first
+    widget = SimpleNamespace(max=10**10)
+    shown = SimpleNamespace(n=1_000_000, total=10**10, container=SimpleNamespace(
+        children=(SimpleNamespace(), widget, SimpleNamespace())))
+    _aim_at_time_limit(shown, plan, 60.0)
+    assert shown.total == widget.max == 30_000_000  # a notebook's widget follows
     untimed = _plan(0, num_iterations=100)
     bar = SimpleNamespace(n=10, total=100)
     _aim_at_time_limit(bar, untimed, 1.0)

@@ -517,6 +517,10 @@ def _aim_at_time_limit(bar: Any, plan: ChunkPlan, seconds: float) -> None:
     reachable = bar.n + int(bar.n / seconds * max(limit - seconds, 0.0))
     end = plan.iteration_end
     bar.total = reachable if end is None else min(reachable, end - plan.start_iteration)
+    # A notebook's bar is a widget (description, bar, text) whose length was fixed at creation.
+    widgets = getattr(getattr(bar, "container", None), "children", None)
+    if widgets is not None and len(widgets) == 3:
+        widgets[1].max = bar.total
 
 
 def latest_checkpoint(logdir: str | os.PathLike[str]) -> CheckpointInfo | None:
