@@ -165,6 +165,10 @@ def test_chunk_summary_of_the_last_chunk(tmp_path: Path) -> None:
     assert all(v is not None for v in summary["history"]["exploitability"])
     assert set(summary["history"]["average_regret"]) == {"round0", "round1"}
     assert "chunk 2: iterations 200 -> 300 (100 trained)" in format_chunk_summary(summary)
+    # Training is part of the chunk's time; its own rate is the kernels'.
+    assert 0 < summary["training_seconds"] <= summary["chunk_seconds"]
+    assert summary["training_iterations_per_second"] >= summary["iterations_per_second"]
+    assert "s of it training, at " in format_chunk_summary(summary)
     figure = plot_chunk_summary(summary)
     assert len(figure.axes) == 2
     assert np.asarray(figure.axes[0].lines[0].get_xdata()).tolist() == [100, 200, 300]

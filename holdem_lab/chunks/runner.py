@@ -84,6 +84,9 @@ class ChunkResult:
     chunk_index: int
     reason: str
     skipped: tuple[str, ...] = field(default=())
+    training_seconds: float = 0.0
+    """Of `chunk_seconds`, the time spent in the training kernels (the rest: building the game,
+    loading and writing checkpoints, evaluating)."""
 
     @property
     def trained_iterations(self) -> int:
@@ -487,7 +490,8 @@ class _Chunk:
             checkpoint=last.policy_path if last is not None else None,
             elapsed_seconds=self.plan.previous_elapsed + seconds, chunk_seconds=seconds,
             chunk_index=self.history.chunk_index - (1 if already_complete else 0),
-            reason=reason, skipped=self.skipped)
+            reason=reason, skipped=self.skipped,
+            training_seconds=self.solver.compute_seconds - self.start_compute)
 
 
 def _checkpoint_bytes(solver: Solver) -> int:

@@ -251,6 +251,9 @@ def chunk_summary(result: ChunkResult, logdir: str | os.PathLike[str]) -> dict[s
         "chunk_seconds": seconds,
         "elapsed_seconds": result.elapsed_seconds,
         "iterations_per_second": result.trained_iterations / seconds if seconds > 0 else None,
+        "training_seconds": result.training_seconds,
+        "training_iterations_per_second": result.trained_iterations / result.training_seconds
+        if result.training_seconds > 0 else None,
         "peak_rss_mb": peak_rss_bytes() / 2**20,
         "checkpoint": str(result.checkpoint) if result.checkpoint is not None else None,
         "history": {"iteration": iterations, "exploitability": exploitability,
@@ -261,13 +264,17 @@ def chunk_summary(result: ChunkResult, logdir: str | os.PathLike[str]) -> dict[s
 def format_summary(summary: Mapping[str, Any]) -> str:
     """The summary as a few readable lines."""
     rate = summary["iterations_per_second"]
+    training = summary.get("training_iterations_per_second")
     lines = [
         f"status: {summary['status']} ({summary['reason']})",
         f"chunk {summary['chunk_index']}: iterations {summary['start_iteration']:,} -> "
         f"{summary['iteration']:,} ({summary['trained_iterations']:,} trained)",
         f"time: {summary['chunk_seconds']:.1f} s this chunk, "
         f"{summary['elapsed_seconds']:.1f} s in total"
-        + (f", {rate:,.0f} iterations/s" if rate else ""),
+        + (f", {rate:,.0f} iterations/s" if rate else "")
+        + (f" ({summary['training_seconds']:.1f} s of it training, at {training:,.0f} "
+           "iterations/s: the rest builds the game, loads, evaluates and writes)"
+           if training else ""),
         f"peak memory of this kernel so far: {summary['peak_rss_mb']:.0f} MiB",
         f"checkpoint: {summary['checkpoint']}",
     ]
