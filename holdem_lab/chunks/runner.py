@@ -160,7 +160,9 @@ step; a larger one gets them at checkpoints only (the metadata), since scanning 
 several GiB at every step costs more than the training between steps."""
 REGRET_SCAN_SHARE = 0.02
 """And at most this share of a chunk's time goes to those scans: a step skips them while less
-than 1/share times the last scan's duration has passed since it."""
+than 1/share times the last scan's duration has passed since it, unless the scan took under
+REGRET_SCAN_FREE seconds (small tables: every step keeps its series)."""
+REGRET_SCAN_FREE = 0.01
 
 
 def describe_engine(solver: Solver) -> str:
@@ -352,8 +354,9 @@ class _Chunk:
                 "memory/peak_rss_mb": peak_rss_bytes() / 2**20,
             })
             last_started, last_spent = self.regret_scan
-            if solver.regrets.nbytes <= REGRET_SCALARS_MAX_BYTES and \
-                    self.clock() - last_started >= last_spent / REGRET_SCAN_SHARE:
+            if solver.regrets.nbytes <= REGRET_SCALARS_MAX_BYTES and (
+                    last_spent < REGRET_SCAN_FREE
+                    or self.clock() - last_started >= last_spent / REGRET_SCAN_SHARE):
                 started = self.clock()
                 for name, value in average_regret_by_round(self.game, solver).items():
                     values[f"regret/average_{name}"] = value
