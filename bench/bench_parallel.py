@@ -90,7 +90,7 @@ def _merge_share(game: Any, config: MCCFRConfig, batches_to_time: int = 20) -> d
         for part in range(kernels_batches.LOG_PARTS):
             kernels_batches._merge_part(regrets, strategy, solver._log_rows,
                                         solver._log_values, solver._log_counts, part, False,
-                                        0.0)
+                                        0.0, solver._scale)
         merge_seconds += time.perf_counter() - started
     return {"merge_share_of_batch": merge_seconds / batch_seconds,
             "log_entries_per_batch": float(solver._log_counts.sum()),
