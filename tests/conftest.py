@@ -8,7 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hostile.runs import CONFIG, REPO, first_chunk, reference
+from bucket_cache import cache_root, code_digest
+from hostile.runs import CONFIG, first_chunk, reference
 from hypothesis import HealthCheck, settings
 
 from holdem_lab import Solver
@@ -41,22 +42,11 @@ SMALL_BUCKETS = BucketConfig(flop=8, turn=8, river=8, histogram_bins=8, kmeans_s
                              kmeans_iterations=20, seed=3)
 
 
-def _bucket_code_digest() -> str:
-    digest = hashlib.sha256()
-    for folder in ("cards", "abstraction"):
-        for path in sorted((REPO / "holdem_lab" / folder).glob("*.py")):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 @pytest.fixture(scope="session")
 def small_buckets() -> Path:
     """`SMALL_BUCKETS` built once per code version and cached like the default build."""
-    root = os.environ.get("HOLDEM_LAB_CACHE")
-    cache = Path(root) if root else Path.home() / ".cache" / "holdem_lab"
-    key = hashlib.sha256((SMALL_BUCKETS.digest() + _bucket_code_digest()).encode()
-                         ).hexdigest()[:20]
+    cache = cache_root()
+    key = hashlib.sha256((SMALL_BUCKETS.digest() + code_digest()).encode()).hexdigest()[:20]
     out = cache / f"small-buckets-{key}"
     if buckets_up_to_date(out, SMALL_BUCKETS) is None:
         for old in cache.glob("small-buckets-*"):

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from bucket_cache import cache_root, code_digest
 
 from holdem_lab.abstraction import buckets as B
 from holdem_lab.abstraction import features as F
@@ -104,20 +105,6 @@ def nearest(point: np.ndarray, centroids: np.ndarray) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _code_digest() -> str:
-    digest = hashlib.sha256()
-    for folder in ("cards", "abstraction"):
-        for path in sorted((ROOT / "holdem_lab" / folder).glob("*.py")):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _cache_root() -> Path:
-    root = os.environ.get("HOLDEM_LAB_CACHE")
-    return Path(root) if root else Path.home() / ".cache" / "holdem_lab"
-
-
 def _run_cli(args: list[str], threads: int | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     if threads is not None:
@@ -137,8 +124,8 @@ def _prune(keep: Path) -> None:
 def default_dir() -> Path:
     """The default config built once (through the CLI, in a fresh process) and cached."""
     config = load_bucket_config(DEFAULT_YAML)
-    key = hashlib.sha256((config.digest() + _code_digest()).encode()).hexdigest()[:20]
-    out = _cache_root() / f"buckets-{key}"
+    key = hashlib.sha256((config.digest() + code_digest()).encode()).hexdigest()[:20]
+    out = cache_root() / f"buckets-{key}"
     if B.buckets_up_to_date(out, config) is None:
         _prune(out)
         result = _run_cli(["--config", str(DEFAULT_YAML), "--out", str(out), "--no-progress"])
