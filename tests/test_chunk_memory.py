@@ -24,11 +24,7 @@ import pytest
 from holdem_lab import MCCFRConfig, Solver, load_game
 from holdem_lab.checkpoint import write_checkpoint
 from holdem_lab.checkpoint.arrays import StreamedArray
-from holdem_lab.chunks.policy import (
-    average_policy,
-    average_policy_blocks,
-    streamed_average_policy,
-)
+from holdem_lab.chunks.policy import average_policy_blocks, streamed_average_policy
 from holdem_lab.cli.sbatch import MARGIN, PROCESS_BASE_BYTES, resource_lines
 from holdem_lab.errors import CheckpointError
 from holdem_lab.solver.solver import memory_needed
@@ -82,7 +78,6 @@ def test_the_policy_in_blocks_is_the_solvers_bit_for_bit(monkeypatch: Any) -> No
     blocks = list(average_policy_blocks(solver))
     assert len(blocks) > 10
     assert np.concatenate(blocks).tobytes() == whole.tobytes()
-    assert average_policy(solver).tobytes() == whole.tobytes()
 
 
 def test_a_streamed_policy_writes_the_same_checkpoint_bytes(tmp_path: Path,
@@ -123,62 +118,103 @@ def test_a_streamed_array_with_nan_is_refused(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def _heads_up_solver(buckets: Path) -> Solver:
+def _heads_up_solver(buckets: Path, **config: Any) -> Solver:
     game = load_game("holdem", num_players=2, stack=200, small_blind=1, big_blind=2,
                      buckets=str(buckets / "buckets.npz"),
                      bet_sizing=dict(bet_sizes=[[0.5, 1.0, 2.0], [0.5, 1.0], [0.5, 1.0],
                                                 [0.5, 1.0]], max_raises=[3, 2, 2, 2]))
-    solver = Solver(game, MCCFRConfig(seed=2, engine="sequential"))
+    solver = Solver(game, MCCFRConfig(seed=2, engine="sequential", **config))
     solver.run(3000)
     return solver
 
 
-def test_evaluation_reads_the_strategy_sums_in_place_and_allocates_nothing_of_their_size(
-        small_buckets: Path) -> None:
-    """A heads-up chunk's matches and local best response play the strategy-sum table itself
-    (normalised row by row as it is read), with the same results as the average policy, and
-    allocate nothing of the table's size: no normalised copy, no temporaries."""
+@pytest.mark.parametrize("config", [
+    {}, {"average_rounds": (0,)}, {"average_rounds": (0, 2), "table_dtype": "float32"}],
+    ids=["every round", "preflop sums", "sums on 0 and 2, float32 regrets"])
+def test_evaluation_reads_the_tables_in_place_and_allocates_nothing_of_their_size(
+        small_buckets: Path, config: dict[str, Any]) -> None:
+    """A heads-up chunk's matches and local best response play the solver's tables themselves
+    (the strategy sums normalised row by row as they are read; with `average_rounds`, the
+    regrets' regret-matching strategy on the other rounds), with the same results as the
+    average policy, and allocate nothing of a table's size: no normalised copy, no
+    temporaries."""
     import tracemalloc
 
     from holdem_lab.chunks.policy import evaluation_policy
     from holdem_lab.eval.lbr import local_best_response, make_deals
     from holdem_lab.eval.match import play_match
 
-    solver = _heads_up_solver(small_buckets)
+    solver = _heads_up_solver(small_buckets, **config)
     game = solver.game
-    assert evaluation_policy(solver) is solver.strategy_sum
+    tables = evaluation_policy(solver)
+    assert tables.weights is solver.strategy_sum
+    if config:
+        assert solver.strategy_sum.shape[0] < game.num_rows
+        assert tables.current is solver.regrets
     policy = solver.average_policy()
     deals = make_deals(40, 1)
-    local_best_response(game, policy, deals=make_deals(2, 1))  # compiled outside the trace
-    play_match(game, policy, "always_call", deal_pairs=2)
+    local_best_response(game, tables, deals=make_deals(2, 1))  # compiled outside the trace
+    play_match(game, tables, "always_call", deal_pairs=2)
     tracemalloc.start()
     try:
-        lbr = local_best_response(game, solver.strategy_sum, deals=deals)
-        match = play_match(game, solver.strategy_sum, "equity_threshold", deal_pairs=200,
+        lbr = local_best_response(game, tables, deals=deals)
+        match = play_match(game, tables, "equity_threshold", deal_pairs=200,
                            arrays=solver.arrays)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     # Normalising a copy took about five tables; what is left is per betting-tree node (the
     # kernels' int64 copies of the tree), which a bucketed game has far fewer of than rows.
-    assert peak < solver.strategy_sum.nbytes, (peak, solver.strategy_sum.nbytes)
-    assert lbr.mbb_per_hand == local_best_response(game, policy, deals=deals).mbb_per_hand
+    copy = game.num_rows * game.max_actions * 8  # what a normalised policy takes
+    assert peak < copy, (peak, copy)
+    # The normalised policy is normalised once more as it is read, which may move a last bit.
+    assert lbr.mbb_per_hand == pytest.approx(
+        local_best_response(game, policy, deals=deals).mbb_per_hand, rel=1e-12)
     assert match.mbb_per_hand == play_match(game, policy, "equity_threshold",
                                             deal_pairs=200).mbb_per_hand
 
 
-def test_a_packed_strategy_sum_table_is_evaluated_through_the_average_policy() -> None:
-    """With strategy sums on some rounds only, evaluation plays the average policy, which is
-    the current strategy elsewhere, and the sizing counts that policy."""
+def test_multiway_matches_read_packed_tables_as_the_average_policy() -> None:
+    """A multiway chunk's matches on tables with sums on preflop only play what the average
+    policy plays; the sizing counts no policy beside the tables."""
     from holdem_lab.chunks.policy import evaluation_policy
+    from holdem_lab.eval.match import play_multiway_match
 
-    game = load_game("holdem", num_players=2, stack=40,
+    game = load_game("holdem", num_players=3, stack=40,
                      bet_sizing=dict(bet_sizes=[[1.0]] * 4, max_raises=[2, 1, 1, 1]))
-    solver = Solver(game, MCCFRConfig(seed=2, engine="sequential", average_rounds=(0,)))
-    solver.run(200)
+    solver = Solver(game, MCCFRConfig(num_players=3, seed=2, engine="sequential",
+                                      average_rounds=(0,)))
+    solver.run(2000)
     rows = solver.strategy_sum.shape[0]
     assert rows < game.num_rows
-    assert evaluation_policy(solver).tobytes() == solver.average_policy().tobytes()
-    policy_bytes = game.num_rows * game.max_actions * 8
+    tables = evaluation_policy(solver)
+    for baseline in ("always_call", "equity_threshold"):
+        assert play_multiway_match(game, tables, baseline, deals=300).as_dict() == \
+            play_multiway_match(game, solver.average_policy(), baseline, deals=300).as_dict()
     assert memory_needed(game, strategy_rows=rows) - memory_needed(game) == \
-        policy_bytes - (game.num_rows - rows) * game.max_actions * 8
+        -(game.num_rows - rows) * game.max_actions * 8
+
+
+def test_policy_tables_that_do_not_fit_the_game_are_refused(small_buckets: Path) -> None:
+    from holdem_lab.chunks.policy import evaluation_policy
+    from holdem_lab.errors import GameError
+    from holdem_lab.eval.lbr import local_best_response, make_deals
+    from holdem_lab.eval.match import play_match
+
+    solver = _heads_up_solver(small_buckets, average_rounds=(0,))
+    tables = evaluation_policy(solver)
+    with pytest.raises(GameError, match="policy tables of shapes"):
+        play_match(solver.game, tables._replace(weights=tables.weights[1:]), "uniform",
+                   deal_pairs=2)
+    with pytest.raises(GameError, match="policy tables of shapes"):
+        play_match(solver.game, tables._replace(current=tables.current[:, 1:]), "uniform",
+                   deal_pairs=2)
+    bad = tables.current.copy()
+    bad[5, 0] = np.inf
+    with pytest.raises(GameError, match="policy regrets have non-finite entries"):
+        local_best_response(solver.game, tables._replace(current=bad), deals=make_deals(2, 1))
+    negative = tables.weights.copy()
+    negative[0, 0] = -1.0
+    with pytest.raises(GameError, match="policy weights have negative or non-finite entries"):
+        local_best_response(solver.game, tables._replace(weights=negative),
+                            deals=make_deals(2, 1))

@@ -7,9 +7,8 @@ is row by row, so the same function applied to blocks of rows gives the same bit
 fills one table block by block, and a checkpoint streams the blocks straight to its file
 (`StreamedArray`) without holding the policy at all.
 
-Evaluation needs no normalised copy either when every round keeps its strategy sums: matches and
-local best response normalise each row as they read it, so they are handed the strategy-sum
-table itself (`evaluation_policy`).
+Evaluation needs no normalised copy at all: matches and local best response normalise each row
+as they read it, so they are handed the solver's tables themselves (`evaluation_policy`).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from holdem_lab.checkpoint.arrays import StreamedArray
+from holdem_lab.eval.agents import PolicyTables, policy_tables
 from holdem_lab.solver.solver import Solver
 
 POLICY_BLOCK_BYTES = 4 << 20
@@ -32,25 +32,19 @@ def average_policy_blocks(solver: Solver) -> Iterator[np.ndarray]:
     yield from solver.policy_blocks(solver.game.row_action_mask(), step)
 
 
-def average_policy(solver: Solver) -> np.ndarray:
-    """`solver.average_policy()`, holding one table and a block's temporaries, not five
-    tables."""
-    policy = np.empty(solver.regrets.shape, dtype=np.float64)
-    start = 0
-    for block in average_policy_blocks(solver):
-        policy[start:start + block.shape[0]] = block
-        start += block.shape[0]
-    return policy
-
-
-def evaluation_policy(solver: Solver) -> np.ndarray:
-    """What a chunk's matches and local best response play: the strategy-sum table itself when
-    it has a row for every infoset (its rows are normalised as they are read, and lazy
-    discounting scales every row alike), otherwise the average policy, which plays the current
-    strategy on the rounds without sums."""
+def evaluation_policy(solver: Solver) -> PolicyTables:
+    """What a chunk's matches and local best response play, read in place: the strategy sums
+    (normalised row by row as they are read; lazy discounting scales every row alike), and with
+    `average_rounds` the regrets on the other rounds (their regret-matching strategy, which
+    their positive regrets' one scale does not change): the average policy without a copy."""
     if solver.strategy_sum.shape == solver.regrets.shape:
-        return solver.strategy_sum
-    return average_policy(solver)
+        return policy_tables(solver.strategy_sum)
+    groups = solver.game.row_groups
+    assert groups is not None  # packed sums need Hold'em's row groups
+    bounds = groups.reshape(-1, 2).astype(np.int64)
+    return PolicyTables(solver.strategy_sum, solver.regrets, np.ascontiguousarray(bounds[:, 0]),
+                        np.ascontiguousarray(bounds[:, 1]),
+                        solver.sum_shift.ravel().astype(np.int64))
 
 
 def streamed_average_policy(solver: Solver) -> StreamedArray:

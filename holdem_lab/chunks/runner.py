@@ -25,8 +25,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
-
 from holdem_lab.checkpoint import (
     CheckpointInfo,
     clean_temp_files,
@@ -49,6 +47,7 @@ from holdem_lab.chunks.signals import GracefulStop
 from holdem_lab.chunks.tensorboard import ScalarLog
 from holdem_lab.config import GameSpec, MCCFRConfig
 from holdem_lab.errors import CheckpointError, ConfigError
+from holdem_lab.eval.agents import PolicyTables
 from holdem_lab.eval.exact import exploitability
 from holdem_lab.games import Game, build_game
 from holdem_lab.process import peak_rss_bytes
@@ -379,7 +378,7 @@ class _Chunk:
         if game.num_players == 2 and config.lbr_hands >= 2 and not game.tree.dead_money:
             self.measure_lbr(policy)
 
-    def play_matches(self, policy: np.ndarray) -> None:
+    def play_matches(self, policy: PolicyTables) -> None:
         from holdem_lab.eval.match import play_match, play_multiway_match
 
         # The solver's kernel arrays are the game's: building another copy walks the whole
@@ -413,7 +412,7 @@ class _Chunk:
         self.scalars.scalars(self.solver.iteration, {
             f"eval/mbb_vs_{name}": result["mbb_per_hand"] for name, result in results.items()})
 
-    def measure_lbr(self, policy: np.ndarray) -> None:
+    def measure_lbr(self, policy: PolicyTables) -> None:
         from holdem_lab.eval.lbr import local_best_response, make_deals
 
         result = local_best_response(self.game, policy,

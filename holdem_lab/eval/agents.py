@@ -15,14 +15,16 @@ Every agent acts on the game's betting tree. The blueprint samples its average s
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from holdem_lab.cards.evaluator import eval5_kernel, eval6_kernel, eval7_kernel
 from holdem_lab.cards.isomorphism import preflop_class_kernel, unindex_kernel
+from holdem_lab.errors import GameError
 from holdem_lab.games.dealing import deal_cards, deal_holdem
-from holdem_lab.games.game import NODE_WORD
+from holdem_lab.games.game import NODE_WORD, Game
 from holdem_lab.games.payoffs import terminal_payoff
 from holdem_lab.games.tree import BET_RAISE, CHECK_CALL, DECISION, FOLD, FOLD_TERMINAL
 
@@ -131,17 +133,89 @@ def preflop_equities(samples, rng):
     return out
 
 
+class PolicyTables(NamedTuple):
+    """A blueprint as the evaluation kernels read it, without a normalised copy.
+
+    `weights` holds non-negative weights per row (an average policy, or strategy sums), which
+    are normalised as they are read. When the groups are empty, `weights` has a row per infoset.
+    Otherwise infoset rows group_first[g] .. group_end[g]-1 read weights row `row -
+    group_shift[g]`, or, where that shift is negative (a round that keeps no strategy sums), the
+    regret-matching strategy of `current` (the regrets, one row per infoset): what the average
+    policy of a solver with `average_rounds` plays, read in place."""
+
+    weights: np.ndarray
+    current: np.ndarray
+    group_first: np.ndarray
+    group_end: np.ndarray
+    group_shift: np.ndarray
+
+
+def policy_tables(weights: np.ndarray) -> PolicyTables:
+    """`weights` (a row per infoset) as PolicyTables."""
+    none = np.zeros(0, dtype=np.int64)
+    return PolicyTables(weights, np.zeros((0, weights.shape[1])), none, none, none)
+
+
+def policy_for(game: Game, policy: np.ndarray | PolicyTables, *, check_values: bool = False
+               ) -> PolicyTables:
+    """`policy` (an array with a row per infoset of `game`, or PolicyTables) as PolicyTables
+    whose shapes fit the game, its arrays C-contiguous and its weights float64. With
+    `check_values`, negative or non-finite weights and non-finite regrets are refused; the check
+    goes block by block, so that it allocates nothing of a table's size."""
+    if isinstance(policy, np.ndarray):
+        policy = policy_tables(policy)
+    weights = np.ascontiguousarray(policy.weights, dtype=np.float64)
+    current = np.ascontiguousarray(policy.current)
+    shape = (game.num_rows, game.max_actions)
+    if policy.group_shift.shape[0] == 0:
+        if weights.shape != shape:
+            raise GameError(f"policy shape {weights.shape} does not fit the game {shape}")
+    else:
+        kept = sum(int(end - first) for first, end, shift in
+                   zip(policy.group_first, policy.group_end, policy.group_shift, strict=True)
+                   if shift >= 0)
+        if current.shape != shape or weights.shape != (kept, game.max_actions):
+            raise GameError(f"policy tables of shapes {weights.shape} (sums on {kept:,} rows) "
+                            f"and {current.shape} do not fit the game {shape}")
+    if check_values:
+        for table, label, signed in ((weights, "weights", False), (current, "regrets", True)):
+            step = max(1, (1 << 20) // max(table.shape[1], 1))
+            for start in range(0, table.shape[0], step):
+                block = table[start:start + step]
+                if not np.all(np.isfinite(block)) or (not signed and np.any(block < 0.0)):
+                    raise GameError(f"policy {label} have "
+                                    f"{'non-finite' if signed else 'negative or non-finite'} "
+                                    "entries")
+    return PolicyTables(weights, current, policy.group_first, policy.group_end,
+                        policy.group_shift)
+
+
 @njit(cache=True, inline="always")
-def policy_probability(weights, row, a, count):
-    """The blueprint's probability of action `a` at `row`: the row's weights (an average policy,
-    or the strategy sums themselves) normalised over the node's `count` actions, uniform where
-    none is positive. Normalising as the row is read lets a chunk evaluate its strategy-sum
-    table in place instead of holding a normalised copy of it."""
+def policy_probability(policy, row, a, count):
+    """The blueprint's probability of action `a` at infoset `row` (`policy`: PolicyTables): the
+    row's weights normalised over the node's `count` actions, uniform where none is positive
+    (on rounds without sums, the positive regrets normalised alike). Normalising as the row is
+    read lets a chunk evaluate its tables in place instead of holding a normalised copy."""
+    shifts = policy.group_shift
+    source = row
+    for g in range(shifts.shape[0]):
+        if policy.group_first[g] <= row < policy.group_end[g]:
+            if shifts[g] < 0:
+                current = policy.current
+                total = 0.0
+                for b in range(count):
+                    total += max(float(current[row, b]), 0.0)
+                if total > 0.0:
+                    return max(float(current[row, a]), 0.0) / total
+                return 1.0 / count
+            source = row - shifts[g]
+            break
+    weights = policy.weights
     total = 0.0
     for b in range(count):
-        total += weights[row, b]
+        total += weights[source, b]
     if total > 0.0:
-        return weights[row, a] / total
+        return weights[source, a] / total
     return 1.0 / count
 
 
@@ -247,13 +321,17 @@ def play_duplicate(player, round_, num_actions_, children, terminal, row_offset,
                 rnd = round_[node]
                 a_is_acting = (p == 0) == (swap == 0)
                 agent = agent_a if a_is_acting else agent_b
-                policy = policy_a if a_is_acting else policy_b
                 if agent == 5 and strengths[p, rnd] < 0.0:
                     strengths[p, rnd] = hand_strength(deck[2 * p], deck[2 * p + 1], deck[4:9],
                                                       2 + rnd)
                 row = row_offset[node] + buckets[p, rnd] * row_stride[node]
-                a = _choose(agent, policy, row, node, num_actions_[node], action_kind,
-                            action_amount, contrib, p, strengths[p, rnd], rng, probs)
+                # Two calls, not one on a chosen policy: the agents' tables may differ in type.
+                if a_is_acting:
+                    a = _choose(agent, policy_a, row, node, num_actions_[node], action_kind,
+                                action_amount, contrib, p, strengths[p, rnd], rng, probs)
+                else:
+                    a = _choose(agent, policy_b, row, node, num_actions_[node], action_kind,
+                                action_amount, contrib, p, strengths[p, rnd], rng, probs)
                 node = children[node, a]
             seat_of_a = 0 if swap == 0 else 1
             row = node_row[node]
@@ -298,13 +376,18 @@ def play_rotations(player, round_, num_actions_, children, terminal, row_offset,
                 p = player[node]
                 rnd = round_[node]
                 agent = agent_a if p == seat_of_a else agent_b
-                policy = policy_a if p == seat_of_a else policy_b
                 if agent == 5 and strengths[p, rnd] < 0.0:
                     strengths[p, rnd] = hand_strength(deck[2 * p], deck[2 * p + 1],
                                                       deck[board:board + 5], 2 + rnd)
                 row = row_offset[node] + buckets[p, rnd] * row_stride[node]
-                a = _choose_with(agent, policy, row, node, num_actions_[node], action_kind,
-                                 action_amount, contrib, p, strengths[p, rnd], probs, draws[k])
+                if p == seat_of_a:
+                    a = _choose_with(agent, policy_a, row, node, num_actions_[node], action_kind,
+                                     action_amount, contrib, p, strengths[p, rnd], probs,
+                                     draws[k])
+                else:
+                    a = _choose_with(agent, policy_b, row, node, num_actions_[node], action_kind,
+                                     action_amount, contrib, p, strengths[p, rnd], probs,
+                                     draws[k])
                 k += 1
                 node = children[node, a]
             row = node_row[node]
@@ -314,5 +397,6 @@ def play_rotations(player, round_, num_actions_, children, terminal, row_offset,
     return out
 
 
-__all__ = ["AGENT_NAMES", "Agent", "FOLD_TERMINAL", "hand_strength",
-           "play_duplicate", "play_rotations", "policy_probability", "preflop_equities"]
+__all__ = ["AGENT_NAMES", "Agent", "FOLD_TERMINAL", "PolicyTables", "hand_strength",
+           "play_duplicate", "play_rotations", "policy_for", "policy_probability", "policy_tables",
+           "preflop_equities"]

@@ -67,7 +67,7 @@ from numba import njit, prange
 
 from holdem_lab.cards.evaluator import eval7_kernel
 from holdem_lab.errors import GameError
-from holdem_lab.eval.agents import policy_probability
+from holdem_lab.eval.agents import PolicyTables, policy_for, policy_probability
 from holdem_lab.eval.interval import Interval
 from holdem_lab.games.dealing import holdem_bucket
 from holdem_lab.games.game import Game
@@ -258,21 +258,11 @@ def baseline_policy(game: Game, name: str) -> np.ndarray:
     return policy
 
 
-def checked_policy(game: Game, policy: np.ndarray) -> np.ndarray:
-    """`policy` as a C-contiguous float64 array of the game's shape, refused if any entry is
-    negative or not finite. Its rows need not be normalised: the kernels normalise each row as
-    they read it (`policy_probability`), so a chunk can pass its strategy-sum table itself.
-    The check goes block by block, so that it allocates nothing of the table's size."""
-    policy = np.ascontiguousarray(policy, dtype=np.float64)
-    if policy.shape != (game.num_rows, game.max_actions):
-        raise GameError(f"policy shape {policy.shape} does not fit the game "
-                        f"{(game.num_rows, game.max_actions)}")
-    step = max(1, (1 << 20) // max(game.max_actions, 1))
-    for start in range(0, policy.shape[0], step):
-        block = policy[start:start + step]
-        if not np.all(np.isfinite(block)) or np.any(block < 0.0):
-            raise GameError("policy has negative or non-finite entries")
-    return policy
+def checked_policy(game: Game, policy: np.ndarray | PolicyTables) -> PolicyTables:
+    """`policy` as PolicyTables that fit the game, refused if a weight is negative or not
+    finite. Its rows need not be normalised: the kernels normalise each row as they read it
+    (`policy_probability`), so a chunk can pass its tables themselves."""
+    return policy_for(game, policy, check_values=True)
 
 
 # --------------------------------------------------------------------------- the decision rule
@@ -536,7 +526,7 @@ def _play_hand(lbr_seat: int, lbr0: int, lbr1: int, opp_hand: int, deal_board: n
                mode: int, player: np.ndarray, round_: np.ndarray,
                num_actions: np.ndarray, children: np.ndarray, terminal: np.ndarray,
                contrib: np.ndarray, action_kind: np.ndarray, action_amount: np.ndarray,
-               row_offset: np.ndarray, row_stride: np.ndarray, policy: np.ndarray,
+               row_offset: np.ndarray, row_stride: np.ndarray, policy: PolicyTables,
                preflop_buckets: np.ndarray, tables: np.ndarray, offsets: np.ndarray,
                stacks: np.ndarray, big_blind: float, decide: np.ndarray, fractions: np.ndarray,
                bet_all_in: np.ndarray, runouts: int) -> float:
@@ -774,7 +764,7 @@ def _lbr_deals(cards: np.ndarray, seeds: np.ndarray, mode: int, player: np.ndarr
                round_: np.ndarray, num_actions: np.ndarray, children: np.ndarray,
                terminal: np.ndarray, contrib: np.ndarray, action_kind: np.ndarray,
                action_amount: np.ndarray, row_offset: np.ndarray, row_stride: np.ndarray,
-               policy: np.ndarray, preflop_buckets: np.ndarray, tables: np.ndarray,
+               policy: PolicyTables, preflop_buckets: np.ndarray, tables: np.ndarray,
                offsets: np.ndarray, stacks: np.ndarray, big_blind: float, decide: np.ndarray,
                fractions: np.ndarray, bet_all_in: np.ndarray, runouts: int) -> np.ndarray:
     """LBR's mean winnings (chips) over the two hands of each duplicate deal."""
@@ -841,7 +831,7 @@ def _preflop_buckets(game: Game) -> np.ndarray:
     return out
 
 
-def local_best_response(game: Game, policy: np.ndarray, *, deal_pairs: int = 10_000,
+def local_best_response(game: Game, policy: np.ndarray | PolicyTables, *, deal_pairs: int = 10_000,
                         seed: int = 0, actions: str | Sequence[Any] | LBRActions = "fcpa",
                         estimator: str = "imaginary", runouts: int = DEFAULT_RUNOUTS,
                         threads: int | None = None, deals: LBRDeals | None = None,
@@ -849,7 +839,8 @@ def local_best_response(game: Game, policy: np.ndarray, *, deal_pairs: int = 10_
                         progress: Callable[[int], None] | None = None,
                         should_stop: Callable[[], bool] | None = None) -> LBRResult:
     """LBR's winnings against `policy` (an average-policy array over `game`'s rows, or any
-    non-negative weights per row, such as strategy sums, which are normalised as read) on
+    non-negative weights per row, such as strategy sums, which are normalised as read; or
+    PolicyTables, a solver's tables read in place) on
     `deal_pairs` duplicate deals from `seed`, or on a fixed `deals` list, with the action set
     `actions` (`parse_actions`), the `estimator` of the module docstring and `runouts` sampled
     run-outs per flop or preflop equity. `threads` spreads the deals over that many threads

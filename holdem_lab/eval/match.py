@@ -26,12 +26,19 @@ from holdem_lab.errors import GameError
 from holdem_lab.eval.agents import (
     AGENT_NAMES,
     Agent,
+    PolicyTables,
     play_duplicate,
     play_rotations,
+    policy_for,
+    policy_tables,
     preflop_equities,
 )
 from holdem_lab.eval.interval import Interval
 from holdem_lab.games.game import Game, GameArrays
+
+Agentlike = str | np.ndarray | PolicyTables
+"""A match's agent: a baseline's name, or a blueprint (an average-policy array, strategy sums
+with a row per infoset, or PolicyTables: a solver's tables read in place)."""
 
 
 @dataclass(frozen=True)
@@ -60,25 +67,21 @@ def preflop_equity_table(samples: int = 4000, seed: int = 169) -> np.ndarray:
     return np.asarray(preflop_equities(samples, np.random.default_rng(seed)))
 
 
-def _agent(spec: str | np.ndarray, game: Game) -> tuple[str, int, np.ndarray]:
-    dummy = np.zeros((1, game.max_actions))
-    if isinstance(spec, np.ndarray):
-        if spec.shape != (game.num_rows, game.max_actions):
-            raise GameError(f"policy shape {spec.shape} does not fit the game "
-                            f"{(game.num_rows, game.max_actions)}")
-        return "blueprint", int(Agent.BLUEPRINT), np.ascontiguousarray(spec, dtype=np.float64)
+def _agent(spec: Agentlike, game: Game) -> tuple[str, int, PolicyTables]:
+    if isinstance(spec, np.ndarray | PolicyTables):
+        return "blueprint", int(Agent.BLUEPRINT), policy_for(game, spec)
     if spec not in AGENT_NAMES or spec == "blueprint":
         known = ", ".join(k for k in AGENT_NAMES if k != "blueprint")
         raise GameError(f"unknown agent {spec!r}; baselines: {known} (or pass a policy array)")
-    return spec, int(AGENT_NAMES[spec]), dummy
+    return spec, int(AGENT_NAMES[spec]), policy_tables(np.zeros((1, game.max_actions)))
 
 
-def play_match(game: Game, agent_a: str | np.ndarray, agent_b: str | np.ndarray, *,
+def play_match(game: Game, agent_a: Agentlike, agent_b: Agentlike, *,
                deal_pairs: int = 10_000, seed: int = 0, name_a: str | None = None,
                name_b: str | None = None, arrays: GameArrays | None = None) -> MatchResult:
-    """Play `deal_pairs` duplicate deal pairs of heads-up Hold'em between two agents (a baseline
-    name, or a blueprint's average-policy array or strategy sums: rows are normalised as they
-    are read). `arrays`: the game's `Game.arrays()`, if the caller holds them already."""
+    """Play `deal_pairs` duplicate deal pairs of heads-up Hold'em between two agents
+    (`Agentlike`: a blueprint's rows are normalised as they are read). `arrays`: the game's
+    `Game.arrays()`, if the caller holds them already."""
     if game.name != "holdem" or game.num_players != 2:
         raise GameError("matches are heads-up Hold'em: load_game('holdem', num_players=2, ...)")
     if deal_pairs < 2:
@@ -155,7 +158,7 @@ def _half_width(values: np.ndarray) -> float:
     return 1.96 * float(np.std(values, ddof=1)) / math.sqrt(values.shape[0])
 
 
-def rotation_scores(game: Game, agent_a: str | np.ndarray, agent_b: str | np.ndarray, *,
+def rotation_scores(game: Game, agent_a: Agentlike, agent_b: Agentlike, *,
                     deals: int, seed: int = 0, arrays: GameArrays | None = None) -> np.ndarray:
     """Agent A's winnings (chips) in every rotation of every deal, shape (deals, num_players):
     column r is the play with A in seat r and B in every other seat. `arrays`: the game's
@@ -179,12 +182,12 @@ def rotation_scores(game: Game, agent_a: str | np.ndarray, agent_b: str | np.nda
         preflop_equity_table(), rng, deals, game.num_players, tree.max_depth))
 
 
-def play_multiway_match(game: Game, agent_a: str | np.ndarray, agent_b: str | np.ndarray, *,
+def play_multiway_match(game: Game, agent_a: Agentlike, agent_b: Agentlike, *,
                         deals: int = 10_000, seed: int = 0, name_a: str | None = None,
                         name_b: str | None = None,
                         arrays: GameArrays | None = None) -> MultiwayResult:
     """Play `deals` multiway duplicate deals of Hold'em for 3 to 6 players: one seat of agent A
-    (a baseline name or a blueprint's average-policy array) against n-1 copies of agent B, every
+    (`Agentlike`) against n-1 copies of agent B, every
     deal played once with A in each seat. `arrays`: as for `rotation_scores`."""
     if game.name != "holdem" or not 3 <= game.num_players <= 6:
         raise GameError("multiway matches are Hold'em for 3 to 6 players "

@@ -362,7 +362,7 @@ class Solver:
 
     def current_policy(self) -> np.ndarray:
         """Regret-matching strategy of every infoset row (uniform where no regret is positive)."""
-        return _normalise(np.maximum(self.regrets, 0.0), self.game.row_action_mask())
+        return _normalise(_positive(self.regrets), self.game.row_action_mask())
 
     def average_policy(self) -> np.ndarray:
         """The average strategy (normalised strategy sums; uniform for rows never reached). This
@@ -391,7 +391,7 @@ class Solver:
                 if group >= 0:
                     weights = self.strategy_sum[start - group:stop - group]
                 else:
-                    weights = np.maximum(self.regrets[start:stop], 0.0)
+                    weights = _positive(self.regrets[start:stop])
                 yield _normalise(weights, mask[start:stop])
 
     def epsilon(self) -> float:
@@ -399,6 +399,12 @@ class Solver:
         return self.config.epsilon_at(self.iteration + 1)
 
     # ------------------------------------------------------------------ state
+
+    @property
+    def sum_shift(self) -> np.ndarray:
+        """Per (player, round), the shift from an infoset row to its strategy-sum row, -1 where
+        the round keeps no sums (`strategy_layout`)."""
+        return self._sum_shift
 
     @property
     def arrays(self) -> GameArrays:
@@ -524,9 +530,8 @@ def memory_needed(game: Game, table_dtype: str = "float64",
                   strategy_rows: int | None = None) -> int:
     """Bytes a chunk of this game holds at its peak: regrets (`table_dtype`, rows x actions)
     and float64 strategy sums (on `strategy_rows` rows, default all), the row action mask a
-    checkpoint normalises the average policy with (it streams the policy itself), the float64
-    policy evaluation holds when strategy sums cover fewer rows (with sums on every row it reads
-    them in place), and the game's tables."""
+    checkpoint normalises the average policy with (it streams the policy itself; evaluation
+    reads the tables in place), and the game's tables."""
     return solver_bytes(num_rows=game.num_rows, max_actions=game.max_actions,
                         num_nodes=game.tree.num_nodes, num_players=game.num_players,
                         bucket_table_bytes=int(game.holdem_bucket_tables.nbytes),
@@ -539,13 +544,10 @@ def solver_bytes(*, num_rows: int, max_actions: int, num_nodes: int, num_players
                  strategy_rows: int | None = None) -> int:
     """`memory_needed` from the sizes alone (a game sized before it is built): regrets of
     `table_itemsize`-byte entries, float64 strategy sums on `strategy_rows` rows, a one-byte
-    action mask of the regrets' shape, a float64 evaluation policy when `strategy_rows` is
-    fewer than the rows, the tree's per-node arrays and labels, the kernels' node table and the
-    bucket tables."""
+    action mask of the regrets' shape, the tree's per-node arrays and labels, the kernels' node
+    table and the bucket tables."""
     table = num_rows * max_actions * table_itemsize
     sums = (num_rows if strategy_rows is None else strategy_rows) * max_actions * 8
-    packed = strategy_rows is not None and strategy_rows < num_rows
-    policy = num_rows * max_actions * 8 if packed else 0
     mask = num_rows * max_actions
     # Per node: children int32, action kinds int8 and amounts float64 per action;
     # contributions float64 and folded flags per player; parent int32; player, round, terminal
@@ -553,7 +555,7 @@ def solver_bytes(*, num_rows: int, max_actions: int, num_nodes: int, num_players
     # kernel row int64 each; the label.
     per_node = max_actions * (4 + 1 + 8) + num_players * (8 + 1) + 4 + 4 + 4 * 8 + _LABEL_BYTES
     tree = num_nodes * per_node + node_table_bytes_for(num_nodes, max_actions, num_players)
-    return table + sums + policy + mask + tree + bucket_table_bytes
+    return table + sums + mask + tree + bucket_table_bytes
 
 
 # A node's label is a Python str of a few dozen characters (49 bytes of header) in a tuple.
@@ -639,6 +641,12 @@ def _shard_counters(shards: int) -> tuple[np.ndarray, np.ndarray]:
 def _divisor_at_most(number: int, limit: int) -> int:
     """The largest divisor of `number` that is at most `limit`."""
     return max(d for d in range(1, min(number, limit) + 1) if number % d == 0)
+
+
+def _positive(regrets: np.ndarray) -> np.ndarray:
+    """The positive parts of regrets as float64, so that float32 regrets are normalised in
+    float64 as the evaluation kernels read them (holdem_lab.eval.agents.policy_probability)."""
+    return np.maximum(regrets, 0.0, dtype=np.float64)
 
 
 def _normalise(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
