@@ -159,7 +159,7 @@ def test_round_trip_is_bit_identical_and_records_hashes(tmp_path: Path) -> None:
             assert restored[name].tobytes() == array.tobytes(), name
     assert loaded.iteration == 300
     assert loaded.metadata["iteration"] == 300
-    assert loaded.metadata["format_version"] == FORMAT_VERSION == 3
+    assert loaded.metadata["format_version"] == FORMAT_VERSION == 4
     assert loaded.metadata["elapsed_seconds"] == 12.5
     assert loaded.metadata["game"] == "leduc"
     assert loaded.metadata["config"] == {"seed": 7, "buckets": [1, 2, 3]}

@@ -196,6 +196,6 @@ def test_a_format_2_checkpoint_reads_as_a_window_at_its_last_step(tmp_path: Path
     solver = Solver(load_game("leduc"), config)
     solver.load_state_dict(migrated.state | {"iteration": 200, "discount_steps": 200,
                                              "discount_window_start": 200,
-                                             "rng_state": solver.rng.bit_generator.state})
+                                             "rng_state": solver.rng_state()})
     assert solver.table_scale() == {"regret_positive": 1.0, "regret_negative": 1.0,
                                     "strategy": 1.0}

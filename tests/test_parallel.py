@@ -19,10 +19,15 @@ from holdem_lab import MCCFRConfig, Solver, load_game
 from holdem_lab.checkpoint import load_checkpoint
 from holdem_lab.checkpoint.store import FORMAT_VERSION, metadata_digest
 from holdem_lab.chunks import ChunkStatus, run_chunk
-from holdem_lab.chunks.runner import latest_checkpoint
+from holdem_lab.chunks.runner import latest_checkpoint, rng_state_to_json
 from holdem_lab.config import GameSpec
 from holdem_lab.errors import ConfigError, ResumeMismatchError
-from holdem_lab.games.streams import counter_draws, stream_key
+from holdem_lab.games.streams import (
+    LEGACY_SEQUENTIAL_STREAM,
+    SEQUENTIAL_STREAM,
+    counter_draws,
+    stream_key,
+)
 from holdem_lab.solver import batches
 from holdem_lab.solver.solver import batch_sizes, resolve_engine
 
@@ -174,16 +179,37 @@ def test_a_different_batch_or_engine_is_refused_naming_it(tmp_path: Path) -> Non
                       tensorboard=False)
 
 
+def _legacy_stream(document: dict[str, object], seed: int) -> None:
+    """Make a forged older document's sequential run one that drew from numpy's PCG64, as every
+    sequential run before the counter stream did: its engine record and its generator state
+    (that of a fresh generator: the forged run continues from there)."""
+    state = np.random.default_rng(seed).bit_generator.state
+    document["rng_state"] = rng_state_to_json(dict(state))
+    if "engine" in document:
+        document["engine"] = {"name": "sequential", "streams": LEGACY_SEQUENTIAL_STREAM}
+
+
+def _legacy_reference(config: MCCFRConfig, first: int, then: int) -> Solver:
+    """What a forged legacy run holds after `first` iterations of the counter stream (the tables
+    the forged checkpoint kept) and `then` more from a fresh PCG64 generator."""
+    reference = Solver(load_game("holdem", bet_sizing=HOLDEM_MENU), config)
+    reference.run(first)
+    reference.adopt_engine({"name": "sequential", "streams": LEGACY_SEQUENTIAL_STREAM})
+    reference.run(then)
+    return reference
+
+
 def test_a_format_1_checkpoint_names_the_engine_that_continues_it(tmp_path: Path) -> None:
     """Checkpoints written before the sharded engine (format_version 1) were all trained by
-    the sequential engine: they resume with it, and are refused with the flag otherwise."""
+    the sequential engine: they resume with it (and its numpy stream), and are refused with the
+    flag otherwise."""
     # Without discounting: a forged version-1 document must hold true values, as they did.
     config = MCCFRConfig(num_iterations=600, enable_chunked_training=True,
                          chunk_size_iterations=200, seed=2, engine="sequential",
                          discount_mode="none")
     run_chunk(tmp_path, HOLDEM, config, progress=False, tensorboard=False)
     info = latest_checkpoint(tmp_path)
-    assert info is not None and FORMAT_VERSION == 3
+    assert info is not None and FORMAT_VERSION == 4
     document = json.loads(info.metadata_path.read_text())
     document.pop("metadata_sha256")
     document.pop("engine")
@@ -191,6 +217,7 @@ def test_a_format_1_checkpoint_names_the_engine_that_continues_it(tmp_path: Path
     document.pop("discount_window_start")
     for key in ("engine", "batch_iterations", "shards"):
         document["config"].pop(key)
+    _legacy_stream(document, seed=2)
     document["format_version"] = 1
     document["metadata_sha256"] = metadata_digest(document)
     info.metadata_path.write_text(json.dumps(document))
@@ -199,9 +226,67 @@ def test_a_format_1_checkpoint_names_the_engine_that_continues_it(tmp_path: Path
                   tensorboard=False)
     result = run_chunk(tmp_path, HOLDEM, config, progress=False, tensorboard=False)
     assert result.iteration == 400
-    reference = Solver(load_game("holdem", bet_sizing=HOLDEM_MENU), config)
-    reference.run(400)
-    assert_same_state(tmp_path, reference)
+    assert_same_state(tmp_path, _legacy_reference(config, 200, 200))
+
+
+@pytest.mark.parametrize("engine", ["sequential", "auto"])
+def test_a_sequential_run_on_numpys_stream_continues_with_it(tmp_path: Path,
+                                                             engine: str) -> None:
+    """A sequential run started before the counter stream (format 3, PCG64) continues with
+    numpy's generator from its saved state, bit for bit, under an explicit engine as under
+    `auto` (no setting chooses the stream), and keeps recording it."""
+    config = MCCFRConfig(num_iterations=600, enable_chunked_training=True,
+                         chunk_size_iterations=200, seed=3, engine="sequential")
+    run_chunk(tmp_path, HOLDEM, config, progress=False, tensorboard=False)
+    info = latest_checkpoint(tmp_path)
+    assert info is not None
+    document = json.loads(info.metadata_path.read_text())
+    assert document["engine"] == {"name": "sequential", "streams": SEQUENTIAL_STREAM}
+    assert document["rng_state"]["bit_generator"] == "SplitMix64"
+    document.pop("metadata_sha256")
+    _legacy_stream(document, seed=3)
+    document["format_version"] = 3
+    document["metadata_sha256"] = metadata_digest(document)
+    info.metadata_path.write_text(json.dumps(document))
+    out = io.StringIO()
+    resumed = config.replace(engine=engine)
+    for _ in range(2):
+        run_chunk(tmp_path, HOLDEM, resumed, progress=False, tensorboard=False, out=out)
+    assert "Continuing with the" in out.getvalue()  # the stream, or the engine with it
+    info = latest_checkpoint(tmp_path)
+    assert info is not None and info.iteration == 600
+    assert load_checkpoint(info).metadata["engine"]["streams"] == LEGACY_SEQUENTIAL_STREAM
+    assert_same_state(tmp_path, _legacy_reference(config, 200, 400))
+
+
+def test_the_sequential_stream_is_drawn_from_a_counter_keyed_by_the_seed() -> None:
+    """A new sequential run draws from the counter stream: the same seed the same bits, another
+    seed others, and its state (one counter) restores exactly; a state that is not a 64-bit
+    counter is refused."""
+    game = load_game("leduc")
+    runs = [Solver(game, MCCFRConfig(seed=seed, engine="sequential")) for seed in (4, 4, 5)]
+    for solver in runs:
+        solver.run(300)
+    assert runs[0].engine_info()["streams"] == SEQUENTIAL_STREAM
+    assert runs[0].rng_state() == runs[1].rng_state() != runs[2].rng_state()
+    assert np.array_equal(runs[0].regrets, runs[1].regrets)
+    assert not np.array_equal(runs[0].regrets, runs[2].regrets)
+    copy = Solver(game, MCCFRConfig(seed=9, engine="sequential"))
+    copy.load_state_dict(runs[0].state_dict())
+    for solver in (copy, runs[0]):
+        solver.run(300)
+    assert np.array_equal(copy.regrets, runs[0].regrets)
+    assert copy.rng_state() == runs[0].rng_state()
+    state = runs[0].state_dict()
+    for bad, message in (({"bit_generator": "PCG64", "state": {}}, "rng_state is for 'PCG64'"),
+                         ({"bit_generator": "SplitMix64", "state": {"state": -1}},
+                          "not a 64-bit unsigned integer"),
+                         ({"bit_generator": "SplitMix64", "state": {"state": 1 << 64}},
+                          "not a 64-bit unsigned integer"),
+                         ({"bit_generator": "SplitMix64", "state": {"state": 1, "inc": 2}},
+                          "must be")):
+        with pytest.raises(ValueError, match=message):
+            copy.load_state_dict(state | {"rng_state": bad})
 
 
 def test_auto_continues_a_run_with_the_engine_it_was_started_with(tmp_path: Path) -> None:

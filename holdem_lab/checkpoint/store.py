@@ -80,10 +80,12 @@ from holdem_lab.checkpoint.layout import (
 )
 from holdem_lab.errors import CheckpointError, CheckpointVerificationError, PayloadError
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Version of the on-disk layout and metadata schema written by this module. Version 2 adds
 the ``engine`` record (version 1 checkpoints were all trained by the sequential engine);
-version 3 stores the tables lazily discounted, with ``discount_window_start``."""
+version 3 stores the tables lazily discounted, with ``discount_window_start``; version 4 may
+record a sequential run's random stream as a counter (``rng_state`` of ``SplitMix64``), which
+earlier versions cannot continue."""
 
 
 def _engine_of_version_1(document: dict[str, Any]) -> dict[str, Any]:
@@ -111,8 +113,14 @@ def _window_of_version_2(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _stream_of_version_3(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 -> 4: nothing to change (a version-3 sequential run records its numpy stream,
+    and continues with it)."""
+    return dict(document, format_version=4)
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    1: _engine_of_version_1, 2: _window_of_version_2}
+    1: _engine_of_version_1, 2: _window_of_version_2, 3: _stream_of_version_3}
 """Metadata migrations: MIGRATIONS[v] turns a verified version-v document into version v + 1.
 Applied, in order, after the metadata's own hash is checked, so older checkpoints stay loadable
 (their next write is at FORMAT_VERSION)."""

@@ -226,7 +226,7 @@ def checkpoint_metadata(game: Game, solver: Solver, config: MCCFRConfig, spec: G
         "compute_seconds": solver.compute_seconds,
         "chunk_index": history.chunk_index,
         "chunk_start_iteration": start_iteration,
-        "rng_state": rng_state_to_json(dict(solver.rng.bit_generator.state)),
+        "rng_state": rng_state_to_json(solver.rng_state()),
         "epsilon": solver.epsilon(),
         "epsilon_schedule_position": epsilon_position(config, solver.iteration),
         "discount_steps": solver.discount_steps,

@@ -64,17 +64,24 @@ def check_game(saved: dict[str, Any], current: dict[str, Any]) -> None:
 def adopt_engine(meta: dict[str, Any], config: MCCFRConfig, solver: Solver,
                  say: Callable[[str], None]) -> None:
     """Under `engine: auto` with the batch left to the rules, continue with the engine the run
-    was started with (recorded in its checkpoint), not the one this version's rules pick."""
+    was started with (recorded in its checkpoint), not the one this version's rules pick; and a
+    sequential run with the random stream it was started with (no setting chooses it)."""
     saved = meta.get("engine")
-    if config.engine != "auto" or config.batch_iterations is not None \
-            or config.shards is not None or not isinstance(saved, dict) \
-            or saved == solver.engine_info():
+    if not isinstance(saved, dict) or saved == solver.engine_info():
+        return
+    stream_only = saved.get("name") == "sequential" == solver.engine
+    if not stream_only and (config.engine != "auto" or config.batch_iterations is not None
+                            or config.shards is not None):
         return
     try:
         solver.adopt_engine(saved)
     except ValueError as exc:
         raise ResumeMismatchError(f"cannot continue the run's engine: {exc}") from None
-    say(f"Continuing with the engine the run was started with: {saved.get('name')}")
+    if stream_only:
+        say(f"Continuing with the random stream the run was started with: "
+            f"{saved.get('streams')}")
+    else:
+        say(f"Continuing with the engine the run was started with: {saved.get('name')}")
 
 
 def check_engine(meta: dict[str, Any], solver: Solver) -> None:

@@ -27,7 +27,15 @@ _S11 = np.uint64(11)
 _UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 STREAM_SCHEME = "splitmix64(key(seed, batch, shard))"
-"""The name checkpoints record for the counter streams (part of a run's identity)."""
+"""The name checkpoints record for the sharded engine's counter streams (part of a run's
+identity)."""
+SEQUENTIAL_STREAM = "splitmix64(key(seed)) (one stream)"
+"""The name checkpoints record for the sequential engine's one counter stream."""
+LEGACY_SEQUENTIAL_STREAM = "numpy PCG64 (one stream)"
+"""The sequential engine's stream in runs started before it drew from a counter (a
+`numpy.random.Generator`): such runs continue with it, bit for bit."""
+_SEQUENTIAL_BATCH = 1 << 62
+"""The batch coordinate of the sequential stream's key, far from any sharded batch's."""
 
 
 @njit(cache=True, inline="always")
@@ -46,6 +54,39 @@ def stream_key(seed: int, batch: int, shard: int) -> np.uint64:
     z = mix64(np.uint64(seed) + _GOLDEN)
     z = mix64(z ^ (np.uint64(batch) + _GOLDEN))
     return mix64(z ^ (np.uint64(shard) * _GOLDEN + _MIX1))
+
+
+class CounterStream:
+    """The sequential engine's one random stream: a counter stream keyed by the seed alone. Its
+    whole state is the counter, exchanged as `state` in the shape of a numpy bit generator's
+    (`{"bit_generator": "SplitMix64", "state": {"state": counter}}`) so that checkpoints store
+    either kind alike. Drawing inline costs the kernel a fraction of a `numpy.random.Generator`
+    call, which numba makes through the generator's function pointers."""
+
+    NAME = "SplitMix64"
+
+    def __init__(self, seed: int) -> None:
+        self.counter = np.array([stream_key(seed, _SEQUENTIAL_BATCH, 0)], dtype=np.uint64)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return {"bit_generator": self.NAME, "state": {"state": int(self.counter[0])}}
+
+    @state.setter
+    def state(self, value: dict[str, Any]) -> None:
+        if value.get("bit_generator") != self.NAME:
+            raise ValueError(f"rng_state is for {value.get('bit_generator')!r}, "
+                             f"expected {self.NAME!r}")
+        inner = value["state"]
+        if not isinstance(inner, dict) or set(inner) != {"state"}:
+            raise ValueError(f"rng_state of {self.NAME} must be {{'state': counter}}, "
+                             f"found {inner!r:.80}")
+        counter = inner["state"]
+        if isinstance(counter, bool) or not isinstance(counter, int) \
+                or not 0 <= counter < 1 << 64:
+            raise ValueError(f"rng_state counter {counter!r:.80} is not a 64-bit unsigned "
+                             "integer")
+        self.counter[0] = counter
 
 
 def uniform(rng: Any) -> float:

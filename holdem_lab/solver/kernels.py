@@ -6,8 +6,8 @@ Everything here works on `GameArrays` and dense float64 tables indexed by infose
 recursion (a numba call marshals every array argument, so the traversals keep an explicit stack).
 The training loop reads the tree through `GameArrays.node_table`, one packed row per node (see
 holdem_lab.games.game), so that a node visit touches one cache line of tree data.
-All randomness comes from the one `numpy.random.Generator` passed in, so its state plus the
-tables determine the run exactly.
+All randomness comes from the one random stream passed in (holdem_lab.games.streams: a counter
+stream, or a `numpy.random.Generator`), so its state plus the tables determine the run exactly.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ policies need no conversion, `true_regrets()` gives regrets in chips). Two engin
   numba threads against the tables as they were at the batch start, and merged in shard order
   (holdem_lab.solver.batches). The tables are the same bit for bit for any number of workers,
   and a run stops only on batch boundaries.
-- `sequential`: one `numpy.random.Generator` seeded from `config.seed`, regrets updated after
-  every iteration, one core (holdem_lab.solver.kernels).
+- `sequential`: one counter stream keyed by `config.seed` (holdem_lab.games.streams; runs
+  started with a `numpy.random.Generator` continue with it), regrets updated after every
+  iteration, one core (holdem_lab.solver.kernels).
 
 `run(n)` performs at least n more iterations (whole batches). The whole state is
 `state_dict()`; `load_state_dict()` restores it exactly, so a run split at any stop continues
@@ -34,6 +35,12 @@ import numpy as np
 from holdem_lab.config import MAX_BATCH_ITERATIONS, MCCFRConfig
 from holdem_lab.errors import ConfigError, GameError
 from holdem_lab.games.game import Game, GameArrays, node_table_bytes_for
+from holdem_lab.games.streams import (
+    LEGACY_SEQUENTIAL_STREAM,
+    SEQUENTIAL_STREAM,
+    STREAM_SCHEME,
+    CounterStream,
+)
 from holdem_lab.solver import batches, kernels
 
 if TYPE_CHECKING:  # imported when a run names a cluster: it imports Ray
@@ -129,7 +136,8 @@ class Solver:
         # Strategy sums stay float64: a frequently visited row's sum grows with the iterations,
         # and float32 would round away every contribution below 2^-24 of it.
         self.strategy_sum = np.zeros((sum_rows, game.max_actions), dtype=np.float64)
-        self.rng = np.random.default_rng(config.seed)
+        # The sharded engine's shards key their own streams; its Generator is only recorded.
+        self.rng: np.random.Generator | CounterStream = np.random.default_rng(config.seed)
         self.iteration = 0
         self._discount = np.zeros(2, dtype=np.int64)
         self._scale = np.ones(kernels.NUM_SCALES)
@@ -146,6 +154,8 @@ class Solver:
         self.workers = 1
         self.batch_iterations = 1
         self.shards = 1
+        if self.engine == "sequential":
+            self.rng = CounterStream(config.seed)
         if self.engine == "sharded":
             auto_batch, auto_shards = batch_sizes(game.num_rows)
             self.batch_iterations = config.batch_iterations or auto_batch
@@ -190,7 +200,8 @@ class Solver:
             job: Callable[[], int] = lambda: self._run_batches(  # noqa: E731
                 -(-int(iterations) // self.batch_iterations))
         else:
-            args = (self._arrays, self.regrets, self.strategy_sum, self._sum_shift, self.rng,
+            rng = self.rng.counter if isinstance(self.rng, CounterStream) else self.rng
+            args = (self._arrays, self.regrets, self.strategy_sum, self._sum_shift, rng,
                     self.iteration + 1,
                     int(iterations), self._iparams, self._fparams, self._schedule_iterations,
                     self._schedule_values, self._discount, self._scale, self.stats, self.control)
@@ -308,7 +319,15 @@ class Solver:
         left to the rules, so that `engine: auto` continues a run with the engine, batch and
         shards it was started with, whatever the rules of this version would pick now."""
         name = record.get("name")
+        seed = self.config.seed
         if name == "sequential":
+            streams = record.get("streams")
+            if streams == SEQUENTIAL_STREAM:
+                self.rng = CounterStream(seed)
+            elif streams == LEGACY_SEQUENTIAL_STREAM:
+                self.rng = np.random.default_rng(seed)
+            else:
+                raise ValueError(f"engine record {record!r} names no known random stream")
             self.engine, self.batch_iterations, self.shards, self.workers = \
                 "sequential", 1, 1, 1
         elif name == "sharded":
@@ -318,6 +337,7 @@ class Solver:
                 raise ValueError(f"engine record {record!r} has no valid batch and shards")
             self.engine, self.batch_iterations, self.shards = "sharded", batch, shards
             self.workers = resolve_workers(self.config.num_workers)
+            self.rng = np.random.default_rng(seed)
         else:
             raise ValueError(f"engine record {record!r} names no engine")
         self._log_capacity = 0
@@ -328,9 +348,8 @@ class Solver:
     def engine_info(self) -> dict[str, Any]:
         """What a checkpoint records of the engine: part of the run's identity."""
         if self.engine == "sequential":
-            return {"name": "sequential", "streams": "numpy PCG64 (one stream)"}
-        from holdem_lab.games.streams import STREAM_SCHEME
-
+            return {"name": "sequential", "streams": SEQUENTIAL_STREAM
+                    if isinstance(self.rng, CounterStream) else LEGACY_SEQUENTIAL_STREAM}
         return {"name": "sharded", "batch_iterations": self.batch_iterations,
                 "shards": self.shards, "streams": STREAM_SCHEME}
 
@@ -421,7 +440,7 @@ class Solver:
             "iteration": self.iteration,
             "discount_steps": self.discount_steps,
             "discount_window_start": self.discount_window_start,
-            "rng_state": self.rng.bit_generator.state,
+            "rng_state": self.rng_state(),
             "epsilon": self.epsilon(),
             "compute_seconds": self.compute_seconds,
         }
@@ -464,10 +483,20 @@ class Solver:
                                                  kernels.F_GAMMA)))
         self.compute_seconds = float(state.get("compute_seconds", 0.0))
         rng_state = state["rng_state"]
+        if isinstance(self.rng, CounterStream):
+            self.rng.state = rng_state
+            return
         if rng_state.get("bit_generator") != type(self.rng.bit_generator).__name__:
             raise ValueError(f"rng_state is for {rng_state.get('bit_generator')!r}, "
                              f"expected {type(self.rng.bit_generator).__name__!r}")
         self.rng.bit_generator.state = rng_state
+
+    def rng_state(self) -> dict[str, Any]:
+        """The random stream's whole state, as a checkpoint stores it (`load_state_dict`
+        restores it): a numpy bit generator's, or the sequential counter's in the same shape."""
+        if isinstance(self.rng, CounterStream):
+            return self.rng.state
+        return dict(self.rng.bit_generator.state)
 
     def statistics(self) -> dict[str, int]:
         return {name: int(v) for name, v in zip(STAT_NAMES, self.stats, strict=True)}
