@@ -57,7 +57,8 @@ def _speed(game: Any, config: MCCFRConfig, seconds: float, warm: Solver) -> dict
     """Iterations/s and node visits/s over about `seconds` of training, continuing from the
     warmed-up state `warm` (copied) so every variant measures the same stretch of the run."""
     solver = Solver(game, config)
-    solver.load_state_dict(warm.state_dict())
+    # The tables and counters are shared; each engine keeps the random stream it draws from.
+    solver.load_state_dict(warm.state_dict() | {"rng_state": solver.rng_state()})
     solver.run(1)  # compiled before timing (the kernels are cached on disk)
     step = max(solver.batch_iterations, 1)
     nodes0, iterations0 = solver.statistics()["nodes_visited"], solver.iteration

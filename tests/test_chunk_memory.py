@@ -209,6 +209,14 @@ def test_policy_tables_that_do_not_fit_the_game_are_refused(small_buckets: Path)
     with pytest.raises(GameError, match="policy tables of shapes"):
         play_match(solver.game, tables._replace(current=tables.current[:, 1:]), "uniform",
                    deal_pairs=2)
+    with pytest.raises(GameError, match="row groups are not the game's"):
+        play_match(solver.game, tables._replace(group_end=tables.group_end + 1), "uniform",
+                   deal_pairs=2)
+    with pytest.raises(GameError, match="do not pack the kept groups"):
+        play_match(solver.game, tables._replace(group_shift=tables.group_shift + 1), "uniform",
+                   deal_pairs=2)
+    with pytest.raises(GameError, match="policy shape"):
+        play_match(solver.game, np.ones(5), "uniform", deal_pairs=2)
     bad = tables.current.copy()
     bad[5, 0] = np.inf
     with pytest.raises(GameError, match="policy regrets have non-finite entries"):

@@ -18,7 +18,7 @@ from holdem_lab.chunks.runner import latest_checkpoint
 from holdem_lab.config import GameSpec
 from holdem_lab.errors import COMPLETE, ConfigError, ResumeMismatchError
 from holdem_lab.interop.openspiel import to_openspiel
-from holdem_lab.solver.solver import memory_needed
+from holdem_lab.solver.solver import memory_needed, solver_bytes
 
 F32 = dict(table_dtype="float32")
 
@@ -179,3 +179,10 @@ def test_memory_counts_only_the_kept_sums() -> None:
     assert memory_needed(game) - memory_needed(game, strategy_rows=solver.strategy_sum.shape[0]) \
         == dropped
     assert dropped > 0
+    # float32 regrets and few sums: a resume's read of the float64 policy is the larger part.
+    sizes = dict(num_rows=1000, max_actions=4, num_nodes=10, num_players=2,
+                 bucket_table_bytes=0, table_itemsize=4)
+    assert solver_bytes(**sizes, strategy_rows=100) - solver_bytes(**sizes, strategy_rows=0) \
+        == 0  # both below the policy's 32,000 bytes
+    assert solver_bytes(**sizes, strategy_rows=1000) - solver_bytes(**sizes, strategy_rows=0) \
+        == (4 + 8) * 4000 - 8 * 4000

@@ -46,8 +46,8 @@ def rng_state_to_json(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def rng_state_from_json(state: dict[str, Any]) -> dict[str, Any]:
-    """The bit-generator state :func:`rng_state_to_json` wrote (a checkpoint's ``rng_state``),
-    ready for ``Generator.bit_generator.state``."""
+    """The random stream's state :func:`rng_state_to_json` wrote (a checkpoint's
+    ``rng_state``), ready for ``Solver.load_state_dict``."""
     def convert(key: str, value: Any) -> Any:
         if isinstance(value, dict):
             return {k: convert(k, v) for k, v in value.items()}

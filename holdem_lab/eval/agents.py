@@ -153,30 +153,43 @@ class PolicyTables(NamedTuple):
 def policy_tables(weights: np.ndarray) -> PolicyTables:
     """`weights` (a row per infoset) as PolicyTables."""
     none = np.zeros(0, dtype=np.int64)
-    return PolicyTables(weights, np.zeros((0, weights.shape[1])), none, none, none)
+    width = weights.shape[1] if weights.ndim == 2 else 0
+    return PolicyTables(weights, np.zeros((0, width)), none, none, none)
 
 
 def policy_for(game: Game, policy: np.ndarray | PolicyTables, *, check_values: bool = False
                ) -> PolicyTables:
     """`policy` (an array with a row per infoset of `game`, or PolicyTables) as PolicyTables
-    whose shapes fit the game, its arrays C-contiguous and its weights float64. With
+    that fit the game: C-contiguous arrays, float64 weights, and groups that are the game's
+    (player, round) row groups with the shifts of sums packed in their order (what
+    holdem_lab.solver.solver.strategy_layout makes), so that no read leaves the tables. With
     `check_values`, negative or non-finite weights and non-finite regrets are refused; the check
     goes block by block, so that it allocates nothing of a table's size."""
-    if isinstance(policy, np.ndarray):
-        policy = policy_tables(policy)
+    if not isinstance(policy, PolicyTables):
+        policy = policy_tables(np.asarray(policy))
     weights = np.ascontiguousarray(policy.weights, dtype=np.float64)
     current = np.ascontiguousarray(policy.current)
+    first, end, shift = (np.ascontiguousarray(a, dtype=np.int64) for a in
+                         (policy.group_first, policy.group_end, policy.group_shift))
     shape = (game.num_rows, game.max_actions)
-    if policy.group_shift.shape[0] == 0:
+    if shift.shape[0] == 0:
         if weights.shape != shape:
             raise GameError(f"policy shape {weights.shape} does not fit the game {shape}")
     else:
-        kept = sum(int(end - first) for first, end, shift in
-                   zip(policy.group_first, policy.group_end, policy.group_shift, strict=True)
-                   if shift >= 0)
-        if current.shape != shape or weights.shape != (kept, game.max_actions):
-            raise GameError(f"policy tables of shapes {weights.shape} (sums on {kept:,} rows) "
-                            f"and {current.shape} do not fit the game {shape}")
+        groups = None if game.row_groups is None else game.row_groups.reshape(-1, 2)
+        if groups is None or first.shape != shift.shape or end.shape != shift.shape \
+                or not np.array_equal(np.stack([first, end], axis=1), groups):
+            raise GameError("policy tables' row groups are not the game's (player, round) "
+                            "groups")
+        kept = np.cumsum(np.where(shift >= 0, end - first, 0))
+        packed = np.where(shift >= 0, first - (kept - (end - first)), -1)
+        if not np.array_equal(shift, packed):
+            raise GameError("policy tables' shifts do not pack the kept groups' sums in order")
+        if current.ndim != 2 or current.shape != shape \
+                or weights.shape != (int(kept[-1]), game.max_actions):
+            raise GameError(f"policy tables of shapes {weights.shape} (sums on "
+                            f"{int(kept[-1]):,} rows) and {current.shape} do not fit the game "
+                            f"{shape}")
     if check_values:
         for table, label, signed in ((weights, "weights", False), (current, "regrets", True)):
             step = max(1, (1 << 20) // max(table.shape[1], 1))
@@ -186,8 +199,7 @@ def policy_for(game: Game, policy: np.ndarray | PolicyTables, *, check_values: b
                     raise GameError(f"policy {label} have "
                                     f"{'non-finite' if signed else 'negative or non-finite'} "
                                     "entries")
-    return PolicyTables(weights, current, policy.group_first, policy.group_end,
-                        policy.group_shift)
+    return PolicyTables(weights, current, first, end, shift)
 
 
 @njit(cache=True, inline="always")

@@ -10,6 +10,8 @@ callers (the training kernel calls them once per iteration).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -24,7 +26,7 @@ PAIR_BONUS = 1000
 
 
 @njit(cache=True, inline="always")
-def deal_cards(rng: np.random.Generator, cards: np.ndarray, dealt: int) -> None:
+def deal_cards(rng: Any, cards: np.ndarray, dealt: int) -> None:
     """Deal `dealt` cards uniformly without replacement from a fresh deck of `cards.shape[0]`
     cards: a partial Fisher-Yates shuffle of `cards`, whose first `dealt` entries are the
     deal."""

@@ -1,12 +1,13 @@
 """Random streams for the numba kernels: one draw function for two kinds of generator.
 
-`uniform(rng)` returns a float64 in [0, 1) from either a `numpy.random.Generator` (the
-sequential engine's one stream) or a *counter stream*: a one-element uint64 array holding a
-SplitMix64 counter (Steele, Lea & Flood 2014). A counter stream is named by a key derived from
-(seed, batch, shard) with `stream_key`, so any worker can start any shard's stream from three
-integers: no generator state travels between workers, batches or chunks. Numba compiles the
-kernels that call `uniform` once per generator type, so the sequential engine's code and bits
-are unchanged.
+`uniform(rng)` returns a float64 in [0, 1) from either a *counter stream*, a one-element
+uint64 array holding a SplitMix64 counter (Steele, Lea & Flood 2014), or a
+`numpy.random.Generator` (the sequential engine's stream in runs started before it drew from a
+counter). A sharded run's counter streams are named by a key derived from (seed, batch, shard)
+with `stream_key`, so any worker can start any shard's stream from three integers: no generator
+state travels between workers, batches or chunks; the sequential engine's one stream is keyed by
+the seed (`CounterStream`). Numba compiles the kernels that call `uniform` once per generator
+type.
 """
 
 from __future__ import annotations

@@ -558,9 +558,11 @@ class _KernelThread:
 def memory_needed(game: Game, table_dtype: str = "float64",
                   strategy_rows: int | None = None) -> int:
     """Bytes a chunk of this game holds at its peak: regrets (`table_dtype`, rows x actions)
-    and float64 strategy sums (on `strategy_rows` rows, default all), the row action mask a
-    checkpoint normalises the average policy with (it streams the policy itself; evaluation
-    reads the tables in place), and the game's tables."""
+    and float64 strategy sums (on `strategy_rows` rows, default all), or the float64 average
+    policy a resume reads and checks before it reads them, if that is more (float32 regrets
+    with sums on few rounds); the row action mask a checkpoint normalises the average policy
+    with (it streams the policy itself; evaluation reads the tables in place); and the game's
+    tables."""
     return solver_bytes(num_rows=game.num_rows, max_actions=game.max_actions,
                         num_nodes=game.tree.num_nodes, num_players=game.num_players,
                         bucket_table_bytes=int(game.holdem_bucket_tables.nbytes),
@@ -572,11 +574,13 @@ def solver_bytes(*, num_rows: int, max_actions: int, num_nodes: int, num_players
                  bucket_table_bytes: int, table_itemsize: int = 8,
                  strategy_rows: int | None = None) -> int:
     """`memory_needed` from the sizes alone (a game sized before it is built): regrets of
-    `table_itemsize`-byte entries, float64 strategy sums on `strategy_rows` rows, a one-byte
-    action mask of the regrets' shape, the tree's per-node arrays and labels, the kernels' node
-    table and the bucket tables."""
+    `table_itemsize`-byte entries and float64 strategy sums on `strategy_rows` rows (or a
+    resume's float64 policy, if larger), a one-byte action mask of the regrets' shape, the
+    tree's per-node arrays and labels, the kernels' node table and the bucket tables."""
     table = num_rows * max_actions * table_itemsize
     sums = (num_rows if strategy_rows is None else strategy_rows) * max_actions * 8
+    # A resume reads the policy payload (to check it) and drops it before the tables arrive.
+    policy = num_rows * max_actions * 8
     mask = num_rows * max_actions
     # Per node: children int32, action kinds int8 and amounts float64 per action;
     # contributions float64 and folded flags per player; parent int32; player, round, terminal
@@ -584,7 +588,7 @@ def solver_bytes(*, num_rows: int, max_actions: int, num_nodes: int, num_players
     # kernel row int64 each; the label.
     per_node = max_actions * (4 + 1 + 8) + num_players * (8 + 1) + 4 + 4 + 4 * 8 + _LABEL_BYTES
     tree = num_nodes * per_node + node_table_bytes_for(num_nodes, max_actions, num_players)
-    return table + sums + mask + tree + bucket_table_bytes
+    return max(table + sums, policy) + mask + tree + bucket_table_bytes
 
 
 # A node's label is a Python str of a few dozen characters (49 bytes of header) in a tuple.
