@@ -151,10 +151,12 @@ class PolicyTables(NamedTuple):
 
 
 def policy_tables(weights: np.ndarray) -> PolicyTables:
-    """`weights` (a row per infoset) as PolicyTables."""
+    """`weights` (a row per infoset) as PolicyTables. The unused regrets are float32, the
+    compact dtype, so that these tables, a baseline's and a float32 solver's packed tables are
+    one type to numba: one compilation of each evaluation kernel serves them all."""
     none = np.zeros(0, dtype=np.int64)
     width = weights.shape[1] if weights.ndim == 2 else 0
-    return PolicyTables(weights, np.zeros((0, width)), none, none, none)
+    return PolicyTables(weights, np.zeros((0, width), dtype=np.float32), none, none, none)
 
 
 def policy_for(game: Game, policy: np.ndarray | PolicyTables, *, check_values: bool = False

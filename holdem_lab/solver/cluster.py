@@ -47,9 +47,9 @@ BATCH_TIMEOUT_SECONDS = 900.0
 """How long the chunk process waits for one batch (the first includes the actors' start and
 numba's compilation or cache loading) before it gives up with a ClusterError."""
 MAX_RECOVERIES = 3
+"""Lost actors a single `run` recovers from before it gives up."""
 KEPT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
 """Signals whose handlers (a chunk's graceful stop) survive joining the cluster."""
-"""Lost actors a single `run` recovers from before it gives up."""
 
 
 def assign_shards(shards: int, cpus: list[int]) -> list[tuple[int, int]]:
